@@ -130,7 +130,7 @@ class HoldingView:
 @dataclass(frozen=True, slots=True)
 class AccountView:
     account_no: str
-    app_key: str  # never sent on the wire; the server routes by it
+    app_key: str = field(repr=False)  # never sent on the wire; the server routes by it
     deposit: int  # 예수금 (cash after settled buys and sells)
     orderable: int  # deposit minus cash reserved by open buy orders
     holdings: tuple[HoldingView, ...]
@@ -156,7 +156,7 @@ class OrderUpdate:
     """An order lifecycle step for one account (→ REAL 00 to that account's sockets)."""
 
     account_no: str
-    app_key: str
+    app_key: str = field(repr=False)
     order: OrderView  # state after this step
     status: Literal["접수", "체결", "확인", "취소", "거부"]
     fill: FillView | None = None  # set when status == "체결"
@@ -168,7 +168,7 @@ class PositionUpdate:
     """A holding changed for one account (→ REAL 04 to that account's sockets)."""
 
     account_no: str
-    app_key: str
+    app_key: str = field(repr=False)
     holding: HoldingView  # qty 0 when the position was closed
     today_net_buy_qty: int
     side: SideName  # side of the fill that caused it
