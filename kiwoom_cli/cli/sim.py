@@ -1,0 +1,102 @@
+"""`kiwoom sim`: serve the local Kiwoom exchange until Ctrl-C (decisions.md §2, §4)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import threading
+from pathlib import Path
+
+import typer
+
+from kiwoom_cli.errors import BadInput
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `sim` command to the root app."""
+    app.command("sim")(sim)
+
+
+def _rate_limit(value: str | None):
+    from kiwoom_cli.config_schema import Invalid, rate_limit
+
+    try:
+        return rate_limit(value)
+    except Invalid as exc:
+        raise BadInput(f"--rate-limit: {exc}") from None
+
+
+def sim(
+    ctx: typer.Context,
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="REST port (0 = any free port)."),
+    ws_port: int | None = typer.Option(
+        0, "--ws-port", min=0, max=65535, help="WebSocket port (0 = any free port)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Seed the market (state kept in memory)."),
+    scenario: Path | None = typer.Option(None, "--scenario", help="TOML timeline of price/condition/fault steps."),
+    static: bool = typer.Option(False, "--static", help="Prices move only when told (control surface/scenario)."),
+    always_open: bool = typer.Option(False, "--always-open", help="Continuous trading at any hour (default)."),
+    hours: str | None = typer.Option(None, "--hours", help='"always" or "krx" (real KRX session phases).'),
+    cash: int | None = typer.Option(None, "--cash", min=1, help="Starting cash of a new account, KRW."),
+    tick_rate: float | None = typer.Option(None, "--tick-rate", min=0.0, help="Trades per second across the market."),
+    rate_limit: str | None = typer.Option(None, "--rate-limit", help='"off" or RATE/BURST per api-id, e.g. 1/2.'),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless you mean otherwise)."),
+    reset: bool = typer.Option(False, "--reset", help="Empty the paper account before starting."),
+) -> None:
+    """Serve the simulator (REST + WebSocket) until Ctrl-C; other commands find it via sim.json."""
+    from kiwoom_cli.config import sim_config
+    from kiwoom_cli.sim import embedded
+    from kiwoom_cli.sim.server import SimServer
+
+    if hours is not None and hours not in ("always", "krx"):
+        raise BadInput(f'--hours: expected "always" or "krx", got {hours!r}')
+    if always_open and hours == "krx":
+        raise BadInput("--always-open and --hours krx contradict each other")
+    config = sim_config(ctx.obj.config())
+    overrides: dict = {}
+    if seed is not None:
+        overrides["seed"] = seed
+    if static:
+        overrides["static"] = True
+    if always_open or hours is not None:
+        overrides["always_open"] = always_open or hours == "always"
+    if cash is not None:
+        overrides["cash"] = cash
+    if tick_rate is not None:
+        overrides["tick_rate"] = tick_rate
+    if rate_limit is not None:
+        overrides["rate_limit"] = _rate_limit(rate_limit)
+    config = dataclasses.replace(config, **overrides)
+    if embedded.running_sim() is not None:
+        raise BadInput("a simulator is already serving this state directory (see sim.json); stop it first")
+    persist = seed is None and scenario is None
+    paper = embedded.paper_path()
+    if persist:
+        config = dataclasses.replace(config, state_path=str(paper))
+    stop = threading.Event()
+    # Ctrl-C and SIGTERM take the same path: wake the main thread, then shut down in order.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.ExitStack() as stack:
+            if persist or reset:  # AccountBusy (exit 6) while another process holds the account
+                stack.enter_context(embedded.account_lock(paper))
+            if reset:
+                paper.unlink(missing_ok=True)
+            server = SimServer(config, host=host, port=port, ws_port=ws_port, scenario=scenario)
+            try:
+                server.start()
+            except OSError as exc:  # port taken, address not ours: the user's to fix
+                raise BadInput(f"cannot serve on {host} (--port {port}, --ws-port {ws_port}): "
+                               f"{exc.strerror or exc}") from None
+            stack.push(server)
+            embedded.publish(server.rest_url, server.ws_url)
+            stack.callback(embedded.unpublish)
+            typer.echo(f"REST       {server.rest_url}")
+            typer.echo(f"WebSocket  {server.ws_url}")
+            typer.echo(f"Account    {paper if persist else 'in memory (--seed/--scenario)'}")
+            typer.echo("Serving; Ctrl-C to stop.")
+            stop.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    typer.echo("Simulator stopped.")

@@ -1,0 +1,144 @@
+"""The simulator's control surface under /sim/ on the REST port (scripting scenarios in tests).
+
+POST /sim/price {"code","price"}            a trade at that price (matches orders, moves conditions)
+POST /sim/condition {"seq","code","event"}  force a condition entry "I" / exit "D"
+POST /sim/fault {"kind","count"[,"delay_s"]} arm a fault (context.FAULT_KINDS)
+GET  /sim/orders                             ctx.order_log, oldest first
+POST /sim/reset                              fresh exchange state, same config
+GET  /sim/health                             readiness
+Bad input -> 400 {"error": "..."} naming the field. Plain JSON: this is our API, not Kiwoom's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+
+from kiwoom_cli.sim.context import FAULT_KINDS, SimContext
+from kiwoom_cli.sim.domain import SimError
+
+log = logging.getLogger(__name__)
+
+
+class ControlError(Exception):
+    """Bad control input (answered 400)."""
+
+
+def _json(status: int, body: object) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False),
+                        content_type="application/json")
+
+
+async def _body(request: web.Request) -> dict:
+    raw = await request.read()
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        raise ControlError("body: not JSON") from None
+    if not isinstance(value, dict):
+        raise ControlError("body: expected a JSON object")
+    return value
+
+
+def _field(body: dict, name: str, kind: type, check: Callable[[object], bool] | None = None,
+           hint: str = "") -> object:
+    if name not in body:
+        raise ControlError(f"{name}: missing")
+    value = body[name]
+    if kind is int and isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, kind) or isinstance(value, bool) or (check and not check(value)):
+        raise ControlError(f"{name}: expected {hint or kind.__name__}, got {value!r}")
+    return value
+
+
+class Control:
+    """Handlers bound to one SimContext. `reset` is given by the server (it owns construction)."""
+
+    def __init__(self, ctx: SimContext, reset: Callable[[], None]) -> None:
+        self.ctx = ctx
+        self._reset = reset
+
+    async def price(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        code = _field(body, "code", str)
+        price = _field(body, "price", int, lambda p: p > 0, "a positive integer")
+        trade = self.ctx.exchange.set_price(code, price)
+        return _json(200, {"code": trade.code, "price": trade.price})
+
+    async def condition(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        seq = _field(body, "seq", str)
+        code = _field(body, "code", str)
+        event = _field(body, "event", str, lambda e: e in ("I", "D"), '"I" or "D"')
+        change = self.ctx.exchange.push_condition(seq, code, event)
+        return _json(200, {"seq": change.seq, "code": change.code, "event": change.event})
+
+    async def fault(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        kind = _field(body, "kind", str, lambda k: k in FAULT_KINDS, f"one of {', '.join(FAULT_KINDS)}")
+        count = int(body.get("count", 1)) if str(body.get("count", 1)).isdigit() else None
+        if count is None or count < 1:
+            raise ControlError(f"count: expected a positive integer, got {body.get('count')!r}")
+        if "delay_s" in body:
+            delay = body["delay_s"]
+            if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
+                raise ControlError(f"delay_s: expected seconds >= 0, got {delay!r}")
+            self.ctx.faults.delay_order_s = float(delay)
+        await self.apply_fault(kind, count)
+        return _json(200, {"kind": kind, "count": count, "pending": dict(self.ctx.faults.pending)})
+
+    async def apply_fault(self, kind: str, count: int) -> None:
+        """Fire immediate faults now; arm the per-request ones for the next `count` requests."""
+        if kind == "expire_token":
+            self.ctx.exchange.expire_all_tokens()
+        elif kind == "drop_socket":
+            if self.ctx.drop_sockets is not None:
+                await self.ctx.drop_sockets()
+        else:
+            self.ctx.faults.arm(kind, count)
+
+    async def orders(self, request: web.Request) -> web.Response:
+        return _json(200, list(self.ctx.order_log))
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self._reset()
+        return _json(200, {"reset": True})
+
+    async def health(self, request: web.Request) -> web.Response:
+        return _json(200, {"ok": True, "open": bool(self.ctx.exchange.is_open())})
+
+
+def guarded(ctx: SimContext, handler):
+    """Wrap a control handler: bad input -> 400 {"error"}; unexpected errors kept for the test.
+
+    A wrapper rather than a middleware, so the Kiwoom REST hot path pays nothing for it.
+    """
+
+    async def run(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except ControlError as exc:
+            return _json(400, {"error": str(exc)})
+        except SimError as exc:  # e.g. unknown code or off-grid price from the exchange
+            return _json(400, {"error": f"{exc.code}: {exc.message}"})
+        except Exception as exc:
+            log.exception("simulator control handler failed")
+            ctx.errors.append(exc)
+            return _json(500, {"error": type(exc).__name__})
+
+    return run
+
+
+def add_routes(app: web.Application, control: Control) -> None:
+    """Add /sim/ routes (before rest.add_routes, whose catch-all comes last)."""
+    ctx = control.ctx
+    app.router.add_post("/sim/price", guarded(ctx, control.price))
+    app.router.add_post("/sim/condition", guarded(ctx, control.condition))
+    app.router.add_post("/sim/fault", guarded(ctx, control.fault))
+    app.router.add_get("/sim/orders", guarded(ctx, control.orders))
+    app.router.add_post("/sim/reset", guarded(ctx, control.reset))
+    app.router.add_get("/sim/health", guarded(ctx, control.health))
