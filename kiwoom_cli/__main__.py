@@ -1,0 +1,3 @@
+from kiwoom_cli.cli.main import run
+
+run()
