@@ -1,0 +1,137 @@
+"""Decoders for Kiwoom's value encodings (kiwoom-api.md §3.4, §7 items 8/9) and JSON helpers.
+
+Pure functions, no I/O. Every decoder is strict: a value that is not what the field should hold
+raises ProtocolError naming the field, never a silent default (money paths, helper brief).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from kiwoom_cli.errors import ApiError
+
+try:  # optional speed-up (decisions §9)
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised only where orjson is missing
+    _orjson = None
+
+
+class ProtocolError(ApiError):
+    """The broker's answer could not be decoded (a field is missing or malformed)."""
+
+
+def loads(data: str | bytes) -> Any:
+    """Parse JSON text or bytes (orjson when importable)."""
+    if _orjson is not None:
+        return _orjson.loads(data)
+    return json.loads(data)
+
+
+def dumps(obj: Any) -> bytes:
+    """Serialise to compact UTF-8 JSON bytes, non-ASCII kept as is."""
+    if _orjson is not None:
+        return _orjson.dumps(obj)
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_INT_RE = re.compile(r"[+-]?\d+\Z")
+_DEC_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\Z")
+_PREFIXED_CODE_RE = re.compile(r"[A-Za-z]\d{6}\Z")
+_VENUE_SUFFIXES = ("_NX", "_AL")
+
+
+def _text(value: Any, field: str) -> str | None:
+    """Return the stripped text of a wire value, or None when empty/missing."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ProtocolError(f"{field}: expected a number, got a boolean")
+    if isinstance(value, (int, float)):
+        return str(value)
+    if not isinstance(value, str):
+        raise ProtocolError(f"{field}: expected a string, got {type(value).__name__}")
+    value = value.strip()
+    return value or None
+
+
+def int_or_none(value: Any, field: str = "value") -> int | None:
+    """Decode a zero-padded, possibly signed integer ("-00000000196888"); "" -> None, "-0" -> 0."""
+    text = _text(value, field)
+    if text is None:
+        return None
+    if not _INT_RE.match(text):
+        raise ProtocolError(f"{field}: not an integer: {text[:20]!r}")
+    return int(text)
+
+
+def int_or_zero(value: Any, field: str = "value") -> int:
+    """Decode an integer; empty or missing means 0 (quantities and amounts)."""
+    number = int_or_none(value, field)
+    return 0 if number is None else number
+
+
+def price(value: Any, field: str = "price") -> int:
+    """Decode a direction-signed price ("+70000", "-94800"): the sign is not arithmetic, drop it."""
+    return abs(int_or_zero(value, field))
+
+
+def price_or_none(value: Any, field: str = "price") -> int | None:
+    """Decode a price that may be absent: "", "0" and "-0" mean no value yet (open before the first trade)."""
+    number = int_or_none(value, field)
+    if not number:
+        return None
+    return abs(number)
+
+
+def rate(value: Any, field: str = "rate") -> float:
+    """Decode a signed percentage ("-0.24", "+28.68", "1.8546"); empty means 0.0."""
+    text = _text(value, field)
+    if text is None:
+        return 0.0
+    if not _DEC_RE.match(text):
+        raise ProtocolError(f"{field}: not a decimal: {text[:20]!r}")
+    return float(text)
+
+
+def rate_x100(value: Any, field: str = "rate") -> float:
+    """Decode a rate sent as an integer x100 ("-00000130" = -1.30 %, CNSRREQ FID 12)."""
+    return int_or_zero(value, field) / 100
+
+
+def split_code(value: Any, field: str = "stk_cd") -> tuple[str, str]:
+    """Normalise a stock code: return (bare code, venue suffix or "").
+
+    "A005930" -> ("005930", ""); "005930_NX" -> ("005930", "_NX"). One leading letter is stripped
+    only when the code is exactly letter + 6 digits, so other tickers are left alone (§3.4).
+    """
+    text = _text(value, field)
+    if text is None:
+        raise ProtocolError(f"{field}: missing stock code")
+    venue = ""
+    for suffix in _VENUE_SUFFIXES:
+        if text.endswith(suffix):
+            text, venue = text[: -len(suffix)], suffix
+            break
+    if _PREFIXED_CODE_RE.match(text):
+        text = text[1:]
+    return text, venue
+
+
+def code(value: Any, field: str = "stk_cd") -> str:
+    """Normalise a stock code to the bare form ("A005930", "005930_AL" -> "005930")."""
+    return split_code(value, field)[0]
+
+
+def order_no(value: Any, field: str = "ord_no") -> str | None:
+    """Decode an order number; "" and all-zero ("0000000", meaning none) -> None."""
+    text = _text(value, field)
+    if text is None or set(text) == {"0"}:
+        return None
+    return text
+
+
+def name(value: Any) -> str:
+    """Decode a display name (stock name, condition name): trimmed, "" when missing."""
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,333 @@
+"""Kiwoom's wire protocol, pure: request bodies, headers, WebSocket frames, envelope -> errors.
+
+The parsers from wire dicts to kiwoom_cli.models live in parsers.py and are re-exported here,
+so callers need only `from kiwoom_cli.kiwoom import protocol`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+from kiwoom_cli.errors import (
+    ApiError,
+    AuthError,
+    BadInput,
+    BrokerRejected,
+    RateLimited,
+    TemporaryError,
+    TokenInvalid,
+)
+from kiwoom_cli.kiwoom.codec import ProtocolError  # noqa: F401  (re-exported)
+from kiwoom_cli.kiwoom.endpoint import Credentials
+from kiwoom_cli.kiwoom.parsers import *  # noqa: F401,F403  (the parsers are part of this module's API)
+
+# --------------------------------------------------------------------------- REST: ids and paths
+
+TOKEN, REVOKE = "au10001", "au10002"
+BASIC_INFO, QUOTE, QUOTES = "ka10001", "ka10007", "ka10095"
+CASH, BALANCE = "kt00001", "kt00018"
+BUY, SELL, AMEND, CANCEL = "kt10000", "kt10001", "kt10002", "kt10003"
+OPEN_ORDERS, FILLS = "ka10075", "ka10076"
+ORDER_IDS = frozenset({BUY, SELL, AMEND, CANCEL})
+
+PATHS = {
+    TOKEN: "/oauth2/token",
+    REVOKE: "/oauth2/revoke",
+    BASIC_INFO: "/api/dostk/stkinfo",
+    QUOTES: "/api/dostk/stkinfo",
+    QUOTE: "/api/dostk/mrkcond",
+    CASH: "/api/dostk/acnt",
+    BALANCE: "/api/dostk/acnt",
+    OPEN_ORDERS: "/api/dostk/acnt",
+    FILLS: "/api/dostk/acnt",
+    BUY: "/api/dostk/ordr",
+    SELL: "/api/dostk/ordr",
+    AMEND: "/api/dostk/ordr",
+    CANCEL: "/api/dostk/ordr",
+}
+
+CONTENT_TYPE = "application/json;charset=UTF-8"
+MAX_CODES_PER_QUOTES = 100  # ka10095 upper bound per call: unverified (§4.9)
+EXCHANGE = "KRX"  # orders and balances: KRX only (mock supports nothing else, §4.3)
+
+
+def rest_headers(api_id: str, token: str | None, next_key: str | None = None) -> dict[str, str]:
+    """Build request headers; `next_key` (possibly "") marks a continuation page (§3.2)."""
+    headers = {"api-id": api_id, "content-type": CONTENT_TYPE}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    if next_key is not None:
+        headers["cont-yn"] = "Y"
+        headers["next-key"] = next_key
+    return headers
+
+
+def continuation(headers: dict | None) -> str | None:
+    """Return the next-key when the response headers say another page exists, else None."""
+    if not headers:
+        return None
+    lower = {str(k).lower(): v for k, v in headers.items()}
+    if str(lower.get("cont-yn", "")).strip().upper() != "Y":
+        return None
+    return str(lower.get("next-key", "")).strip()
+
+
+# --------------------------------------------------------------------------- REST: bodies
+
+
+def _check_code(code: str) -> str:
+    if not isinstance(code, str) or len(code) != 6 or not code.isascii() or not code.isalnum():
+        raise BadInput(f"not a 6-character stock code: {code!r}")
+    return code
+
+
+def _check_qty(qty: int, *, allow_zero: bool = False) -> str:
+    if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0 or (qty == 0 and not allow_zero):
+        raise BadInput(f"quantity must be a positive whole number, got {qty!r}")
+    return str(qty)
+
+
+def _check_price(price: int) -> str:
+    if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
+        raise BadInput(f"price must be a positive whole number of won, got {price!r}")
+    return str(price)  # unsigned: a signed price is rejected with 1517 (§3.3)
+
+
+def _check_order_no(order_no: str) -> str:
+    if not isinstance(order_no, str) or not order_no.strip().isdigit():
+        raise BadInput(f"not an order number: {order_no!r}")
+    return order_no.strip()
+
+
+def token_body(credentials: Credentials) -> dict[str, str]:
+    """Body of au10001 (issue a token)."""
+    return {
+        "grant_type": "client_credentials",
+        "appkey": credentials.app_key,
+        "secretkey": credentials.secret_key,
+    }
+
+
+def revoke_body(credentials: Credentials, token: str) -> dict[str, str]:
+    """Body of au10002 (revoke a token)."""
+    return {"appkey": credentials.app_key, "secretkey": credentials.secret_key, "token": token}
+
+
+def quote_body(code: str) -> dict[str, str]:
+    """Body of ka10007 / ka10001 (one stock; `code` may carry _NX/_AL)."""
+    bare = code[:-3] if code.endswith(("_NX", "_AL")) else code
+    _check_code(bare)
+    return {"stk_cd": code}
+
+
+def quotes_body(codes: Sequence[str]) -> dict[str, str]:
+    """Body of ka10095: bare codes joined by "|" (§4.9)."""
+    if not codes:
+        raise BadInput("no stock codes given")
+    if len(codes) > MAX_CODES_PER_QUOTES:
+        raise BadInput(f"at most {MAX_CODES_PER_QUOTES} codes per ka10095 request")
+    return {"stk_cd": "|".join(_check_code(c) for c in codes)}
+
+
+def cash_body() -> dict[str, str]:
+    """Body of kt00001 (qry_tp 3 = estimated)."""
+    return {"qry_tp": "3"}
+
+
+def balance_body() -> dict[str, str]:
+    """Body of kt00018 (qry_tp 1 = summed per stock)."""
+    return {"qry_tp": "1", "dmst_stex_tp": EXCHANGE}
+
+
+def order_body(code: str, qty: int, price: int | None) -> dict[str, str]:
+    """Body of kt10000 / kt10001: limit (trde_tp 0) or, with price None, market (trde_tp 3, ord_uv "")."""
+    return {
+        "dmst_stex_tp": EXCHANGE,
+        "stk_cd": _check_code(code),
+        "ord_qty": _check_qty(qty),
+        "ord_uv": "" if price is None else _check_price(price),
+        "trde_tp": "3" if price is None else "0",
+        "cond_uv": "",
+    }
+
+
+def amend_body(order_no: str, code: str, qty: int, price: int) -> dict[str, str]:
+    """Body of kt10002 (qty 0 = all remaining: unverified, §4.6)."""
+    return {
+        "dmst_stex_tp": EXCHANGE,
+        "orig_ord_no": _check_order_no(order_no),
+        "stk_cd": _check_code(code),
+        "mdfy_qty": _check_qty(qty, allow_zero=True),
+        "mdfy_uv": _check_price(price),
+        "mdfy_cond_uv": "",
+    }
+
+
+def cancel_body(order_no: str, code: str, qty: int = 0) -> dict[str, str]:
+    """Body of kt10003 (qty 0 = cancel all remaining)."""
+    return {
+        "dmst_stex_tp": EXCHANGE,
+        "orig_ord_no": _check_order_no(order_no),
+        "stk_cd": _check_code(code),
+        "cncl_qty": _check_qty(qty, allow_zero=True),
+    }
+
+
+def open_orders_body(code: str | None = None) -> dict[str, str]:
+    """Body of ka10075 (all stocks, or one; both sides; stex_tp 0 = 통합)."""
+    return {
+        "all_stk_tp": "0" if code is None else "1",
+        "trde_tp": "0",
+        "stk_cd": "" if code is None else _check_code(code),
+        "stex_tp": "0",
+    }
+
+
+def fills_body(code: str | None = None) -> dict[str, str]:
+    """Body of ka10076 (all stocks, or one; both sides; no order-number cursor)."""
+    return {
+        "stk_cd": "" if code is None else _check_code(code),
+        "qry_tp": "0" if code is None else "1",
+        "sell_tp": "0",
+        "ord_no": "",
+        "stex_tp": "0",
+    }
+
+
+# --------------------------------------------------------------------------- envelope -> errors
+
+# "…[1700:…]" and "[2000](RC4058:…)" (§3.5); "(RC4057:…)" without the [2000] also seen;
+# the WebSocket LOGIN failure says "[CODE=8005, MESSAGE=…]".
+_BACK_OFFICE_RE = re.compile(r"\[\d+\]\s*\((\w+):")
+_BARE_BACK_OFFICE_RE = re.compile(r"\s*\((\w+):")
+_BRACKET_RE = re.compile(r"\[(\w+):")
+_WS_CODE_RE = re.compile(r"\[CODE=(\w+)")
+
+
+def error_number(message: str) -> str | None:
+    """Return the documented error number inside a return_msg ("1700", "RC4058", "8005"), or None."""
+    if not isinstance(message, str):
+        return None
+    for found in (
+        _WS_CODE_RE.search(message),
+        _BACK_OFFICE_RE.search(message),
+        _BARE_BACK_OFFICE_RE.match(message),
+        _BRACKET_RE.search(message),
+    ):
+        if found:
+            return found.group(1)
+    return None
+
+
+def _return_code(body: dict) -> int | None:
+    value = body.get("return_code")
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def error_for(body: object, http_status: int, api_id: str) -> ApiError | None:
+    """Translate one REST answer into the error its caller must act on, or None for success.
+
+    HTTP 401 or [8005] -> TokenInvalid (re-issue once); rc 3 -> AuthError; 429 / rc 5 / 17xx ->
+    RateLimited; rc 20, rc 2, 15xx, 19xx -> BrokerRejected; 1999 and 5xx -> TemporaryError.
+    Orders turn TemporaryError into OutcomeUnknown in rest.py (the order may have been placed).
+    """
+    if not isinstance(body, dict):
+        body = {}
+    rc = _return_code(body)
+    raw_msg = body.get("return_msg")
+    message = raw_msg.strip() if isinstance(raw_msg, str) else ""
+    number = error_number(message)
+    if http_status == 200 and rc == 0:
+        return None
+    detail = f"{api_id}: {message or f'HTTP {http_status}'}"
+    kwargs = dict(return_code=rc, code=number, api_id=api_id, http_status=http_status)
+    if http_status == 401 or number == "8005":
+        return TokenInvalid(detail, **kwargs)
+    if rc == 3 or (number is not None and len(number) == 4 and number.startswith("8")):
+        if number == "8104":  # TR not offered on mock: not an auth problem
+            return BrokerRejected(detail, **kwargs)
+        return AuthError(detail, **kwargs)
+    if http_status == 429 or rc == 5 or number in ("1700", "1701", "1702"):
+        return RateLimited(detail, **kwargs)
+    if number == "1999" or http_status >= 500:
+        return TemporaryError(detail, **kwargs)
+    if rc is None and http_status == 200:
+        return ProtocolError(f"{api_id}: answer has no return_code", **kwargs)
+    return BrokerRejected(detail, **kwargs)
+
+
+def ws_error_for(frame: dict) -> ApiError | None:
+    """Translate a WebSocket reply (LOGIN, REG, CNSR*) with a nonzero return_code into an error."""
+    rc = _return_code(frame)
+    if rc == 0:
+        return None
+    trnm = str(frame.get("trnm", "?"))
+    raw_msg = frame.get("return_msg")
+    message = raw_msg.strip() if isinstance(raw_msg, str) else ""
+    number = error_number(message)
+    detail = f"{trnm}: {message or f'return_code {rc}'}"
+    kwargs = dict(return_code=rc, code=number or (str(rc) if rc is not None else None), api_id=trnm)
+    if trnm == "LOGIN":
+        if number == "8005":
+            return TokenInvalid(detail, **kwargs)
+        return AuthError(detail, **kwargs)
+    if rc is None:
+        return ProtocolError(f"{trnm}: reply has no return_code", **kwargs)
+    return BrokerRejected(detail, **kwargs)
+
+
+# --------------------------------------------------------------------------- WebSocket frames
+
+REG_GROUP = "1"
+ACCOUNT_TYPES = ("00", "04")
+CONDITION_EXCHANGE = "K"  # KRX, the only documented stex_tp for CNSRREQ
+
+
+def login_frame(token: str) -> dict[str, str]:
+    """LOGIN carries the bare token, no "Bearer" (§5.2)."""
+    return {"trnm": "LOGIN", "token": token}
+
+
+def reg_frame(items: Iterable[str], types: Sequence[str], *, group: str = REG_GROUP) -> dict:
+    """REG keeping earlier registrations (refresh "1"); every item x every type is registered."""
+    return {
+        "trnm": "REG",
+        "grp_no": group,
+        "refresh": "1",
+        "data": [{"item": list(items), "type": list(types)}],
+    }
+
+
+def remove_frame(items: Iterable[str], types: Sequence[str], *, group: str = REG_GROUP) -> dict:
+    """REMOVE the given item x type pairs."""
+    return {"trnm": "REMOVE", "grp_no": group, "data": [{"item": list(items), "type": list(types)}]}
+
+
+def account_reg_frame() -> dict:
+    """REG the account types 00 + 04 with item [""] as in the official example (§5.5)."""
+    return reg_frame([""], ACCOUNT_TYPES)
+
+
+def cnsrlst_frame() -> dict[str, str]:
+    """Ask for the saved condition list (ka10171)."""
+    return {"trnm": "CNSRLST"}
+
+
+def cnsrreq_frame(seq: str, search_type: str, next_key: str | None = None) -> dict[str, str]:
+    """Run a condition once ("0", paged by body cont_yn/next_key) or subscribe to it ("1")."""
+    frame = {"trnm": "CNSRREQ", "seq": seq, "search_type": search_type, "stex_tp": CONDITION_EXCHANGE}
+    if search_type == "0":
+        frame["cont_yn"] = "N" if next_key is None else "Y"
+        frame["next_key"] = next_key or ""
+    return frame
+
+
+def cnsrclr_frame(seq: str) -> dict[str, str]:
+    """Stop a condition's real-time pushes (ka10174)."""
+    return {"trnm": "CNSRCLR", "seq": seq}

@@ -1,0 +1,295 @@
+"""RestClient: Kiwoom's REST TRs over one requests.Session (one client per thread, decisions §2).
+
+Errors come out as kiwoom_cli.errors types (contract in helper-client-api.md):
+- [8005] / HTTP 401: re-issue the token once and resend (the request was refused, nothing placed);
+  a second refusal -> TokenInvalid.
+- 429 / rc 5: queries retry up to `retries` times with backoff; orders raise RateLimited at once.
+- Connection refused / DNS / connect timeout -> TemporaryError (nothing was sent).
+- Orders whose bytes may have reached the server (read timeout, connection dropped, 5xx, rc 0
+  without an order number) -> OutcomeUnknown. Orders are never resent after that.
+Nothing here logs or raises secrets: messages carry the api-id and the broker's return_msg only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable, Sequence
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from kiwoom_cli.clock import Clock, SystemClock
+from kiwoom_cli.errors import (
+    ApiError,
+    KiwoomError,
+    OutcomeUnknown,
+    RateLimited,
+    TemporaryError,
+    TokenInvalid,
+)
+from kiwoom_cli.kiwoom import codec, protocol
+from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
+from kiwoom_cli.kiwoom.ratelimit import RateLimiter
+from kiwoom_cli.kiwoom.tokens import TokenStore
+from kiwoom_cli.models import Balance, Cash, FillRow, OpenOrder, OrderAck, Quote
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 50  # CLI's cap (§3.2); more means something is wrong, not a longer list
+
+
+class RestClient:
+    """Kiwoom REST TRs with token caching, rate limiting, paging and error translation."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: Credentials,
+        *,
+        tokens: TokenStore,
+        clock: Clock | None = None,
+        limiter: RateLimiter | None = None,
+        timeout: float = 10.0,
+        retries: int = 2,
+        sleep: Callable[[float], None] = time.sleep,
+        proxy: str | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self._credentials = credentials
+        self._tokens = tokens
+        self._clock = clock or SystemClock()
+        self._limiter = limiter
+        self._timeout = timeout
+        self._retries = retries
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session_lock = threading.Lock()  # token() may be called from a socket's reader thread
+        # Looking proxies up in the environment costs ~0.45 ms a call (performance.md); an
+        # explicit proxy from our config is still honoured.
+        self._session.trust_env = False
+        if proxy:
+            self._session.proxies = {"http": proxy, "https": proxy}
+
+    def __repr__(self) -> str:
+        return f"RestClient(mode={self.endpoint.mode!r}, rest_url={self.endpoint.rest_url!r})"
+
+    # ------------------------------------------------------------------ auth
+
+    def token(self, force: bool = False) -> str:
+        """Return a valid access token: cached, or issued (au10001) when missing or near expiry.
+
+        `force` replaces the current token (the broker refused it). Safe from any thread, so
+        `client.token` can be a SocketClient's token_provider.
+        """
+        mode, key = self.endpoint.mode, self._credentials.app_key
+        refused = self._tokens.cached(mode, key) if force else None
+        return self._tokens.get(mode, key, self._issue, refused=refused)
+
+    def _issue(self):
+        attempt = 0
+        while True:
+            try:
+                body, _ = self._post(
+                    protocol.TOKEN, protocol.token_body(self._credentials), None, order=False
+                )
+                return protocol.parse_token(body)
+            except TemporaryError as exc:  # issuance is rate-limited too (§2.1)
+                attempt = self._backoff(protocol.TOKEN, exc, attempt)
+
+    def revoke(self) -> None:
+        """Revoke the cached token (au10002), if there is one, and forget it."""
+        token = self._tokens.cached(self.endpoint.mode, self._credentials.app_key)
+        if token is not None:
+            body = protocol.revoke_body(self._credentials, token)
+            self._post(protocol.REVOKE, body, None, order=False)
+        self._tokens.discard(self.endpoint.mode, self._credentials.app_key)
+
+    # ------------------------------------------------------------------ queries
+
+    def quote(self, code: str) -> Quote:
+        """Return one stock's price and daily limits (ka10007)."""
+        body, _ = self._call(protocol.QUOTE, protocol.quote_body(code))
+        return protocol.parse_quote(body)
+
+    def quotes(self, codes: Sequence[str]) -> list[Quote]:
+        """Return quotes for several codes, one ka10095 request per 100 codes; unknown codes are left out."""
+        codes = list(dict.fromkeys(codes))
+        result: list[Quote] = []
+        step = protocol.MAX_CODES_PER_QUOTES
+        for start in range(0, len(codes), step):
+            body, _ = self._call(protocol.QUOTES, protocol.quotes_body(codes[start : start + step]))
+            result.extend(protocol.parse_quotes(body))
+        return result
+
+    def cash(self) -> Cash:
+        """Return deposit and orderable cash (kt00001 qry_tp 3)."""
+        body, _ = self._call(protocol.CASH, protocol.cash_body())
+        return protocol.parse_cash(body)
+
+    def balance(self) -> Balance:
+        """Return the account totals and every holding with a quantity (kt00018, all pages)."""
+        totals, holdings = None, []
+        for body in self._pages(protocol.BALANCE, protocol.balance_body()):
+            page_totals, rows = protocol.parse_balance_page(body)
+            totals = totals or page_totals  # summary fields repeat on every page (unverified)
+            holdings.extend(rows)
+        return Balance(totals=totals, holdings=tuple(holdings))
+
+    def open_orders(self, code: str | None = None) -> list[OpenOrder]:
+        """Return orders with quantity still open (ka10075, all pages)."""
+        body = protocol.open_orders_body(code)
+        return [
+            o for page in self._pages(protocol.OPEN_ORDERS, body) for o in protocol.parse_open_orders(page)
+        ]
+
+    def fills(self, code: str | None = None) -> list[FillRow]:
+        """Return today's fills (ka10076, all pages)."""
+        body = protocol.fills_body(code)
+        return [f for page in self._pages(protocol.FILLS, body) for f in protocol.parse_fills(page)]
+
+    # ------------------------------------------------------------------ orders
+
+    def buy(self, code: str, qty: int, price: int | None) -> OrderAck:
+        """Place a buy (kt10000); price None = market order."""
+        return self._order(protocol.BUY, protocol.order_body(code, qty, price))
+
+    def sell(self, code: str, qty: int, price: int | None) -> OrderAck:
+        """Place a sell (kt10001); price None = market order."""
+        return self._order(protocol.SELL, protocol.order_body(code, qty, price))
+
+    def amend(self, order_no: str, code: str, qty: int, price: int) -> OrderAck:
+        """Modify an open order's price (kt10002); the answer carries a new order number."""
+        return self._order(protocol.AMEND, protocol.amend_body(order_no, code, qty, price))
+
+    def cancel(self, order_no: str, code: str, qty: int = 0) -> OrderAck:
+        """Cancel an open order (kt10003); qty 0 = everything still open."""
+        return self._order(protocol.CANCEL, protocol.cancel_body(order_no, code, qty))
+
+    def _order(self, api_id: str, body: dict) -> OrderAck:
+        answer, _ = self._call(api_id, body)
+        try:
+            return protocol.parse_order_ack(answer, api_id)
+        except codec.ProtocolError:
+            raise OutcomeUnknown(f"{api_id}: accepted without an order number; check open orders") from None
+
+    def close(self) -> None:
+        """Close the HTTP session (the cached token stays valid for other clients)."""
+        self._session.close()
+
+    def __enter__(self) -> "RestClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def _pages(self, api_id: str, body: dict):
+        next_key: str | None = None
+        for _ in range(MAX_PAGES):
+            answer, headers = self._call(api_id, body, next_key)
+            yield answer
+            next_key = protocol.continuation(headers)
+            if next_key is None:
+                return
+        raise codec.ProtocolError(
+            f"{api_id}: more than {MAX_PAGES} pages; refusing a partial list", api_id=api_id
+        )
+
+    def _call(self, api_id: str, body: dict, next_key: str | None = None) -> tuple[dict, dict]:
+        """Send one TR with a token; re-issue once on [8005]; retry rate-limited/temporary queries."""
+        order = api_id in protocol.ORDER_IDS
+        refused: str | None = None
+        attempt = 0
+        while True:
+            token = self._tokens.get(
+                self.endpoint.mode, self._credentials.app_key, self._issue, refused=refused
+            )
+            try:
+                return self._post(api_id, body, token, order=order, next_key=next_key)
+            except TokenInvalid:
+                if refused is not None:
+                    raise
+                refused = token  # refused before any effect: resending is safe, orders included
+                log.info("%s: token refused, issuing a new one", api_id)
+            except TemporaryError as exc:  # RateLimited included
+                if order:
+                    raise
+                attempt = self._backoff(api_id, exc, attempt)
+
+    def _backoff(self, api_id: str, exc: TemporaryError, attempt: int) -> int:
+        """Sleep before retry number attempt+1, or re-raise `exc` when retries are used up."""
+        if attempt >= self._retries:
+            raise exc
+        if isinstance(exc, RateLimited) and self._limiter is not None:
+            self._limiter.penalize(api_id)
+        attempt += 1
+        delay = 0.5 * 2 ** (attempt - 1)
+        log.info("%s: %s; retry %d in %.1fs", api_id, type(exc).__name__, attempt, delay)
+        self._sleep(delay)
+        return attempt
+
+    def _post(
+        self, api_id: str, body: dict, token: str | None, *, order: bool, next_key: str | None = None
+    ) -> tuple[dict, dict]:
+        if self._limiter is not None:
+            self._limiter.acquire(api_id)
+        url = self.endpoint.rest_url + protocol.PATHS[api_id]
+        headers = protocol.rest_headers(api_id, token, next_key)
+        started = time.perf_counter()
+        try:
+            with self._session_lock:
+                response = self._session.post(
+                    url, data=codec.dumps(body), headers=headers, timeout=self._timeout
+                )
+        except requests.RequestException as exc:
+            raise self._transport_error(api_id, exc, order) from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.debug("%s -> HTTP %s in %.1f ms", api_id, response.status_code, elapsed_ms)
+        try:
+            answer = codec.loads(response.content) if response.content else {}
+        except ValueError:
+            answer = None
+        error = protocol.error_for(answer, response.status_code, api_id)
+        if error is not None:
+            raise self._scrub(self._for_order(error) if order else error, token)
+        if not isinstance(answer, dict):
+            raise codec.ProtocolError(f"{api_id}: answer is not a JSON object", api_id=api_id)
+        return answer, dict(response.headers)
+
+    @staticmethod
+    def _for_order(error: ApiError) -> KiwoomError:
+        # An order refused at the gate (auth, rate limit, rejection) placed nothing; a server
+        # failure may have happened after the order was placed.
+        if type(error) is TemporaryError or isinstance(error, codec.ProtocolError):
+            return OutcomeUnknown(f"{error.message}; the order may have been placed: check open orders")
+        return error
+
+    def _transport_error(self, api_id: str, exc: requests.RequestException, order: bool) -> KiwoomError:
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3 MaxRetryError wraps the cause
+        nothing_sent = isinstance(exc, requests.ConnectTimeout) or isinstance(
+            reason, (NewConnectionError, ConnectTimeoutError)
+        )
+        kind = type(reason).__name__ if isinstance(reason, Exception) else type(exc).__name__
+        where = self.endpoint.rest_url
+        if nothing_sent:
+            return TemporaryError(f"{api_id}: cannot connect to {where} ({kind})", api_id=api_id)
+        if order:
+            return OutcomeUnknown(
+                f"{api_id}: no answer from {where} ({kind}); the order may have been placed: check open orders"
+            )
+        return TemporaryError(f"{api_id}: no answer from {where} ({kind})", api_id=api_id)
+
+    def _scrub(self, error: KiwoomError, token: str | None) -> KiwoomError:
+        """Blank any secret a server might have echoed into a message (defence in depth)."""
+        secrets = [s for s in (token, self._credentials.app_key, self._credentials.secret_key) if s]
+        text = error.message
+        for secret in secrets:
+            text = text.replace(secret, "<redacted>")
+        if text != error.message:
+            error.message = text
+            error.args = (text,)
+        return error

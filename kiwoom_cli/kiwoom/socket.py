@@ -1,0 +1,366 @@
+"""SocketClient: Kiwoom's WebSocket (real-time data, order events, condition search) on websocket-client.
+
+One connection per app key (a second LOGIN kicks the first: R10001). A reader thread owns recv:
+it echoes every PING verbatim (never SYSTEM), parses REAL entries into models and puts each on
+`events`, hands request replies to the one waiting requester, and reconnects with a growing
+backoff: fresh token (forced after an [8005] LOGIN failure), LOGIN, re-REG, re-subscribe.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+import time
+from typing import Callable, Iterable, Sequence
+
+import websocket
+
+from kiwoom_cli.clock import Clock, SystemClock
+from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryError, TokenInvalid
+from kiwoom_cli.kiwoom import codec, protocol, wsconn
+from kiwoom_cli.kiwoom.wanted import Wanted, reg_frames
+from kiwoom_cli.kiwoom.endpoint import Endpoint
+from kiwoom_cli.models import Condition, ConditionMatch, SocketStatus
+
+log = logging.getLogger(__name__)
+
+_REPLIES = frozenset({"REG", "REMOVE", "CNSRLST", "CNSRREQ", "CNSRCLR"})
+_DISCONNECTED = object()  # put on the reply queue when the connection drops
+MAX_SEARCH_PAGES = 50
+
+
+class SocketClient:
+    """The broker's WebSocket: LOGIN, PING echo, REG/REMOVE, condition search, reconnect."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        token_provider: Callable[[bool], str],
+        events: "queue.SimpleQueue | queue.Queue",
+        *,
+        clock: Clock | None = None,
+        reconnect: bool = True,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        proxy: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._endpoint = endpoint
+        self._token_provider = token_provider
+        self._events = events
+        self._clock = clock or SystemClock()
+        self._reconnect = reconnect
+        self._backoff = backoff
+        self._timeout = timeout
+        self._proxy = proxy
+        self._ws: websocket.WebSocket | None = None
+        self._ws_lock = threading.Lock()
+        self._connected = threading.Event()
+        self._stop = threading.Event()
+        self._request_lock = threading.Lock()  # one request in flight; replies are not matched by seq
+        self._replies: queue.Queue = queue.Queue()
+        self._swallow: collections.Counter = collections.Counter()  # reader thread only
+        self._wanted = Wanted()
+        self._listed = False  # CNSRLST sent on this connection (required before CNSRREQ)
+        self._kicked = False
+        self._reader: threading.Thread | None = None
+        self.pings = 0  # PING frames echoed (observability; written by the reader only)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def connected(self) -> bool:
+        """True while logged in."""
+        return self._connected.is_set()
+
+    @property
+    def registered(self) -> set[str]:
+        """Codes with wanted real-time registrations (restored after every reconnect)."""
+        return self._wanted.codes()
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Connect and LOGIN (re-issuing the token once after [8005]); start the reader thread."""
+        if self._reader is not None:
+            raise RuntimeError("SocketClient already started")
+        self._stop.clear()
+        self._kicked = False
+        try:
+            ws = self._connect(False, timeout)
+        except TokenInvalid as exc:
+            self._events.put(SocketStatus("login_failed", exc.message))
+            ws = self._connect(True, timeout)
+        self._listed = False
+        self._connected.set()
+        self._events.put(SocketStatus("connected", "logged in"))
+        self._reader = threading.Thread(target=self._run, args=(ws,), name="kiwoom-socket", daemon=True)
+        self._reader.start()
+
+    def stop(self) -> None:
+        """Close the connection and stop the reader thread (no reconnect)."""
+        self._stop.set()
+        self._connected.clear()
+        with self._ws_lock:
+            ws = self._ws
+        if ws is not None:
+            try:
+                ws.send_close()
+            except Exception:  # already gone: nothing to say goodbye to
+                pass
+            ws.abort()  # wakes the reader blocked in recv
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join(timeout=self._timeout)
+        self._reader = None
+        self._events.put(SocketStatus("disconnected", "stopped"))
+
+    # ------------------------------------------------------------------ registrations
+
+    def register(self, codes: Iterable[str], types: Sequence[str] = ("0B",)) -> None:
+        """REG codes x types (grp "1", refresh "1"); kept and restored after reconnects."""
+        codes, types = list(codes), list(types)
+        if not codes:
+            return
+        with self._request_lock:
+            before = self._wanted.snapshot()
+            self._wanted.add(codes, types)
+            try:
+                for frame in reg_frames(codes, types):
+                    self._acked(frame, "REG")
+            except BrokerRejected:
+                self._wanted.roll_back(before)  # refused (e.g. over the limit): never restore it
+                raise
+
+    def unregister(self, codes: Iterable[str], types: Sequence[str] = ("0B",)) -> None:
+        """REMOVE codes x types."""
+        codes, types = list(codes), list(types)
+        if not codes:
+            return
+        with self._request_lock:
+            self._wanted.remove(codes, types)
+            for frame in reg_frames(codes, types, remove=True):
+                self._acked(frame, "REMOVE")
+
+    def register_account(self) -> None:
+        """REG the account's order (00) and balance (04) events."""
+        with self._request_lock:
+            before = self._wanted.snapshot()
+            self._wanted.set_account()
+            try:
+                self._acked(protocol.account_reg_frame(), "REG")
+            except BrokerRejected:
+                self._wanted.roll_back(before)
+                raise
+
+    def _acked(self, frame: dict, trnm: str) -> None:
+        """Send a registration and wait for its ack; while disconnected, leave it to the restore."""
+        if not self._connected.is_set():
+            if self._reconnect and not self._stop.is_set() and self._reader is not None:
+                return  # the wanted set is updated; the reconnect restores it
+            raise TemporaryError(f"{trnm}: socket not connected", api_id=trnm)
+        try:
+            self._exchange(frame, trnm, self._timeout)
+        except TemporaryError:
+            if not (self._reconnect and not self._stop.is_set()):
+                raise  # otherwise the restore after the reconnect sends it again
+
+    # ------------------------------------------------------------------ condition search
+
+    def conditions(self, timeout: float = 10.0) -> list[Condition]:
+        """Return the conditions saved for this account (CNSRLST)."""
+        with self._request_lock:
+            return protocol.parse_conditions(self._list(timeout))
+
+    def search(self, seq: str, timeout: float = 10.0) -> list[ConditionMatch]:
+        """Run a condition once (CNSRREQ search_type 0) and return every page of matches."""
+        with self._request_lock:
+            self._ensure_listed(timeout)
+            matches: list[ConditionMatch] = []
+            next_key = None
+            for _ in range(MAX_SEARCH_PAGES):
+                reply = self._exchange(protocol.cnsrreq_frame(seq, "0", next_key), "CNSRREQ", timeout)
+                page, next_key = protocol.parse_search_page(reply)
+                matches.extend(page)
+                if next_key is None:
+                    return matches
+            raise codec.ProtocolError(f"CNSRREQ: more than {MAX_SEARCH_PAGES} pages", api_id="CNSRREQ")
+
+    def subscribe_condition(self, seq: str, timeout: float = 10.0) -> list[str]:
+        """Subscribe to a condition's entries/exits (CNSRREQ search_type 1); return the codes matching now."""
+        with self._request_lock:
+            self._ensure_listed(timeout)
+            reply = self._exchange(protocol.cnsrreq_frame(seq, "1"), "CNSRREQ", timeout)
+            self._wanted.add_condition(seq)
+            return protocol.parse_subscribe_codes(reply)
+
+    def unsubscribe_condition(self, seq: str) -> None:
+        """Stop a condition's pushes (CNSRCLR); the ack is not awaited (it may never come, §5.8)."""
+        with self._request_lock:
+            self._wanted.remove_condition(seq)
+            ws = self._ws if self._connected.is_set() else None
+            if ws is not None:
+                try:
+                    wsconn.send(ws, protocol.cnsrclr_frame(seq))
+                except TemporaryError:
+                    pass  # a dropped connection clears its subscriptions anyway
+
+    def _list(self, timeout: float) -> dict:
+        reply = self._exchange(protocol.cnsrlst_frame(), "CNSRLST", timeout)
+        self._listed = True
+        return reply
+
+    def _ensure_listed(self, timeout: float) -> None:
+        if not self._listed:  # the spec asks for CNSRLST before a condition search
+            self._list(timeout)
+
+    # ------------------------------------------------------------------ request/reply
+
+    def _exchange(self, frame: dict, trnm: str, timeout: float) -> dict:
+        """Send `frame` and return the next reply with the same trnm (caller holds _request_lock)."""
+        while True:  # drop replies that arrived after their requester gave up (before the check
+            try:  # below, so that a disconnect from now on is seen)
+                self._replies.get_nowait()
+            except queue.Empty:
+                break
+        ws = self._ws if self._connected.is_set() else None
+        if ws is None:
+            raise TemporaryError(f"{trnm}: socket not connected", api_id=trnm)
+        wsconn.send(ws, frame)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = self._replies.get(timeout=max(deadline - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise TemporaryError(f"{trnm}: no reply within {timeout:g}s", api_id=trnm) from None
+            if reply is _DISCONNECTED:
+                raise TemporaryError(f"{trnm}: connection lost before the reply", api_id=trnm)
+            if reply.get("trnm") == trnm:
+                break
+        error = protocol.ws_error_for(reply)
+        if error is not None:
+            raise error
+        return reply
+
+    # ------------------------------------------------------------------ connect + login
+
+    def _connect(self, force_token: bool, timeout: float) -> websocket.WebSocket:
+        token = self._token_provider(force_token)
+        ws = wsconn.open_socket(self._endpoint.ws_url, timeout, self._proxy)
+        with self._ws_lock:
+            self._ws = ws  # so stop() can abort a login in progress
+        try:
+            wsconn.login(ws, token, timeout, lambda data, frame: self._dispatch(ws, data, frame))
+        except BaseException:
+            ws.shutdown()
+            raise
+        ws.settimeout(None)  # the reader blocks in recv; stop() aborts it
+        return ws
+
+    # ------------------------------------------------------------------ reader thread
+
+    def _run(self, ws: websocket.WebSocket) -> None:
+        while ws is not None:
+            reason = self._read(ws)
+            self._connected.clear()
+            with self._ws_lock:
+                self._ws = None
+            ws.shutdown()
+            self._replies.put(_DISCONNECTED)
+            if self._stop.is_set():
+                return
+            self._events.put(SocketStatus("disconnected", reason))
+            if self._kicked or not self._reconnect:
+                return
+            ws = self._reconnect_loop()
+
+    def _read(self, ws: websocket.WebSocket) -> str:
+        """Read frames until the connection ends; return why it ended."""
+        recv = ws.recv_data
+        while True:
+            try:
+                opcode, data = recv()
+            except websocket.WebSocketConnectionClosedException:
+                return "connection closed"
+            except (websocket.WebSocketException, OSError) as exc:
+                return f"connection lost ({type(exc).__name__})"
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return "closed by the server"
+            frame = wsconn.decode(data)
+            if frame is not None:
+                self._dispatch(ws, data, frame)
+
+    def _dispatch(self, ws: websocket.WebSocket, data: bytes, frame: dict) -> None:
+        trnm = frame.get("trnm")
+        if trnm == "REAL":
+            received = self._clock.monotonic()
+            put = self._events.put
+            for entry in frame.get("data") or ():
+                try:
+                    event = protocol.parse_real_entry(entry, received)
+                except (KiwoomError, AttributeError, TypeError) as exc:
+                    log.warning("skipping a REAL entry: %s", exc)
+                    continue
+                if event is not None:
+                    put(event)
+        elif trnm == "PING":
+            try:
+                wsconn.send(ws, data)  # verbatim, extra keys included (§5.3)
+                self.pings += 1
+            except TemporaryError:
+                pass  # the reader notices the dead connection on its next recv
+        elif trnm == "SYSTEM":
+            code = str(frame.get("code") or frame.get("return_code") or "")
+            message = str(frame.get("message") or frame.get("return_msg") or "")
+            log.warning("SYSTEM %s: %s", code, message)
+            if code == "R10001":  # another connection took over this app key: do not fight it
+                self._kicked = True
+                self._events.put(SocketStatus("kicked", f"{code} {message}".strip()))
+        elif trnm in _REPLIES:
+            if self._swallow[trnm] > 0:  # an ack of the restore after a reconnect
+                self._swallow[trnm] -= 1
+                error = protocol.ws_error_for(frame)
+                if error is not None:
+                    log.warning("restoring after reconnect: %s", error)
+            elif trnm == "CNSRCLR":
+                pass  # never awaited
+            else:
+                self._replies.put(frame)
+        else:
+            log.debug("ignoring frame %r", trnm)
+
+    def _reconnect_loop(self) -> websocket.WebSocket | None:
+        delay, longest = self._backoff
+        force = False
+        while not self._stop.wait(delay):
+            try:
+                ws = self._connect(force, self._timeout)
+            except TokenInvalid as exc:
+                force = True  # the cached token is dead: the next attempt gets a fresh one (§7 item 3)
+                self._events.put(SocketStatus("login_failed", exc.message))
+            except AuthError as exc:
+                self._events.put(SocketStatus("login_failed", exc.message))
+            except KiwoomError as exc:
+                log.info("reconnect failed: %s", exc)
+            else:
+                if self._stop.is_set():
+                    ws.shutdown()
+                    return None
+                self._restore(ws)
+                self._events.put(SocketStatus("connected", "reconnected"))
+                return ws
+            delay = min(delay * 2, longest)
+        return None
+
+    def _restore(self, ws: websocket.WebSocket) -> None:
+        """Re-send registrations and condition subscriptions; their acks are swallowed by the reader."""
+        with self._request_lock:
+            frames = self._wanted.restore_frames()
+            self._listed = any(frame["trnm"] == "CNSRLST" for frame in frames)
+            self._swallow.clear()  # acks owed by a connection that died are never coming
+            try:
+                for frame in frames:
+                    self._swallow[frame["trnm"]] += 1
+                    wsconn.send(ws, frame)
+            except TemporaryError:
+                return  # the reader sees the drop and reconnects again
+            finally:
+                self._connected.set()

@@ -1,0 +1,82 @@
+"""What a SocketClient wants registered: restored on every new connection (§7 item 13)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+from kiwoom_cli.kiwoom import protocol
+
+MAX_REG_ITEMS = 100  # per REG frame (RF's assertion; no REST document gives a limit: unverified)
+
+
+class Wanted:
+    """Thread-safe record of real-time registrations, account events and condition subscriptions."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._types: dict[str, set[str]] = {}  # code -> real-time types
+        self.account = False
+        self._conditions: dict[str, None] = {}  # seqs, in subscription order
+
+    def codes(self) -> set[str]:
+        """Return the codes with at least one wanted type."""
+        with self._lock:
+            return set(self._types)
+
+    def snapshot(self) -> tuple[dict[str, set[str]], bool]:
+        """Return a copy of (code -> types, account) to roll back to."""
+        with self._lock:
+            return {code: set(types) for code, types in self._types.items()}, self.account
+
+    def roll_back(self, snapshot: tuple[dict[str, set[str]], bool]) -> None:
+        """Return to a snapshot (the broker refused what was added after it)."""
+        with self._lock:
+            self._types, self.account = snapshot
+
+    def add(self, codes: Sequence[str], types: Sequence[str]) -> None:
+        with self._lock:
+            for code in codes:
+                self._types.setdefault(code, set()).update(types)
+
+    def remove(self, codes: Sequence[str], types: Sequence[str]) -> None:
+        with self._lock:
+            for code in codes:
+                left = self._types.get(code, set()) - set(types)
+                if left:
+                    self._types[code] = left
+                else:
+                    self._types.pop(code, None)
+
+    def set_account(self) -> None:
+        with self._lock:
+            self.account = True
+
+    def add_condition(self, seq: str) -> None:
+        with self._lock:
+            self._conditions[seq] = None
+
+    def remove_condition(self, seq: str) -> None:
+        with self._lock:
+            self._conditions.pop(seq, None)
+
+    def restore_frames(self) -> list[dict]:
+        """Frames that rebuild everything on a fresh connection: REGs, then CNSRLST + CNSRREQ type 1."""
+        with self._lock:
+            groups: dict[tuple[str, ...], list[str]] = {}
+            for code, types in self._types.items():
+                groups.setdefault(tuple(sorted(types)), []).append(code)
+            account, seqs = self.account, list(self._conditions)
+        frames = [protocol.account_reg_frame()] if account else []
+        for types, codes in groups.items():
+            frames.extend(reg_frames(codes, types))
+        if seqs:  # the spec asks for the condition list before a real-time search
+            frames.append(protocol.cnsrlst_frame())
+            frames.extend(protocol.cnsrreq_frame(seq, "1") for seq in seqs)
+        return frames
+
+
+def reg_frames(codes: Sequence[str], types: Sequence[str], *, remove: bool = False) -> list[dict]:
+    """Split a registration into frames of at most MAX_REG_ITEMS codes."""
+    build = protocol.remove_frame if remove else protocol.reg_frame
+    return [build(codes[i : i + MAX_REG_ITEMS], types) for i in range(0, len(codes), MAX_REG_ITEMS)]

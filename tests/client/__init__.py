@@ -1,0 +1,1 @@
+"""Tests of the broker adapter (kiwoom_cli/kiwoom/)."""
