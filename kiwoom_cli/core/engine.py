@@ -1,0 +1,215 @@
+"""The engine: one thread owns the Kernel and consumes one SimpleQueue; workers do the I/O.
+
+Threads (decisions §9): the socket reader (inside the SocketClient) and the two workers put events
+on `events`; the engine blocks in `events.get(timeout=<next deadline>)`, never polls. After each
+batch it sends an Idle (the moment to price a burst of entries in one quote request) and, when the
+dashboard asked for one, publishes a fresh snapshot and sets `changed`.
+Shutdown: STOP (or StopRun) on the engine queue -> STOP to every worker -> join.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from kiwoom_cli.clock import Clock
+from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.workers import OrderWorker, RestWorker
+from kiwoom_cli.models import SocketStatus
+
+log = logging.getLogger("kiwoom.core.engine")
+
+
+class SocketApi(Protocol):
+    def start(self, timeout: float = 10.0) -> None: ...
+    def stop(self) -> None: ...
+    def register(self, codes, types: Sequence[str] = ("0B",)) -> None: ...
+    def unregister(self, codes, types: Sequence[str] = ("0B",)) -> None: ...
+    def register_account(self) -> None: ...
+    def subscribe_condition(self, seq: str, timeout: float = 10.0) -> list[str]: ...
+
+
+class Engine:
+    def __init__(self, kernel: Kernel, *, socket: SocketApi, rest_factory: Callable[[], object],
+                 clock: Clock, order_factory: Callable[[], object] | None = None,
+                 events: queue.SimpleQueue | None = None,
+                 until: dt.datetime | None = None, stop_at_window_end: bool = False) -> None:
+        self.kernel = kernel
+        self.socket = socket
+        self.rest_factory = rest_factory
+        self.clock = clock
+        self.events: queue.SimpleQueue = events if events is not None else queue.SimpleQueue()
+        self.until = until
+        self.stop_at_window_end = stop_at_window_end
+        self._order_jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._rest_jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._workers = [
+            OrderWorker("kiwoom-orders", order_factory or rest_factory, self._order_jobs, self.events),
+            RestWorker("kiwoom-rest", rest_factory, self._rest_jobs, self.events),
+        ]
+        self._thread = threading.Thread(target=self._run, name="kiwoom-engine", daemon=True)
+        self.done = threading.Event()
+        self.changed = threading.Event()  # set when a requested snapshot is ready
+        self._want_snapshot = threading.Event()
+        self.latest = None  # the last published Snapshot
+        self.log: collections.deque = collections.deque(maxlen=200)  # recent (time, Decision)
+        self.exit_reason = ""
+        self.error: BaseException | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Read the account, reconcile, log in to the socket, subscribe, then start the threads."""
+        rest = self.rest_factory()
+        try:
+            balance, open_orders, cash = rest.balance(), rest.open_orders(), rest.cash()
+        finally:
+            rest.close()
+        self.socket.start()
+        try:
+            self.socket.register_account()
+            now = self.clock.now()
+            self._dispatch(self.kernel.start(balance, open_orders, cash, now))
+            self._note(now)
+            s = self.kernel.settings
+            for seq in dict.fromkeys(x for x in (s.buy_cond, s.sell_cond) if x is not None):
+                # stocks already in the condition entered before the run: not entries (only pushes are)
+                self.socket.subscribe_condition(seq)
+        except BaseException:
+            self.socket.stop()
+            raise
+        for w in self._workers:
+            w.start()
+        self.request_snapshot()
+        self._thread.start()
+
+    def put(self, event: object) -> None:
+        """Hand the engine an event from any thread (user commands, tests)."""
+        self.events.put(event)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the engine to finish and wait for every thread."""
+        self.events.put(ev.STOP)
+        self.join(timeout)
+
+    def join(self, timeout: float = 10.0) -> None:
+        self._thread.join(timeout)
+        for w in self._workers:
+            w.join(timeout)
+
+    def request_snapshot(self) -> None:
+        """Ask for a fresh snapshot; `changed` is set when `latest` holds it (the dashboard's beat)."""
+        self._want_snapshot.set()
+        self.events.put(ev.Idle())
+
+    # ------------------------------------------------------------------ the loop
+
+    def _run(self) -> None:
+        q = self.events
+        try:
+            while True:
+                timeout = self._timeout()
+                try:
+                    event = q.get() if timeout is None else q.get(timeout=max(timeout, 0.0))
+                except queue.Empty:
+                    event = ev.TimerFired()
+                if not self._process(event):
+                    return
+                while True:  # take everything already waiting before answering Idle
+                    try:
+                        event = q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if not self._process(event):
+                        return
+                if not self._process(ev.Idle()):
+                    return
+                self._publish()
+        except BaseException as e:  # a bug: stop trading rather than trade on a broken state
+            log.exception("engine stopped by an internal error")
+            self.error, self.exit_reason = e, f"internal error: {type(e).__name__}"
+        finally:
+            for jobs in (self._order_jobs, self._rest_jobs):
+                jobs.put(ev.STOP)
+            try:
+                self.socket.stop()
+            finally:
+                self._publish(force=True)
+                self.done.set()
+
+    def _process(self, event: object) -> bool:
+        if event is ev.STOP or isinstance(event, ev.StopRun):
+            self.exit_reason = self.exit_reason or "stopped"
+            return False
+        if isinstance(event, SocketStatus) and event.state == "kicked":
+            # another login took the app key (R10001); fighting it back would kick forever (§7 item 1)
+            self.kernel.handle(event, self.clock.now())
+            self.exit_reason = f"kicked: {event.detail}"
+            return False
+        now = self.clock.now()
+        if isinstance(event, ev.TimerFired):
+            if self.until is not None and now >= self.until:
+                self.exit_reason = "until reached"
+                return False
+            end = self._window_end(now)
+            if end is not None and now >= end:
+                self.exit_reason = "window closed"
+                return False
+        if isinstance(event, ev.Idle) and not self._wants_idle():
+            return True
+        self._dispatch(self.kernel.handle(event, now))
+        self._note(now)
+        return True
+
+    def _wants_idle(self) -> bool:
+        state = self.kernel.state
+        return bool(state.awaiting) and not state.quotes_in_flight
+
+    def _dispatch(self, intents: list) -> None:
+        for intent in intents:
+            if isinstance(intent, ev.ORDER_INTENTS):
+                self._order_jobs.put(intent)
+            elif isinstance(intent, (ev.NeedQuotes, ev.QueryOrders, ev.RefreshCash)):
+                self._rest_jobs.put(intent)
+            elif isinstance(intent, ev.Register):
+                self._socket_call(self.socket.register, intent.codes)
+            elif isinstance(intent, ev.Unregister):
+                self._socket_call(self.socket.unregister, intent.codes)
+
+    def _socket_call(self, fn, codes) -> None:
+        try:
+            fn(list(codes))
+        except Exception as e:  # noqa: BLE001 - the socket client keeps the wanted set and re-registers on reconnect
+            log.warning("%s %s failed: %s", fn.__name__, ",".join(codes), e)
+
+    def _note(self, now: dt.datetime) -> None:
+        for d in self.kernel.decisions:
+            self.log.append((now, d))
+        self.kernel.decisions = []
+
+    def _publish(self, force: bool = False) -> None:
+        if force or self._want_snapshot.is_set():
+            self._want_snapshot.clear()
+            self.latest = self.kernel.state.snapshot()
+            self.changed.set()
+
+    # ------------------------------------------------------------------ deadlines
+
+    def _window_end(self, now: dt.datetime) -> dt.datetime | None:
+        window = self.kernel.settings.window
+        if not self.stop_at_window_end or window is None:
+            return None
+        return dt.datetime.combine(now.date(), window[1], tzinfo=now.tzinfo)
+
+    def _timeout(self) -> float | None:
+        now = self.clock.now()
+        times = [t for t in (self.kernel.next_deadline(now), self.until, self._window_end(now)) if t]
+        if not times:
+            return None
+        return (min(times) - now).total_seconds()

@@ -1,0 +1,138 @@
+"""The single-threaded trading core: state + strategy + journal, one event at a time.
+
+`handle(event, now)` applies the event, asks the strategy, records its outputs in the state and
+journals everything in one commit, then returns the intents for the workers. The commit happens
+before handle() returns, so every intent is durable before its order bytes can leave (§7). The
+engine (threads, queues, deadline heap) wraps this; tests drive it directly with a ManualClock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.reconcile import reconcile
+from kiwoom_cli.core.records import (
+    FillApplied,
+    OrderClosed,
+    OrderSettled,
+    PositionChanged,
+)
+from kiwoom_cli.core.settings import RunSettings
+from kiwoom_cli.core.state import State
+from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.strategy import Strategy
+from kiwoom_cli.models import Balance, Cash, OpenOrder, OrderEvent, Tick
+
+_FOR_WORKERS = (
+    ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.Register, ev.Unregister, ev.NeedQuotes,
+    ev.QueryOrders, ev.RefreshCash,
+)
+_OUTCOMES = (ev.OrderAcked, ev.OrderFailed, ev.OrderUnknown)
+
+
+class Kernel:
+    def __init__(self, settings: RunSettings, journal: Journal, *, id_prefix: str = "i",
+                 strategy: Strategy | None = None) -> None:
+        self.settings = settings
+        self.journal = journal
+        self.state = State(settings.costs)
+        self.strategy = strategy or Strategy(settings, id_prefix)
+        self.decisions: list[ev.Decision] = []  # the latest call's, for the dashboard's log
+        self.day: dt.date | None = None
+
+    def start(self, balance: Balance, open_orders: list[OpenOrder], cash: Cash | None,
+              now: dt.datetime) -> list:
+        """Load the journal, reconcile with the broker, return the first intents (registrations)."""
+        self.day = now.date()
+        stored = self.journal.load(self.day)
+        result = reconcile(self.state, stored, balance, open_orders, cash, self.settings, now)
+        with self.journal.batch():
+            for code in result.dropped:
+                self.journal.delete_position(code, "no longer held at start", now)
+            for pos in self.state.positions.values():
+                if pos.managed:
+                    self.journal.save_position(pos, "start", now)
+            for closed in result.closed:
+                self.journal.close_order(closed.intent_id, closed.status, closed.reason, now)
+            for order in result.attached:
+                self.journal.adopt_order(order, now)
+            for d in result.decisions:
+                self.journal.record_decision(d, now)
+            self.decisions = list(result.decisions)
+            return self._outputs(self.strategy.sync_registrations(self.state), now)
+
+    def handle(self, event: object, now: dt.datetime) -> list:
+        """Process one event; return the intents to hand to workers (already journaled)."""
+        if now.date() != self.day:  # a run across midnight (the sim is always open): a new trading day
+            self.day = now.date()
+            self.state.realised = 0.0
+            self.state.flags.clear()
+        if type(event) is Tick:  # the hot path: no journal unless a rule speaks
+            self.state.apply(event, now)
+            outs = self.strategy.decide(event, self.state, now)
+            if not outs:
+                return []
+            with self.journal.batch():
+                return self._outputs(outs, now)
+        with self.journal.batch():
+            intent_id = self.state.by_no.get(event.order_no) if isinstance(event, OrderEvent) else None
+            notes = self.state.apply(event, now)
+            if isinstance(event, OrderEvent):
+                intent_id = intent_id or self.state.by_no.get(event.order_no)
+                self.journal.record_order_event(event, intent_id, now)
+            elif isinstance(event, _OUTCOMES):
+                self.journal.record_outcome(event, now)
+            self._journal_notes(notes, now)
+            self._save_open_orders(event, now)
+            return self._outputs(self.strategy.decide(event, self.state, now), now)
+
+    def next_deadline(self, now: dt.datetime) -> dt.datetime | None:
+        """When the engine should deliver the next TimerFired."""
+        return self.strategy.next_deadline(self.state, now)
+
+    # ------------------------------------------------------------------ internals
+
+    def _outputs(self, outs: list, now: dt.datetime) -> list:
+        intents: list = []
+        self.decisions = []
+        for out in outs:
+            notes = self.state.apply_output(out, now)
+            if isinstance(out, ev.Decision):
+                self.journal.record_decision(out, now)
+                self.decisions.append(out)
+            elif isinstance(out, ev.ORDER_INTENTS):
+                self.journal.record_intent(out, now)
+            elif isinstance(out, ev.SetFlag):
+                self.journal.set_flag(now.date(), out.name, out.reason)
+            self._journal_notes(notes, now)
+            if isinstance(out, _FOR_WORKERS):
+                intents.append(out)
+        return intents
+
+    def _journal_notes(self, notes: list, now: dt.datetime) -> None:
+        j = self.journal
+        for n in notes:
+            if isinstance(n, FillApplied):
+                j.record_fill(n, now)
+            elif isinstance(n, PositionChanged):
+                pos = self.state.positions.get(n.code)
+                if n.removed or pos is None:
+                    j.delete_position(n.code, n.reason, now)
+                elif pos.managed:
+                    j.save_position(pos, n.reason, now)
+            elif isinstance(n, OrderClosed):
+                j.close_order(n.intent_id, n.status, n.reason, now)
+            elif isinstance(n, OrderSettled):
+                j.record_request(n.intent_id, "settle", "found", n.order_no, now)
+
+    def _save_open_orders(self, event: object, now: dt.datetime) -> None:
+        # order progress (numbers, cumulative fills, unknown) must survive a restart
+        if isinstance(event, OrderEvent):
+            intent_id = self.state.by_no.get(event.order_no)
+            order = self.state.orders.get(intent_id) if intent_id else None
+            if order is not None:
+                self.journal.save_order(order, now)
+        elif isinstance(event, (ev.OrderAcked, ev.OrderUnknown, ev.OrdersQueried)):
+            for order in self.state.orders.values():
+                self.journal.save_order(order, now)

@@ -1,0 +1,70 @@
+"""Derived figures shared by State and Snapshot (the same names on both, so rules run on either)."""
+
+from __future__ import annotations
+
+from kiwoom_cli.market import net_return_pct
+from kiwoom_cli.models import Side
+
+
+class Reads:
+    """Mixin: needs costs, positions, orders, awaiting, cash, spent, realised."""
+
+    __slots__ = ()
+
+    def net_return(self, avg_price: float, price: int) -> float:
+        """Return % of selling at price what cost avg_price, after round-trip costs."""
+        return net_return_pct(avg_price, price, self.costs) if price > 0 else 0.0
+
+    def open_count(self) -> int:
+        """Count open + pending positions: managed holdings plus codes with a pending buy."""
+        codes = {c for c, p in self.positions.items() if p.managed and p.qty > 0}
+        codes.update(o.code for o in self.orders.values() if o.side is Side.BUY)
+        return len(codes)
+
+    def reserved(self) -> int:
+        """KRW held for pending buys (decisions §7)."""
+        return sum(o.reserved_now for o in self.orders.values())
+
+    def available_cash(self) -> int | None:
+        """Orderable cash minus reservations and what fills spent since the cash figure; None if unknown.
+
+        The one place that decides which cash counts (the broker's real check is unverified, §7).
+        """
+        if self.cash is None:
+            return None
+        return self.cash - self.reserved() - sum(self.spent.values())
+
+    def busy(self, code: str) -> str | None:
+        """Say why a code cannot be bought now (held, tracked, pending, awaiting a quote), or None."""
+        pos = self.positions.get(code)
+        if pos is not None:
+            return "already tracked" if pos.managed else "already held"
+        if any(o.code == code for o in self.orders.values()):
+            return "order pending"
+        if code in self.awaiting:
+            return "awaiting a quote"
+        return None
+
+    def order_for(self, code: str, side: Side):
+        """Return the first pending order of a code and side, or None."""
+        for o in self.orders.values():
+            if o.code == code and o.side is side:
+                return o
+        return None
+
+    def unrealised(self) -> float:
+        """P&L of managed positions if sold at their last price, after costs."""
+        c = self.costs
+        keep = 1 - c.commission - c.sell_tax
+        return sum(
+            p.qty * (p.price * keep - p.avg_price * (1 + c.commission))
+            for p in self.positions.values()
+            if p.managed and p.price > 0
+        )
+
+    def day_pnl(self) -> float:
+        """Realised + unrealised P&L of the day, after costs."""
+        return self.realised + self.unrealised()
+
+    def unknown_orders(self) -> list:
+        return [o for o in self.orders.values() if o.unknown]

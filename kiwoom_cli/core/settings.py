@@ -1,0 +1,88 @@
+"""The settings of one `kiwoom run` (decisions.md §5), as one frozen dataclass.
+
+config.py builds this from kiwoom.toml + environment; nothing in core reads files. A rule is off when
+its key is None (config turns `false` into None; False is accepted here too and means the same).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from kiwoom_cli.errors import ConfigError
+from kiwoom_cli.market import CostRates
+from kiwoom_cli.models import OrderType
+
+_OPTIONAL = (
+    "stop_loss_pct",
+    "trail_arm_pct",
+    "trail_drop_pct",
+    "amend_after_s",
+    "window",
+    "liquidate_at",
+    "max_daily_loss",
+    "max_order_value",
+    "buy_cond",
+    "sell_cond",
+)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    buy_amount: int = 1_000_000
+    max_positions: int = 5
+    buy_order: OrderType = OrderType.MARKET
+    buy_ticks: int = 0
+    sell_order: OrderType = OrderType.MARKET
+    sell_ticks: int = 0
+    stop_loss_pct: float | None = -2.0
+    trail_arm_pct: float | None = 2.0
+    trail_drop_pct: float | None = 1.0
+    amend_after_s: float | None = 10.0
+    window: tuple[dt.time, dt.time] | None = None
+    liquidate_at: dt.time | None = None
+    max_daily_loss: int | None = None  # KRW, positive: stop when day P&L <= -max_daily_loss
+    liquidate_on_max_loss: bool = False
+    adopt_holdings: bool = False
+    max_order_value: int | None = None
+    reg_limit: int = 95  # realtime registrations (kiwoom-api.md §5.5: the real cap is unverified)
+    buy_cond: str | None = None  # condition seq; None = every entry not of sell_cond
+    sell_cond: str | None = None
+    costs: CostRates = field(default_factory=CostRates)
+
+    def __post_init__(self) -> None:
+        for name in _OPTIONAL:
+            if getattr(self, name) is False:
+                object.__setattr__(self, name, None)
+        for name in ("buy_order", "sell_order"):
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, OrderType(value))
+            except ValueError:
+                raise ConfigError(f"run.{name} must be 'market' or 'limit', not {value!r}") from None
+        if self.buy_amount <= 0:
+            raise ConfigError("run.buy_amount must be above 0")
+        if self.max_positions < 1:
+            raise ConfigError("run.max_positions must be 1 or more")
+        if self.reg_limit < 1:
+            raise ConfigError("run.reg_limit must be 1 or more")
+        if self.stop_loss_pct is not None and self.stop_loss_pct >= 0:
+            raise ConfigError("run.stop_loss_pct must be below 0 (or false)")
+        if self.max_daily_loss is not None:
+            object.__setattr__(self, "max_daily_loss", abs(int(self.max_daily_loss)))
+        if self.window is not None and len(self.window) != 2:
+            raise ConfigError("run.window must be a (start, end) pair of times")
+
+    def in_window(self, now: dt.datetime) -> bool:
+        """Tell whether the trading window is open at a KST time (None = always open)."""
+        if self.window is None:
+            return True
+        start, end = self.window
+        t = now.time()
+        if start <= end:
+            return start <= t < end
+        return t >= start or t < end  # a window across midnight (sim practice)
+
+    @property
+    def trailing_on(self) -> bool:
+        return self.trail_arm_pct is not None and self.trail_drop_pct is not None

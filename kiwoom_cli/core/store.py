@@ -1,0 +1,302 @@
+"""The durable journal: SQLite (stdlib), WAL, synchronous=NORMAL, write-through (decisions §7).
+
+Every intent, order request, order event, fill, position change and rule decision is written as it
+happens; an intent is committed before its order leaves. NORMAL survives a killed process (not a
+power cut) at ~15 µs a commit. One file per mode and account, 0600, under state_dir()/journal/.
+Used by one thread (the engine's); readers such as `kiwoom status` open their own connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiwoom_cli import paths
+from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.records import FillApplied, Order, Position
+from kiwoom_cli.models import OrderEvent, OrderType, Side
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS intents(
+  intent_id TEXT PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,
+  target_id TEXT, origin TEXT, rule TEXT, side TEXT, code TEXT NOT NULL, name TEXT, qty INTEGER,
+  price INTEGER, order_type TEXT, ref_price INTEGER, upper INTEGER, lower INTEGER, reserve INTEGER,
+  status TEXT NOT NULL, order_no TEXT, numbers TEXT NOT NULL DEFAULT '{}',
+  filled_by_no TEXT NOT NULL DEFAULT '{}', filled INTEGER NOT NULL DEFAULT 0, remaining INTEGER,
+  amended INTEGER NOT NULL DEFAULT 0, cancel_sent INTEGER NOT NULL DEFAULT 0, unknown_since TEXT,
+  reason TEXT, updated TEXT);
+CREATE INDEX IF NOT EXISTS intents_status ON intents(status);
+CREATE TABLE IF NOT EXISTS order_requests(id INTEGER PRIMARY KEY, ts TEXT, intent_id TEXT,
+  kind TEXT, outcome TEXT, detail TEXT);
+CREATE INDEX IF NOT EXISTS order_requests_intent ON order_requests(intent_id);
+CREATE TABLE IF NOT EXISTS order_events(id INTEGER PRIMARY KEY, ts TEXT, intent_id TEXT,
+  order_no TEXT, orig_order_no TEXT, code TEXT, side TEXT, status TEXT, action TEXT,
+  order_qty INTEGER, order_price INTEGER, remaining INTEGER, filled_qty INTEGER,
+  fill_price INTEGER, fill_qty INTEGER, reject_reason TEXT, time TEXT);
+CREATE INDEX IF NOT EXISTS order_events_intent ON order_events(intent_id);
+CREATE TABLE IF NOT EXISTS fills(id INTEGER PRIMARY KEY, ts TEXT, day TEXT, intent_id TEXT,
+  order_no TEXT, code TEXT, side TEXT, qty INTEGER, price INTEGER, realised REAL);
+CREATE TABLE IF NOT EXISTS position_changes(id INTEGER PRIMARY KEY, ts TEXT, code TEXT,
+  qty INTEGER, sellable INTEGER, avg_price REAL, armed INTEGER, high INTEGER, reason TEXT);
+CREATE TABLE IF NOT EXISTS decisions(id INTEGER PRIMARY KEY, ts TEXT, rule TEXT, code TEXT,
+  action TEXT, reason TEXT);
+CREATE INDEX IF NOT EXISTS decisions_ts ON decisions(ts);
+CREATE TABLE IF NOT EXISTS positions(code TEXT PRIMARY KEY, name TEXT, qty INTEGER,
+  sellable INTEGER, avg_price REAL, armed INTEGER, high INTEGER, updated TEXT);
+CREATE TABLE IF NOT EXISTS flags(day TEXT, name TEXT, reason TEXT, PRIMARY KEY(day, name));
+"""
+
+OPEN_STATUSES = ("pending", "acked", "unknown")
+
+
+@dataclass
+class Stored:
+    """What a restart resumes from."""
+
+    positions: list[Position] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    flags: dict[str, str] = field(default_factory=dict)
+    realised: float = 0.0
+
+
+def journal_path(mode: str, account: str) -> Path:
+    """Return state_dir()/journal/<mode>-<account>.sqlite3."""
+    safe = re.sub(r"[^0-9A-Za-z_-]", "_", f"{mode}-{account}")
+    return paths.ensure_private_dir(paths.state_dir() / "journal") / f"{safe}.sqlite3"
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        paths.ensure_private_dir(path.parent)
+        if not path.exists():  # create it 0600 before SQLite does (its -wal/-shm copy the mode)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        self.path = path
+        # one thread at a time: the caller's during start-up, then the engine's (hence no same-thread check)
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._depth = 0
+        self._dirty = False
+
+    @classmethod
+    def open_for(cls, mode: str, account: str) -> Journal:
+        """Open (creating) the journal of one mode and account."""
+        return cls(journal_path(mode, account))
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Group the writes of one event into one commit (committed before the caller sends anything)."""
+        self._depth += 1
+        try:
+            yield self
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self._dirty:
+                self._dirty = False
+                self._db.execute("COMMIT")
+
+    def _write(self, sql: str, args=()) -> None:
+        if not self._dirty:
+            self._db.execute("BEGIN")
+            self._dirty = True
+        self._db.execute(sql, args)
+        if self._depth == 0:
+            self._dirty = False
+            self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ writes
+
+    def record_intent(self, intent, now: dt.datetime) -> None:
+        """Journal a place/amend/cancel intent; committed when this returns outside a batch."""
+        ts, day = now.isoformat(), now.date().isoformat()
+        if isinstance(intent, ev.PlaceOrder):
+            self._write(
+                "INSERT INTO intents(intent_id, ts, day, kind, origin, rule, side, code, name, qty, price,"
+                " order_type, ref_price, upper, lower, reserve, status, remaining, updated)"
+                " VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,?,?,?,'pending',?,?)",
+                (intent.intent_id, ts, day, intent.origin, intent.rule, intent.side.value, intent.code,
+                 intent.name, intent.qty, intent.price, intent.order_type.value, intent.ref_price,
+                 intent.upper, intent.lower, intent.reserve, intent.qty, ts),
+            )
+            kind = "place"
+        else:
+            kind = "amend" if isinstance(intent, ev.AmendOrder) else "cancel"
+            price = intent.price if kind == "amend" else None
+            self._write(
+                "INSERT INTO intents(intent_id, ts, day, kind, target_id, code, qty, price, status,"
+                " order_no, updated) VALUES(?,?,?,?,?,?,?,?,'pending',?,?)",
+                (intent.intent_id, ts, day, kind, intent.target_id, intent.code, intent.qty, price,
+                 intent.order_no, ts),
+            )
+            column = "amended" if kind == "amend" else "cancel_sent"
+            self._write(f"UPDATE intents SET {column}=1, updated=? WHERE intent_id=?", (ts, intent.target_id))
+        self.record_request(intent.intent_id, kind, "sent", _detail(intent), now)
+
+    def record_request(self, intent_id: str, kind: str, outcome: str, detail: str, now: dt.datetime) -> None:
+        self._write("INSERT INTO order_requests(ts, intent_id, kind, outcome, detail) VALUES(?,?,?,?,?)",
+                    (now.isoformat(), intent_id, kind, outcome, detail))
+
+    def record_outcome(self, event, now: dt.datetime) -> None:
+        """Journal the answer to an order request: acked, failed (nothing placed) or unknown."""
+        ts = now.isoformat()
+        if isinstance(event, ev.OrderAcked):
+            self.record_request(event.intent_id, "answer", "acked", event.order_no, now)
+            self._write("UPDATE intents SET status='acked', order_no=?, unknown_since=NULL, updated=?"
+                        " WHERE intent_id=?", (event.order_no, ts, event.intent_id))
+        elif isinstance(event, ev.OrderFailed):
+            detail = f"{event.error_code or ''} {event.reason}".strip()
+            self.record_request(event.intent_id, "answer", "failed", detail, now)
+            self._write("UPDATE intents SET status='failed', reason=?, updated=? WHERE intent_id=?",
+                        (detail, ts, event.intent_id))
+        elif isinstance(event, ev.OrderUnknown):
+            self.record_request(event.intent_id, "answer", "unknown", event.reason, now)
+            self._write("UPDATE intents SET status='unknown', unknown_since=?, reason=?, updated=?"
+                        " WHERE intent_id=? AND status='pending'", (ts, event.reason, ts, event.intent_id))
+
+    def record_order_event(self, e: OrderEvent, intent_id: str | None, now: dt.datetime) -> None:
+        self._write(
+            "INSERT INTO order_events(ts, intent_id, order_no, orig_order_no, code, side, status, action,"
+            " order_qty, order_price, remaining, filled_qty, fill_price, fill_qty, reject_reason, time)"
+            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (now.isoformat(), intent_id, e.order_no, e.orig_order_no, e.code, e.side.value, e.status.value,
+             e.action.value, e.order_qty, e.order_price, e.remaining_qty, e.filled_qty, e.fill_price,
+             e.fill_qty, e.reject_reason, e.time),
+        )
+
+    def save_order(self, o: Order, now: dt.datetime) -> None:
+        """Write an open order's progress (numbers, fills, flags) so a restart resumes it."""
+        status = "unknown" if o.unknown else ("acked" if o.order_no else "pending")
+        self._write(
+            "UPDATE intents SET status=?, order_no=?, numbers=?, filled_by_no=?, filled=?, remaining=?,"
+            " amended=?, cancel_sent=?, price=?, unknown_since=?, updated=? WHERE intent_id=?",
+            (status, o.order_no, json.dumps(o.numbers), json.dumps(o.filled_by_no), o.filled, o.remaining,
+             int(o.amended), int(o.cancel_sent), o.price,
+             o.unknown_since.isoformat() if o.unknown_since else None, now.isoformat(), o.intent_id),
+        )
+
+    def adopt_order(self, o: Order, now: dt.datetime) -> None:
+        """Journal an order found at the broker that no intent of ours describes."""
+        ts = now.isoformat()
+        self._write(
+            "INSERT OR IGNORE INTO intents(intent_id, ts, day, kind, origin, rule, side, code, name, qty,"
+            " price, order_type, reserve, status, remaining, updated)"
+            " VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,'acked',?,?)",
+            (o.intent_id, ts, now.date().isoformat(), o.origin, o.rule, o.side.value, o.code, o.name, o.qty,
+             o.price, o.order_type.value, o.reserve, o.remaining, ts),
+        )
+        self.save_order(o, now)
+
+    def close_order(self, intent_id: str, status: str, reason: str, now: dt.datetime) -> None:
+        self._write("UPDATE intents SET status=?, reason=?, remaining=CASE WHEN ?='filled' THEN 0"
+                    " ELSE remaining END, updated=? WHERE intent_id=?",
+                    (status, reason, status, now.isoformat(), intent_id))
+
+    def record_fill(self, f: FillApplied, now: dt.datetime) -> None:
+        self._write("INSERT INTO fills(ts, day, intent_id, order_no, code, side, qty, price, realised)"
+                    " VALUES(?,?,?,?,?,?,?,?,?)",
+                    (now.isoformat(), now.date().isoformat(), f.intent_id, f.order_no, f.code, f.side.value,
+                     f.qty, f.price, f.realised))
+
+    def save_position(self, p: Position, reason: str, now: dt.datetime) -> None:
+        """Upsert a managed position (tracked stock) and log the change."""
+        ts = now.isoformat()
+        self._write("INSERT INTO positions(code, name, qty, sellable, avg_price, armed, high, updated)"
+                    " VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(code) DO UPDATE SET name=excluded.name,"
+                    " qty=excluded.qty, sellable=excluded.sellable, avg_price=excluded.avg_price,"
+                    " armed=excluded.armed, high=excluded.high, updated=excluded.updated",
+                    (p.code, p.name, p.qty, p.sellable, p.avg_price, int(p.armed), p.high, ts))
+        self._log_position(p.code, p.qty, p.sellable, p.avg_price, p.armed, p.high, reason, ts)
+
+    def delete_position(self, code: str, reason: str, now: dt.datetime) -> None:
+        self._write("DELETE FROM positions WHERE code=?", (code,))
+        self._log_position(code, 0, 0, 0.0, False, 0, reason, now.isoformat())
+
+    def _log_position(self, code, qty, sellable, avg, armed, high, reason, ts) -> None:
+        self._write("INSERT INTO position_changes(ts, code, qty, sellable, avg_price, armed, high, reason)"
+                    " VALUES(?,?,?,?,?,?,?,?)", (ts, code, qty, sellable, avg, int(armed), high, reason))
+
+    def record_decision(self, d: ev.Decision, now: dt.datetime) -> None:
+        self._write("INSERT INTO decisions(ts, rule, code, action, reason) VALUES(?,?,?,?,?)",
+                    (now.isoformat(), d.rule, d.code, d.action, d.reason))
+
+    def set_flag(self, day: dt.date, name: str, reason: str) -> None:
+        self._write("INSERT OR REPLACE INTO flags(day, name, reason) VALUES(?,?,?)",
+                    (day.isoformat(), name, reason))
+
+    # ------------------------------------------------------------------ reads
+
+    def load(self, day: dt.date) -> Stored:
+        """Return tracked positions, open orders, today's flags and realised P&L."""
+        db = self._db
+        positions = [
+            Position(r["code"], r["name"] or "", r["qty"], r["sellable"], r["avg_price"],
+                     armed=bool(r["armed"]), high=r["high"] or 0)
+            for r in db.execute("SELECT * FROM positions ORDER BY code")
+        ]
+        orders = [_order(r) for r in db.execute(
+            "SELECT * FROM intents WHERE kind='place' AND status IN (?,?,?) ORDER BY ts, rowid", OPEN_STATUSES)]
+        flags = {r["name"]: r["reason"] for r in db.execute("SELECT * FROM flags WHERE day=?", (day.isoformat(),))}
+        realised = db.execute("SELECT COALESCE(SUM(realised), 0) FROM fills WHERE day=?",
+                              (day.isoformat(),)).fetchone()[0]
+        return Stored(positions, orders, flags, float(realised))
+
+    def decisions(self, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[dict]:
+        """Return decisions in time order, optionally between two times."""
+        sql, args = "SELECT ts, rule, code, action, reason FROM decisions WHERE 1=1", []
+        if since is not None:
+            sql, args = sql + " AND ts >= ?", [*args, since.isoformat()]
+        if until is not None:
+            sql, args = sql + " AND ts < ?", [*args, until.isoformat()]
+        return [dict(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+
+    def intents(self, status: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM intents" + (" WHERE status=?" if status else "") + " ORDER BY ts, rowid"
+        return [dict(r) for r in self._db.execute(sql, (status,) if status else ())]
+
+    def orders_for(self, intent_id: str) -> dict:
+        """Return an intent with its requests, order events, fills and amend/cancel intents."""
+        one = self._db.execute("SELECT * FROM intents WHERE intent_id=?", (intent_id,)).fetchone()
+        q = lambda sql: [dict(r) for r in self._db.execute(sql, (intent_id,))]
+        return {
+            "intent": dict(one) if one else None,
+            "requests": q("SELECT * FROM order_requests WHERE intent_id=? ORDER BY id"),
+            "events": q("SELECT * FROM order_events WHERE intent_id=? ORDER BY id"),
+            "fills": q("SELECT * FROM fills WHERE intent_id=? ORDER BY id"),
+            "children": q("SELECT * FROM intents WHERE target_id=? ORDER BY ts, rowid"),
+        }
+
+
+def _detail(intent) -> str:
+    if isinstance(intent, ev.PlaceOrder):
+        price = "market" if intent.price is None else intent.price
+        return f"{intent.side.value} {intent.code} {intent.qty} @ {price}"
+    if isinstance(intent, ev.AmendOrder):
+        return f"amend {intent.order_no} {intent.code} {intent.qty} @ {intent.price}"
+    return f"cancel {intent.order_no} {intent.code} {intent.qty or 'all'}"
+
+
+def _order(r: sqlite3.Row) -> Order:
+    return Order(
+        r["intent_id"], Side(r["side"]), r["code"], r["qty"], r["price"], OrderType(r["order_type"]),
+        r["rule"] or "", r["origin"] or "run", dt.datetime.fromisoformat(r["ts"]), name=r["name"] or "",
+        upper=r["upper"] or 0, lower=r["lower"] or 0, reserve=r["reserve"] or 0, order_no=r["order_no"],
+        numbers=json.loads(r["numbers"]), filled_by_no=json.loads(r["filled_by_no"]),
+        remaining=r["remaining"], filled=r["filled"], amended=bool(r["amended"]),
+        cancel_sent=bool(r["cancel_sent"]), unknown=r["status"] in ("unknown", "pending"),
+        unknown_since=dt.datetime.fromisoformat(r["unknown_since"]) if r["unknown_since"]
+        else (dt.datetime.fromisoformat(r["ts"]) if r["status"] != "acked" else None),
+    )

@@ -1,0 +1,324 @@
+"""The run's rules as a pure state machine: (event, state view, now) -> outputs.
+
+No network, threads or clock: time arrives as `now`; the view is read, never written. Outputs are
+intents for workers, state updates for State.apply_output and Decisions for the journal. The only
+thing the Strategy object keeps is its intent-id counter, so a replay with the same prefix gives the
+same ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+
+from kiwoom_cli.core import events as ev
+from kiwoom_cli.core import risk
+from kiwoom_cli.core.settings import RunSettings
+from kiwoom_cli.core.settle import SETTLE_GRACE_S
+from kiwoom_cli.market import (
+    add_ticks,
+    price_limits,
+    round_down_to_tick,
+    round_up_to_tick,
+)
+from kiwoom_cli.models import (
+    BalanceEvent,
+    ConditionEvent,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    Side,
+    SocketStatus,
+    Tick,
+)
+
+PRICE_MAX_AGE_S = 3.0  # a tick younger than this prices an entry without a quote request (§8)
+
+
+class Strategy:
+    def __init__(self, settings: RunSettings, id_prefix: str = "i") -> None:
+        self.s = settings
+        self._prefix = id_prefix
+        self._seq = itertools.count(1)
+
+    def new_id(self) -> str:
+        return f"{self._prefix}{next(self._seq):05d}"
+
+    # ------------------------------------------------------------------ dispatch
+
+    def decide(self, event: object, view, now: dt.datetime) -> list:
+        """Return the outputs for one event, the view already holding the event's facts."""
+        if isinstance(event, Tick):
+            return self._on_tick(event, view, now)
+        if isinstance(event, ConditionEvent):
+            return self._on_condition(event, view, now)
+        if isinstance(event, (ev.QuotesArrived, ev.QuotesFailed)):
+            return self._on_priced(event, view, now)
+        if isinstance(event, ev.Idle):
+            return self._request_quotes(view)
+        if isinstance(event, ev.TimerFired):
+            return self._on_timer(view, now)
+        if isinstance(event, (OrderEvent, BalanceEvent, ev.OrderAcked, ev.OrderFailed, ev.OrdersQueried)):
+            return self._after_order_change(event, view, now)
+        if isinstance(event, SocketStatus):
+            return self._on_socket(event, view)
+        if isinstance(event, ev.QueryFailed):
+            return [ev.Decision("order", None, "info", f"settle query failed: {event.reason}")]
+        if isinstance(event, ev.OrderUnknown):
+            return [ev.Decision("order", None, "info", f"outcome unknown for {event.intent_id}: {event.reason}")]
+        if isinstance(event, ev.SellCode):
+            return self.sell(view, event.code, "manual", now, origin="manual", reason="user asked")
+        if isinstance(event, ev.SellAll):
+            out: list = []
+            for code in list(view.positions):
+                out += self.sell(view, code, "manual", now, origin="manual", reason="user asked: sell all")
+            return out
+        if isinstance(event, (ev.Pause, ev.Resume)):
+            word = "paused" if isinstance(event, ev.Pause) else "resumed"
+            return [ev.Decision("user", None, "info", f"buying {word}")]
+        return []
+
+    # ------------------------------------------------------------------ exits on ticks
+
+    def _on_tick(self, t: Tick, view, now: dt.datetime) -> list:
+        out: list = []
+        s = self.s
+        if s.liquidate_at is not None and "liquidated" not in view.flags and now.time() >= s.liquidate_at:
+            return self._liquidate(view, now, "liquidate_at", f"liquidate_at {s.liquidate_at:%H:%M}")
+        pos = view.positions.get(t.code)
+        if pos is None or not pos.managed or pos.qty <= 0:
+            return out
+        if s.max_daily_loss is not None and "max_loss" not in view.flags:
+            out += self._check_max_loss(view, now)
+            if out:
+                return out
+        # no rule sell possible now: evaluate nothing rather than journal a denial on every tick
+        # (the trailing high keeps following the price outside the window)
+        can_sell = pos.sell_intent is None and pos.sellable > 0 and s.in_window(now)
+        if pos.sell_intent is not None:
+            return out
+        r = pos.return_pct
+        if can_sell and s.stop_loss_pct is not None and r <= s.stop_loss_pct:
+            return self.sell(view, t.code, "stop_loss", now, reason=f"return {r:.2f}% <= {s.stop_loss_pct}%")
+        if s.trailing_on:
+            if not pos.armed:
+                if r >= s.trail_arm_pct:
+                    out.append(ev.TrailUpdate(t.code, True, t.price))
+                    out.append(ev.Decision("trailing", t.code, "arm", f"return {r:.2f}% >= {s.trail_arm_pct}%"))
+            elif t.price > pos.high:
+                out.append(ev.TrailUpdate(t.code, True, t.price))
+            elif can_sell:
+                drop = (pos.high - t.price) / pos.high * 100
+                if drop >= s.trail_drop_pct:
+                    why = f"{drop:.2f}% below high {pos.high:,} (>= {s.trail_drop_pct}%)"
+                    return self.sell(view, t.code, "trailing", now, reason=why)
+        return out
+
+    # ------------------------------------------------------------------ condition entries
+
+    def _on_condition(self, c: ConditionEvent, view, now: dt.datetime) -> list:
+        if not c.entered:
+            return []
+        s = self.s
+        if s.sell_cond is not None and c.seq == s.sell_cond:
+            pos = view.positions.get(c.code)
+            if pos is None or not pos.managed:
+                return []
+            return self.sell(view, c.code, "sell_cond", now, reason=f"entered sell condition {c.seq}")
+        if s.buy_cond is not None and c.seq != s.buy_cond:
+            return []
+        denial = risk.precheck_buy(view, s, c.code, now)
+        if denial:
+            return [ev.Decision("buy_cond", c.code, "deny", denial.reason)]
+        mark = view.marks.get(c.code)
+        if mark is not None and mark.price > 0 and (now - mark.at).total_seconds() <= PRICE_MAX_AGE_S:
+            planned = risk.Planned()
+            return self._buy(view, c.code, now, planned) + self._register_planned(view, planned)
+        return [ev.AwaitQuote(c.code, c.seq)]
+
+    def _request_quotes(self, view) -> list:
+        """Price every entry still waiting in one request; one request in flight at a time (§8)."""
+        if view.quotes_in_flight:
+            return []
+        codes = tuple(a.code for a in view.awaiting.values() if not a.requested)
+        return [ev.NeedQuotes(codes)] if codes else []
+
+    def _on_priced(self, event, view, now: dt.datetime) -> list:
+        out: list = []
+        planned = risk.Planned()
+        failed = isinstance(event, ev.QuotesFailed)
+        for a in view.priced:  # arrival order
+            mark = view.marks.get(a.code)
+            if failed or mark is None or mark.price <= 0 or mark.at != now:
+                why = f"no quote: {event.reason}" if failed else "no quote for the code"
+                out.append(ev.Decision("buy_cond", a.code, "skip", why))
+                continue
+            out += self._buy(view, a.code, now, planned)
+        out += self._register_planned(view, planned)
+        return out + self._request_quotes(view)  # entries that came in meanwhile: the next batch
+
+    def _buy(self, view, code: str, now: dt.datetime, planned: risk.Planned) -> list:
+        s = self.s
+        mark = view.marks[code]
+        price = mark.price
+        limits = price_limits(mark.base) if mark.upper <= 0 and mark.base > 0 else None
+        upper = mark.upper or (limits.upper if limits else 0)
+        lower = mark.lower or (limits.lower if limits else 0)
+        qty = s.buy_amount // price
+        if qty <= 0:
+            why = f"quantity 0: price {price:,} is above buy_amount {s.buy_amount:,}"
+            return [ev.Decision("buy_cond", code, "skip", why)]
+        limit = None
+        if s.buy_order is OrderType.LIMIT:
+            limit = add_ticks(round_up_to_tick(price), s.buy_ticks)
+            if upper:
+                limit = max(lower, min(upper, limit))
+        reserve = risk.reservation(qty, limit, upper, price, s)
+        denial = risk.check_buy(view, s, code, qty, limit, price, reserve, now, "run", planned)
+        if denial:
+            return [ev.Decision("buy_cond", code, "deny", denial.reason)]
+        planned.add(code, reserve, code not in view.registered)
+        order = ev.PlaceOrder(
+            self.new_id(), Side.BUY, code, qty, limit, s.buy_order, "buy_cond", "run",
+            name=mark.name, ref_price=price, upper=upper, lower=lower, reserve=reserve,
+        )
+        at = "market" if limit is None else f"{limit:,}"
+        return [ev.Decision("buy_cond", code, "buy", f"{qty} @ {at} (price {price:,})"), order]
+
+    def _register_planned(self, view, planned: risk.Planned) -> list:
+        new = tuple(sorted(c for c in planned.codes if c not in view.registered))
+        return [ev.Register(new)] if new else []
+
+    # ------------------------------------------------------------------ sells
+
+    def sell(self, view, code: str, rule: str, now: dt.datetime, *, origin: str = "run",
+             reason: str = "", ignore_window: bool = False) -> list:
+        """Sell a whole sellable position once; a denial comes back as a Decision."""
+        s = self.s
+        denial = risk.check_sell(view, s, code, now, origin, ignore_window)
+        if denial:
+            return [ev.Decision(rule, code, "deny", denial.reason)]
+        pos = view.positions[code]
+        mark = view.marks.get(code)
+        price = pos.price or (mark.price if mark else 0)
+        upper, lower = (mark.upper, mark.lower) if mark else (0, 0)
+        limit = None
+        if s.sell_order is OrderType.LIMIT and price > 0:
+            limit = add_ticks(round_down_to_tick(price), -s.sell_ticks)
+            if upper:
+                limit = max(lower, min(upper, limit))
+        order_type = OrderType.LIMIT if limit is not None else OrderType.MARKET
+        order = ev.PlaceOrder(
+            self.new_id(), Side.SELL, code, pos.sellable, limit, order_type, rule, origin,
+            name=pos.name, ref_price=price, upper=upper, lower=lower,
+        )
+        at = "market" if limit is None else f"{limit:,}"
+        out: list = [ev.Decision(rule, code, "sell", f"{pos.sellable} @ {at}: {reason}"), order]
+        buy = view.order_for(code, Side.BUY)
+        if buy is not None and buy.order_no and not buy.cancel_sent:
+            # the rest of a partly filled buy would regrow a position we are leaving
+            out.append(ev.CancelOrder(self.new_id(), buy.intent_id, buy.order_no, code))
+            out.append(ev.Decision(rule, code, "cancel", "cancel the unfilled rest of the buy"))
+        return out
+
+    def _liquidate(self, view, now: dt.datetime, rule: str, reason: str) -> list:
+        out: list = [ev.SetFlag("liquidated", reason), ev.Decision(rule, None, "halt", reason)]
+        for code, pos in list(view.positions.items()):
+            if pos.managed and pos.qty > 0 and pos.sell_intent is None:
+                out += self.sell(view, code, rule, now, reason=reason, ignore_window=True)
+        return out
+
+    def _check_max_loss(self, view, now: dt.datetime) -> list:
+        limit = self.s.max_daily_loss
+        if limit is None or "max_loss" in view.flags:
+            return []
+        pnl = view.day_pnl()
+        if pnl > -limit:
+            return []
+        reason = f"day P&L {pnl:,.0f} <= -{limit:,}"
+        out: list = [ev.SetFlag("max_loss", reason), ev.Decision("max_daily_loss", None, "halt", reason)]
+        if self.s.liquidate_on_max_loss:
+            for code, pos in list(view.positions.items()):
+                if pos.managed and pos.qty > 0 and pos.sell_intent is None:
+                    out += self.sell(view, code, "max_daily_loss", now, reason=reason, ignore_window=True)
+        return out
+
+    # ------------------------------------------------------------------ orders and timers
+
+    def _on_socket(self, status: SocketStatus, view) -> list:
+        out: list = [ev.Decision("socket", None, "info", f"{status.state} {status.detail}".strip())]
+        if status.state == "connected" and status.detail == "reconnected":
+            # order events sent while we were away are lost: ask the broker what happened to ours
+            if view.orders and not view.query_in_flight:
+                out.append(ev.QueryOrders("socket reconnected"))
+            out.append(ev.RefreshCash(view.fill_seq))
+        return out
+
+    def _after_order_change(self, event, view, now: dt.datetime) -> list:
+        out: list = self.sync_registrations(view)
+        if isinstance(event, OrderEvent) and event.status is OrderStatus.FILLED:
+            if event.remaining_qty == 0:
+                out.append(ev.RefreshCash(view.fill_seq))
+            out += self._check_max_loss(view, now) if self.s.max_daily_loss is not None else []
+        elif isinstance(event, ev.OrderFailed):
+            out.append(ev.Decision("order", None, "info", f"{event.intent_id} refused: {event.reason}"))
+        return out
+
+    def sync_registrations(self, view) -> list:
+        """Register 0B for every held or tracked code (and pending buys); drop the rest."""
+        want = set(view.positions)
+        want.update(o.code for o in view.orders.values() if o.side is Side.BUY)
+        out: list = []
+        add = tuple(sorted(want - view.registered))
+        drop = tuple(sorted(view.registered - want))
+        if add:
+            out.append(ev.Register(add))
+        if drop:
+            out.append(ev.Unregister(drop))
+        return out
+
+    def _on_timer(self, view, now: dt.datetime) -> list:
+        s = self.s
+        out: list = []
+        if s.liquidate_at is not None and "liquidated" not in view.flags and now.time() >= s.liquidate_at:
+            out += self._liquidate(view, now, "liquidate_at", f"liquidate_at {s.liquidate_at:%H:%M}")
+        for order, due in self._amend_deadlines(view):
+            if due <= now:
+                price = order.upper if order.side is Side.BUY else order.lower
+                out.append(ev.AmendOrder(self.new_id(), order.intent_id, order.order_no, order.code,
+                                         order.remaining, price))
+                why = f"unfilled after {s.amend_after_s}s: {order.remaining} re-priced to {price:,}"
+                out.append(ev.Decision("amend", order.code, "amend", why))
+        if not view.query_in_flight and any(d <= now for d in self._settle_deadlines(view)):
+            out.append(ev.QueryOrders("settle unknown orders"))
+        return out
+
+    def _amend_deadlines(self, view) -> Iterable:
+        after = self.s.amend_after_s
+        if after is None:
+            return
+        for o in view.orders.values():
+            if (o.order_no and not o.amended and not o.cancel_sent and o.remaining > 0
+                    and o.order_type is OrderType.LIMIT):
+                # market orders are never amended: kt10002 has no trde_tp, repricing one is unverified
+                target = o.upper if o.side is Side.BUY else o.lower
+                if target > 0 and target != o.price:
+                    yield o, o.created + dt.timedelta(seconds=after)
+
+    @staticmethod
+    def _settle_deadlines(view) -> list[dt.datetime]:
+        times = [o.unknown_since + dt.timedelta(seconds=SETTLE_GRACE_S)
+                 for o in view.orders.values() if o.unknown and o.unknown_since]
+        retry = view.query_retry_at
+        return [max(t, retry) for t in times] if retry else times
+
+    def next_deadline(self, view, now: dt.datetime) -> dt.datetime | None:
+        """Return when the engine should send a TimerFired next (None: nothing scheduled)."""
+        times = [due for _, due in self._amend_deadlines(view)]
+        if not view.query_in_flight:
+            times += self._settle_deadlines(view)
+        s = self.s
+        if s.liquidate_at is not None and "liquidated" not in view.flags:
+            times.append(dt.datetime.combine(now.date(), s.liquidate_at, tzinfo=now.tzinfo))
+        return min(times) if times else None

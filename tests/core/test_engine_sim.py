@@ -1,0 +1,85 @@
+"""The engine end to end against the simulator: real REST + WebSocket clients on 127.0.0.1."""
+
+from __future__ import annotations
+
+import queue
+
+import pytest
+
+from kiwoom_cli.clock import SystemClock
+from kiwoom_cli.core.engine import Engine
+from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.store import Journal
+from kiwoom_cli.kiwoom.ratelimit import RateLimiter
+from kiwoom_cli.kiwoom.socket import SocketClient
+from tests.client.simkit import endpoint, rest_client, running_sim
+from tests.core.harness import settings
+from tests.helpers import wait_until
+
+
+@pytest.fixture(params=[None], ids=["no-limits"])
+def rig(request, tmp_path):
+    limits = request.param
+    with running_sim(rate_limit=limits) as sim:
+        events: queue.SimpleQueue = queue.SimpleQueue()
+        clients = []
+        limiter = RateLimiter(*limits, clock=SystemClock()) if limits else None  # one per process
+
+        def rest_factory():
+            clients.append(rest_client(sim, tmp_path / "tokens", limiter=limiter))
+            return clients[-1]
+
+        token_rest = rest_factory()
+        socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5))
+        journal = Journal(tmp_path / "journal.sqlite3")
+        kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix="s")
+        engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
+        try:
+            yield sim, engine, journal
+        finally:
+            if not engine.done.is_set() and engine._thread.is_alive():
+                engine.stop()
+            journal.close()
+            token_rest.close()
+
+
+def snapshot(engine: Engine):
+    engine.changed.clear()
+    engine.request_snapshot()
+    assert engine.changed.wait(5)
+    return engine.latest
+
+
+def test_entry_buys_then_stop_loss_sells_and_unregisters(rig):
+    sim, engine, journal = rig
+    sim.set_price("005930", 100_000)
+    engine.start()
+    sim.push_condition("1", "005930", "I")
+    pos = wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
+    assert pos.managed and pos.qty > 0
+    wait_until(lambda: "005930" in engine.socket.registered, message="registered")
+    sim.set_price("005930", 96_000)  # about -4.2 %: the stop-loss sells everything
+    wait_until(lambda: "005930" not in snapshot(engine).positions, timeout=10, message="sold")
+    wait_until(lambda: "005930" not in engine.socket.registered, message="unregistered")
+    engine.stop()
+    assert engine.exit_reason == "stopped" and sim.errors == []
+    rules = [(d["rule"], d["action"]) for d in journal.decisions() if d["rule"] != "socket"]
+    assert rules == [("buy_cond", "buy"), ("stop_loss", "sell")]
+    assert [i["status"] for i in journal.intents()] == ["filled", "filled"]
+    assert len(sim.order_log) == 2
+
+
+@pytest.mark.parametrize("rig", [(1.0, 2)], ids=["broker-limits"], indirect=True)
+def test_burst_of_entries_under_the_broker_limits(rig):
+    sim, engine, journal = rig
+    codes = ["005930", "000660", "035420", "005380", "051910"]
+    engine.start()
+    for code in codes:
+        sim.push_condition("1", code, "I")
+    wait_until(lambda: len(snapshot(engine).positions) == 5, timeout=20, message="five positions")
+    engine.stop()
+    log = sim.request_log
+    assert [e["status"] for e in log if e["status"] != 200] == []  # zero 429s: the limiter waited
+    assert 1 <= [e.get("api_id") for e in log].count("ka10095") <= 2  # one request per batch in flight
+    buys = [i["code"] for i in journal.intents() if i["side"] == "buy"]
+    assert buys == codes  # in arrival order
