@@ -92,6 +92,8 @@ def invoke(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted", int(ExitCode.INTERRUPTED))
     except typer.TyperException as exc:  # usage errors from the vendored Click
+        if not exc.format_message():  # `kiwoom` / `kiwoom order` alone: the help was the answer
+            return int(ExitCode.BAD_INPUT)
         hint = ""
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:

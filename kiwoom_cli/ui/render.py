@@ -136,6 +136,8 @@ def matches_table(condition: Condition, matches: Sequence[ConditionMatch]) -> Ta
     for m in matches:
         table.add_row(m.code, m.name, Text(won(m.price), style=direction_style(m.change)), signed(m.change),
                       pct(m.change_pct), won(m.volume))
+    if not matches:
+        table.add_row("-", "no stocks match now", "", "", "", "")
     return table
 
 

@@ -80,6 +80,9 @@ def test_burst_of_entries_under_the_broker_limits(rig):
     engine.stop()
     log = sim.request_log
     assert [e["status"] for e in log if e["status"] != 200] == []  # zero 429s: the limiter waited
-    assert 1 <= [e.get("api_id") for e in log].count("ka10095") <= 2  # one request per batch in flight
+    # One quote request per batch in flight: entries that arrive while one is out wait and share the
+    # next. Five control pushes may land in up to two batches before the first answer (burst 2); all
+    # later ones wait for the bucket's next token together, so never more than burst + 1 requests.
+    assert 1 <= [e.get("api_id") for e in log].count("ka10095") <= 3
     buys = [i["code"] for i in journal.intents() if i["side"] == "buy"]
     assert buys == codes  # in arrival order

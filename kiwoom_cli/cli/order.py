@@ -1,0 +1,340 @@
+"""`kiwoom order buy|sell|amend|cancel` and `kiwoom orders`.
+
+Everything the user typed is checked before anything is sent; the price against the tick grid
+and the day's limits from a quote. Real mode shows exactly what will be sent and asks once
+(unless --yes). Then the order is followed for --wait seconds and its fills reported.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import typer
+
+from kiwoom_cli.cli.output import emit_json, note, say, show
+from kiwoom_cli.errors import BadInput, BrokerRejected, ConfirmationNeeded, Declined
+from kiwoom_cli.models import Side
+
+order_app = typer.Typer(help="Place, amend and cancel orders.", no_args_is_help=True)
+# "-5" must reach QTY as text (and get a clear message), not be taken for an option.
+_ARGS = {"ignore_unknown_options": True}
+
+WAIT_HELP = "Follow the order for this many seconds and report fills (0: do not follow)."
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `order` sub-app and the `orders` command to the root app."""
+    app.add_typer(order_app, name="order")
+    app.command("orders")(orders)
+
+
+# --------------------------------------------------------------------------- input
+
+
+def parse_price(text: str | None, option: str = "--price") -> int | None:
+    """Parse a price in won ("97500", "97,500"); BadInput for anything else."""
+    if text is None:
+        return None
+    clean = text.strip().replace(",", "").replace("_", "")
+    if not re.fullmatch(r"\d+", clean) or int(clean) <= 0:
+        raise BadInput(f"{option}: a price is a positive whole number of won, got {text!r}")
+    return int(clean)
+
+
+def _pricing(price: str | None, market: bool, ticks: int | None) -> int | None:
+    value = parse_price(price)
+    if market and (value is not None or ticks):
+        raise BadInput("--market cannot be combined with --price or --ticks")
+    if not market and value is None and ticks is None:
+        raise BadInput("say how to price the order",
+                       hint="--price P (limit), --ticks N (limit N ticks from the current price) or --market")
+    return value
+
+
+# --------------------------------------------------------------------------- confirmation
+
+
+def _interactive() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def confirm_real(config, lines: list[str], yes: bool) -> None:
+    """In real mode, show what will be sent and ask once; no terminal and no --yes -> ConfirmationNeeded."""
+    if config.mode != "real" or yes:
+        return
+    if not _interactive():
+        raise ConfirmationNeeded("a real-money order needs confirmation and there is no terminal to ask on",
+                                 hint="add --yes to send it")
+    for line in lines:
+        note(line)
+    if not typer.confirm("Send this order?", default=False, err=True):
+        raise Declined("declined: nothing was sent")
+
+
+def _describe(intent, config, endpoint) -> list[str]:
+    from kiwoom_cli.core import events as ev
+
+    where = f"{config.mode} account {config.account or ''} at {endpoint.rest_url}".replace("  ", " ")
+    if isinstance(intent, ev.PlaceOrder):
+        api = "kt10000" if intent.side is Side.BUY else "kt10001"
+        how = "market order" if intent.price is None else f"limit {intent.price:,} won"
+        lines = [f"About to send to the {where}:",
+                 f"  {api} {intent.side.value.upper()} {intent.name} ({intent.code}) qty {intent.qty:,}, {how}"]
+        ref = intent.price or intent.ref_price
+        lines.append(f"  about {intent.qty * ref:,} won before costs (now {intent.ref_price:,}; "
+                     f"limits {intent.lower:,} to {intent.upper:,})")
+        return lines
+    if isinstance(intent, ev.AmendOrder):
+        return [f"About to send to the {where}:",
+                f"  kt10002 AMEND order {intent.order_no} ({intent.code}) qty {intent.qty:,} to {intent.price:,} won"]
+    qty = "all remaining" if not intent.qty else f"qty {intent.qty:,}"
+    return [f"About to send to the {where}:", f"  kt10003 CANCEL order {intent.order_no} ({intent.code}) {qty}"]
+
+
+# --------------------------------------------------------------------------- following
+
+
+def _prepare_follow(session, wait: float) -> str | None:
+    """Log in and register account events before sending; return "socket", "rest" or None."""
+    if wait <= 0:
+        return None
+    pid = session.socket_allowed()
+    if pid is not None:
+        note(f"following over REST: `kiwoom run` (pid {pid}) holds the account's socket")
+        return "rest"
+    from kiwoom_cli.errors import TemporaryError
+
+    try:
+        session.socket().register_account()
+    except TemporaryError as exc:  # the order itself goes over REST: do not give it up for this
+        note(f"following over REST: socket unavailable ({exc})")
+        return "rest"
+    return "socket"
+
+
+def _follow(session, how: str | None, order_no: str, code: str, kind: str, qty: int, wait: float,
+            quiet: bool, target_no: str | None = None):
+    """Follow `order_no` (the ack's number); over REST a cancel is seen as its target leaving the open list."""
+    from kiwoom_cli.cli import follow
+
+    if how is None:
+        return None
+
+    def on_fill(fill, progress) -> None:
+        if not quiet:
+            say(f"  filled {fill.qty:,} @ {fill.price:,}  ({progress.filled:,}/{qty:,})" if qty
+                else f"  filled {fill.qty:,} @ {fill.price:,}")
+
+    monotonic = session.clock.monotonic
+    if how == "socket":
+        return follow.follow_events(session.events, order_no, kind, wait, monotonic, on_fill)
+    rest_no = target_no if kind == "cancel" and target_no else order_no
+    return follow.follow_rest(session.rest, rest_no, code, kind, qty, wait, monotonic, on_fill)
+
+
+def _finish(progress, kind: str, qty: int, wait: float, quiet: bool) -> None:
+    if progress is None or quiet:
+        return
+    if progress.status == "filled":
+        total = sum(f.qty * f.price for f in progress.fills)
+        avg = f", average {total / progress.filled:,.0f}" if progress.filled else ""
+        say(f"Filled {progress.filled:,} of {qty:,}{avg}.")
+    elif progress.status == "open":
+        left = progress.remaining if progress.remaining is not None else "?"
+        extra = f" ({progress.reason})" if progress.reason else ""
+        say(f"Still open after {wait:g}s: {left} of {qty:,} remaining{extra}; see `kiwoom orders`.")
+    elif progress.status == "confirmed":
+        say(f"{'Amend' if kind == 'amend' else 'Cancel'} confirmed.")
+    elif progress.status in ("cancelled", "closed"):
+        say(f"Order {progress.status}: {progress.filled:,} of {qty:,} filled.")
+
+
+_CLOSED = {"filled": "filled", "cancelled": "cancelled", "rejected": "rejected", "closed": "gone"}
+
+
+def _settle(service, intent, progress) -> None:
+    """Write how the followed order ended into the journal, so a later run does not wait for it."""
+    from kiwoom_cli.core import events as ev
+
+    if progress is None:
+        return
+    if isinstance(intent, ev.PlaceOrder) and progress.status in _CLOSED:
+        service.settle(intent.intent_id, _CLOSED[progress.status], progress.reason)
+    elif isinstance(intent, ev.CancelOrder) and not intent.qty and progress.status == "confirmed":
+        service.settle(intent.target_id, "cancelled", "cancelled by `kiwoom order cancel`")
+
+
+def _check_progress(progress) -> None:
+    if progress is not None and progress.status == "rejected":
+        raise BrokerRejected(f"order {progress.order_no} rejected after acceptance: {progress.reason or 'no reason given'}")
+
+
+def _result(intent, ack, progress) -> dict:
+    doc = {"intent_id": intent.intent_id, "order_no": ack.order_no, "orig_order_no": ack.orig_order_no,
+           "request": intent}
+    if progress is not None:
+        doc.update(status=progress.status, filled=progress.filled, remaining=progress.remaining,
+                   fills=progress.fills, followed_via=progress.via)
+        if progress.reason:
+            doc["reason"] = progress.reason
+    else:
+        doc["status"] = "accepted"
+    return doc
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _place(ctx: typer.Context, side: Side, code: str, qty: str, price: str | None, market: bool,
+           ticks: int | None, wait: float, yes: bool, as_json: bool) -> None:
+    from kiwoom_cli.cli.session import open_session
+    from kiwoom_cli.core.orders import check_code, check_qty
+
+    code, quantity = check_code(code), check_qty(qty)
+    limit = _pricing(price, market, ticks)
+    config = ctx.obj.config()
+    with open_session(config) as session:
+        service = session.orders()
+        intent = service.prepare_place(side, code, quantity, limit, ticks=ticks)
+        confirm_real(config, _describe(intent, config, session.endpoint), yes)
+        how = _prepare_follow(session, wait)
+        ack = service.execute(intent)
+        if not as_json:
+            how_priced = "market" if intent.price is None else f"{intent.price:,}"
+            say(f"Order {ack.order_no} accepted: {side.value} {intent.name} ({code}) {quantity:,} @ {how_priced}")
+        progress = _follow(session, how, ack.order_no, code, "place", quantity, wait, as_json)
+        _settle(service, intent, progress)
+    if as_json:
+        emit_json(_result(intent, ack, progress))
+    _finish(progress, "place", quantity, wait, as_json)
+    _check_progress(progress)
+
+
+def _qty_option():
+    return typer.Option(None, "--qty", help="Shares to change (default: all remaining).")
+
+
+@order_app.command("buy", context_settings=_ARGS)
+def buy(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="6-digit stock code, e.g. 005930."),
+    qty: str = typer.Argument(..., help="Number of shares."),
+    price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
+    market: bool = typer.Option(False, "--market", help="Market order."),
+    ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price."),
+    wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Buy shares (limit with --price/--ticks, or --market)."""
+    _place(ctx, Side.BUY, code, qty, price, market, ticks, wait, yes, as_json)
+
+
+@order_app.command("sell", context_settings=_ARGS)
+def sell(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="6-digit stock code, e.g. 005930."),
+    qty: str = typer.Argument(..., help="Number of shares."),
+    price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
+    market: bool = typer.Option(False, "--market", help="Market order."),
+    ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price."),
+    wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Sell shares (limit with --price/--ticks, or --market)."""
+    _place(ctx, Side.SELL, code, qty, price, market, ticks, wait, yes, as_json)
+
+
+@order_app.command("amend", context_settings=_ARGS)
+def amend(
+    ctx: typer.Context,
+    order_no: str = typer.Argument(..., metavar="ORDER_NO", help="The open order's number (see `kiwoom orders`)."),
+    price: str = typer.Option(..., "--price", help="New limit price in won."),
+    qty: str | None = _qty_option(),
+    wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Change an open order's price (the broker gives it a new order number)."""
+    from kiwoom_cli.core.orders import check_qty
+
+    new_price = parse_price(price)
+    wanted = check_qty(qty) if qty is not None else None
+    _change(ctx, "amend", order_no, wanted, new_price, wait, yes, as_json)
+
+
+@order_app.command("cancel", context_settings=_ARGS)
+def cancel(
+    ctx: typer.Context,
+    order_no: str = typer.Argument(..., metavar="ORDER_NO", help="The open order's number (see `kiwoom orders`)."),
+    qty: str | None = _qty_option(),
+    wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Cancel an open order (all of what remains, or --qty shares)."""
+    from kiwoom_cli.core.orders import check_qty
+
+    wanted = check_qty(qty) if qty is not None else None
+    _change(ctx, "cancel", order_no, wanted, None, wait, yes, as_json)
+
+
+def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price: int | None, wait: float,
+            yes: bool, as_json: bool) -> None:
+    from kiwoom_cli.cli.session import open_session
+
+    if not order_no.strip().isdigit():
+        raise BadInput(f"not an order number: {order_no!r}", hint="see `kiwoom orders`")
+    config = ctx.obj.config()
+    with open_session(config) as session:
+        service = session.orders()
+        target = service.find_open(order_no)
+        if qty is not None and qty > target.remaining_qty:
+            raise BadInput(f"order {target.order_no} has only {target.remaining_qty:,} shares open, not {qty:,}")
+        if kind == "amend":
+            # An explicit quantity: what qty 0 means to kt10002 is unverified (kiwoom-api.md §4.6).
+            intent = service.prepare_amend(target.order_no, target.code, qty or target.remaining_qty, price)
+        else:
+            intent = service.prepare_cancel(target.order_no, target.code, qty or 0)
+        confirm_real(config, _describe(intent, config, session.endpoint), yes)
+        how = _prepare_follow(session, wait)
+        ack = service.execute(intent)
+        if not as_json:
+            what = f"to {price:,}" if kind == "amend" else "sent"
+            say(f"{kind.capitalize()} of order {target.order_no} accepted as {ack.order_no} ({target.code} {what})")
+        progress = _follow(session, how, ack.order_no, target.code, kind, target.remaining_qty, wait, as_json,
+                           target_no=target.order_no)
+        _settle(service, intent, progress)
+    if as_json:
+        emit_json(_result(intent, ack, progress))
+    _finish(progress, kind, target.remaining_qty, wait, as_json)
+    _check_progress(progress)
+
+
+def orders(
+    ctx: typer.Context,
+    fills: bool = typer.Option(False, "--fills", help="Also list today's fills."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """List open orders (and today's fills with --fills)."""
+    from kiwoom_cli.cli.session import open_session
+
+    with open_session(ctx.obj.config()) as session:
+        open_orders = session.rest.open_orders()
+        fill_rows = session.rest.fills() if fills else None
+        unknown = session.orders().unknown_outcomes()
+    if as_json:
+        doc = {"open_orders": open_orders, "unknown_outcomes": unknown}
+        if fill_rows is not None:
+            doc["fills"] = fill_rows
+        emit_json(doc)
+        return
+    from kiwoom_cli.ui.render import fills_table, open_orders_table
+
+    show(open_orders_table(open_orders), *([fills_table(fill_rows)] if fill_rows is not None else []))
+    for row in unknown:  # the broker's lists above say whether these were placed
+        price = "market" if row["price"] is None else f"{row['price']:,}"
+        note(f"warning: no answer came for {row['side']} {row['code']} {row['qty']:,} @ {price} "
+             f"sent at {row['ts'][11:19]}: compare with the lists above (and --fills) before trying again")

@@ -1,0 +1,194 @@
+"""What a `kiwoom run` tells the outside world: one JSON object per event, and the closing summary.
+
+The journal already sees every fact worth reporting (intents, answers, order events, fills,
+decisions) at the moment it is made durable, so an ObservedJournal reports each one right after
+writing it; an ObservedKernel adds the inbound condition and socket events. Both run on the engine
+thread and only build a small dict and put it on a SimpleQueue: a writer thread does the JSON and
+the (possibly slow) stdout pipe, so a reader that stalls never stalls trading. Ticks are not reported.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import logging
+import queue
+import threading
+from typing import TextIO
+
+from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.records import FillApplied
+from kiwoom_cli.core.store import Journal
+from kiwoom_cli.models import ConditionEvent, OrderEvent, SocketStatus, Tick
+
+log = logging.getLogger("kiwoom.run")
+_STOP = object()
+
+
+def _ts(now: dt.datetime) -> str:
+    return now.isoformat(timespec="milliseconds")
+
+
+def _value(v: object) -> object:
+    return getattr(v, "value", v)  # enums -> their wire value
+
+
+class Feed:
+    """Carry run events from the engine thread to stdout (headless) and the log file."""
+
+    def __init__(self, out: TextIO | None) -> None:
+        self._out = out
+        self._q: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="kiwoom-feed", daemon=True)
+        # Tallies for the summary; written only by the engine thread, read after it has ended.
+        self.intents: collections.Counter = collections.Counter()  # "place" / "amend" / "cancel"
+        self.closed: collections.Counter = collections.Counter()  # close status -> count
+        self.filled_intents: dict[str, str] = {}  # intent id -> side, for intents with any fill
+        self.realised = 0.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def emit(self, kind: str, now: dt.datetime, **fields: object) -> None:
+        """Queue one event (cheap: called on the engine thread)."""
+        self._q.put({"time": _ts(now), "kind": kind, **fields})
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the writer."""
+        self._q.put(_STOP)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is _STOP:
+                return
+            self.write(item)
+
+    def write(self, item: dict) -> None:
+        """Write one object as a JSON line now (the writer thread, or the summary after it stopped)."""
+        line = json.dumps(item, ensure_ascii=False, default=str)
+        log.info("%s", line)
+        if self._out is None:
+            return
+        try:
+            self._out.write(line + "\n")
+            self._out.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away: keep trading, keep logging
+            log.warning("stdout closed; events continue in the log only")
+            self._out = None
+
+
+class ObservedJournal(Journal):
+    """The run's journal: every write is also reported on the feed, after it is journaled."""
+
+    def __init__(self, path, feed: Feed, clock) -> None:
+        super().__init__(path)
+        self.feed = feed
+        self._clock = clock  # set_flag() is given a day, not a time
+
+    def record_intent(self, intent, now: dt.datetime) -> None:
+        super().record_intent(intent, now)
+        if isinstance(intent, ev.PlaceOrder):
+            self.feed.intents["place"] += 1
+            self.feed.emit("order", now, action="place", intent_id=intent.intent_id, side=_value(intent.side),
+                           code=intent.code, name=intent.name, qty=intent.qty, price=intent.price,
+                           order_type=_value(intent.order_type), rule=intent.rule, origin=intent.origin,
+                           ref_price=intent.ref_price)
+        elif isinstance(intent, ev.AmendOrder):
+            self.feed.intents["amend"] += 1
+            self.feed.emit("order", now, action="amend", intent_id=intent.intent_id, target_id=intent.target_id,
+                           order_no=intent.order_no, code=intent.code, qty=intent.qty, price=intent.price)
+        elif isinstance(intent, ev.CancelOrder):
+            self.feed.intents["cancel"] += 1
+            self.feed.emit("order", now, action="cancel", intent_id=intent.intent_id, target_id=intent.target_id,
+                           order_no=intent.order_no, code=intent.code, qty=intent.qty)
+
+    def record_outcome(self, event, now: dt.datetime) -> None:
+        super().record_outcome(event, now)
+        if isinstance(event, ev.OrderAcked):
+            self.feed.emit("order_result", now, intent_id=event.intent_id, result="acked", order_no=event.order_no)
+        elif isinstance(event, ev.OrderFailed):
+            self.feed.emit("order_result", now, intent_id=event.intent_id, result="failed", reason=event.reason,
+                           error_code=event.error_code)
+        elif isinstance(event, ev.OrderUnknown):
+            self.feed.emit("order_result", now, intent_id=event.intent_id, result="unknown", reason=event.reason)
+
+    def record_order_event(self, e: OrderEvent, intent_id: str | None, now: dt.datetime) -> None:
+        super().record_order_event(e, intent_id, now)
+        self.feed.emit("order_event", now, intent_id=intent_id, order_no=e.order_no, orig_order_no=e.orig_order_no,
+                       code=e.code, side=_value(e.side), status=_value(e.status), action=_value(e.action),
+                       order_qty=e.order_qty, order_price=e.order_price, remaining=e.remaining_qty,
+                       filled_qty=e.filled_qty, fill_price=e.fill_price, fill_qty=e.fill_qty,
+                       reject_reason=e.reject_reason)
+
+    def record_fill(self, f: FillApplied, now: dt.datetime) -> None:
+        super().record_fill(f, now)
+        self.feed.filled_intents[f.intent_id] = _value(f.side)
+        self.feed.realised += f.realised
+        self.feed.emit("fill", now, intent_id=f.intent_id, order_no=f.order_no, code=f.code, side=_value(f.side),
+                       qty=f.qty, price=f.price, realised=round(f.realised))
+
+    def close_order(self, intent_id: str, status: str, reason: str, now: dt.datetime) -> None:
+        super().close_order(intent_id, status, reason, now)
+        self.feed.closed[status] += 1
+        self.feed.emit("order_closed", now, intent_id=intent_id, status=status, reason=reason)
+
+    def record_decision(self, d: ev.Decision, now: dt.datetime) -> None:
+        super().record_decision(d, now)
+        self.feed.emit("decision", now, rule=d.rule, code=d.code, action=d.action, reason=d.reason)
+
+    def set_flag(self, day: dt.date, name: str, reason: str) -> None:
+        super().set_flag(day, name, reason)
+        self.feed.emit("flag", self._clock.now(), name=name, reason=reason)
+
+
+class ObservedKernel(Kernel):
+    """The run's kernel: reports condition entries/exits and socket changes as they arrive."""
+
+    def __init__(self, *args, feed: Feed, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.feed = feed
+
+    def handle(self, event: object, now: dt.datetime) -> list:
+        if type(event) is not Tick:  # the hot path pays one type check, nothing more
+            if isinstance(event, ConditionEvent):
+                self.feed.emit("condition", now, seq=event.seq, code=event.code, event="I" if event.entered else "D")
+            elif isinstance(event, SocketStatus):
+                self.feed.emit("socket", now, state=event.state, detail=event.detail)
+        return super().handle(event, now)
+
+
+def summary(feed: Feed, snapshot, *, exit_reason: str, started: dt.datetime, now: dt.datetime) -> dict:
+    """Build the closing summary: buys, sells, realised P&L, open positions, order counts, exit reason."""
+    sides = list(feed.filled_intents.values())
+    positions = []
+    if snapshot is not None:
+        positions = [
+            {"code": p.code, "name": p.name, "qty": p.qty, "avg_price": round(p.avg_price, 2), "price": p.price,
+             "return_pct": round(p.return_pct, 2), "armed": p.armed, "managed": p.managed}
+            for p in snapshot.positions.values()
+        ]
+    return {
+        "time": _ts(now),
+        "kind": "summary",
+        "started": _ts(started),
+        "exit_reason": exit_reason,
+        "buys": sides.count("buy"),
+        "sells": sides.count("sell"),
+        "realised_pnl": round(feed.realised),
+        "day_realised_pnl": round(snapshot.realised) if snapshot is not None else None,
+        "open_positions": positions,
+        "orders": {
+            "sent": sum(feed.intents.values()),
+            "placed": feed.intents["place"],
+            "amended": feed.intents["amend"],
+            "cancel_requests": feed.intents["cancel"],
+            "filled": feed.closed["filled"],
+            "rejected": feed.closed["rejected"] + feed.closed["failed"] + feed.closed["not_placed"],
+            "cancelled": feed.closed["cancelled"],
+            "open": len(snapshot.orders) if snapshot is not None else None,
+        },
+    }

@@ -1,0 +1,148 @@
+"""The broker for one command, built from the Config (decisions §2, §4).
+
+    with open_session(ctx.obj.config()) as session:
+        session.rest.cash()
+        session.socket()          # started on first use; refused while a `kiwoom run` holds the account
+        session.orders()          # the one order service, journaling to this mode/account's journal
+
+In sim mode with no rest_url the command talks to a running `kiwoom sim` (sim.json) or to an
+embedded simulator on the persisted paper account, started for the length of the command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+from collections.abc import Iterator
+
+from kiwoom_cli.clock import Clock, SystemClock
+from kiwoom_cli.config import Config
+from kiwoom_cli.errors import AccountBusy, ConfigError
+
+REST_TIMEOUT_S = 10.0  # an order with no answer in this time is OutcomeUnknown (never resent)
+
+
+def journal_account(config: Config) -> str:
+    """Name the journal of this config's account: the account number, else "paper" (sim) / "default"."""
+    return config.account or ("paper" if config.mode == "sim" else "default")
+
+
+def run_holder() -> int | None:
+    """Return the pid of a `kiwoom run` (another process) holding the account, else None."""
+    from kiwoom_cli.core import lock
+
+    pid = lock.holder_pid()
+    return None if pid is None or pid == os.getpid() else pid
+
+
+class Session:
+    """REST client now; socket, journal and order service on first use; everything closed at the end."""
+
+    def __init__(self, config: Config, rest_url: str, ws_url: str | None, *, clock: Clock | None = None,
+                 timeout: float | None = None) -> None:
+        from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
+        from kiwoom_cli.kiwoom.ratelimit import RateLimiter
+        from kiwoom_cli.kiwoom.rest import RestClient
+        from kiwoom_cli.kiwoom.tokens import TokenStore
+        from kiwoom_cli.paths import state_dir
+
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.endpoint = Endpoint(config.mode, rest_url, ws_url or "")
+        creds = config.credentials
+        self._credentials = Credentials(creds.app_key, creds.app_secret)
+        self.tokens = TokenStore(state_dir() / "tokens", self.clock)
+        # The broker's limits (1 req/s, burst 2 per api-id, decisions §8) bind one-shot commands too.
+        self.rest = RestClient(self.endpoint, self._credentials, tokens=self.tokens, clock=self.clock,
+                               limiter=RateLimiter(clock=self.clock),
+                               timeout=REST_TIMEOUT_S if timeout is None else timeout)
+        self.events: queue.Queue = queue.Queue()
+        self._socket = None
+        self._journal = None
+        self._orders = None
+
+    def socket_allowed(self) -> int | None:
+        """Return None when this command may log in on the socket, else the pid of the run holding it."""
+        return run_holder()
+
+    def socket(self):
+        """Return the logged-in SocketClient (started on first use); AccountBusy while a run holds the account."""
+        if self._socket is not None:
+            return self._socket
+        pid = run_holder()
+        if pid is not None:
+            who = f"pid {pid}" if pid > 0 else "another process"
+            raise AccountBusy(
+                f"`kiwoom run` ({who}) holds the account and its one WebSocket login",
+                hint="stop the run first, or use its dashboard",
+            )
+        if not self.endpoint.ws_url:
+            raise ConfigError(f'mode "{self.config.mode}": rest_url is set but ws_url is not. '
+                              "Allowed: both rest_url and ws_url (or KIWOOM_REST_URL and KIWOOM_WS_URL)")
+        from kiwoom_cli.kiwoom.socket import SocketClient
+
+        def token(force: bool) -> str:
+            if force:  # the socket's LOGIN refused the cached token: drop it so a fresh one is issued
+                self.tokens.discard(self.endpoint.mode, self._credentials.app_key)
+            return self.rest.token()
+
+        client = SocketClient(self.endpoint, token, self.events, clock=self.clock, reconnect=False)
+        client.start()
+        self._socket = client
+        return client
+
+    def journal(self):
+        """Return this mode/account's journal (opened on first use)."""
+        if self._journal is None:
+            from kiwoom_cli.core.store import Journal
+
+            self._journal = Journal.open_for(self.config.mode, journal_account(self.config))
+        return self._journal
+
+    def orders(self):
+        """Return the order service, journaling to this account's journal."""
+        if self._orders is None:
+            from kiwoom_cli.core.orders import OrderService
+
+            self._orders = OrderService(self.rest, self.journal(), self.clock,
+                                        commission=self.config.costs.commission)
+        return self._orders
+
+    def close(self) -> None:
+        """Stop the socket, close the journal and the HTTP session."""
+        try:
+            if self._socket is not None:
+                self._socket.stop()
+                self._socket = None
+        finally:
+            try:
+                if self._journal is not None:
+                    self._journal.close()
+                    self._journal = None
+            finally:
+                self.rest.close()
+
+
+@contextlib.contextmanager
+def open_session(config: Config, *, clock: Clock | None = None) -> Iterator[Session]:
+    """Yield the Session of one command; in sim mode with no rest_url, inside the simulator it found or started."""
+    if config.mode == "sim" and not config.rest_url:
+        from kiwoom_cli.config import sim_config
+        from kiwoom_cli.sim.embedded import connect_sim
+
+        with connect_sim(sim_config(config)) as (rest_url, ws_url):
+            session = Session(config, rest_url, ws_url, clock=clock)
+            try:
+                yield session
+            finally:
+                session.close()
+        return
+    endpoint = config.endpoint()
+    if not endpoint.rest_url:
+        raise ConfigError(f'mode "{config.mode}" has no rest_url. Allowed: an http(s) URL in rest_url / KIWOOM_REST_URL')
+    session = Session(config, endpoint.rest_url, endpoint.ws_url, clock=clock)
+    try:
+        yield session
+    finally:
+        session.close()

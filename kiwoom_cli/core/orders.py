@@ -1,0 +1,267 @@
+"""The one order service (decisions §7): validate, journal the intent, send, journal the answer.
+
+Manual commands call place/amend/cancel (or prepare_* then execute, to show the user exactly what
+will be sent before it is). The engine's order worker calls `submit(intent)` with intents the
+kernel has already journaled and gets the outcome back as an event instead of an exception.
+
+Nothing here retries an order: a rate-limited order was refused at the gate and is reported; an
+order whose answer never came is OutcomeUnknown ("check `kiwoom orders`"), never resent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from typing import Protocol
+
+from kiwoom_cli import market
+from kiwoom_cli.clock import Clock
+from kiwoom_cli.core import events as ev
+from kiwoom_cli.errors import ApiError, BadInput, BrokerRejected, KiwoomError, OutcomeUnknown
+from kiwoom_cli.models import OpenOrder, OrderAck, OrderType, Quote, Side
+
+_CODE = re.compile(r"\d{6}")
+_UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # kiwoom-api.md §3.6
+UNKNOWN_HINT = "check `kiwoom orders` before doing anything else; never resend blindly"
+
+
+class OrderRest(Protocol):
+    """The part of RestClient the order service uses."""
+
+    def quote(self, code: str) -> Quote: ...
+    def buy(self, code: str, qty: int, price: int | None) -> OrderAck: ...
+    def sell(self, code: str, qty: int, price: int | None) -> OrderAck: ...
+    def amend(self, order_no: str, code: str, qty: int, price: int) -> OrderAck: ...
+    def cancel(self, order_no: str, code: str, qty: int = 0) -> OrderAck: ...
+    def open_orders(self, code: str | None = None) -> list[OpenOrder]: ...
+
+
+# --------------------------------------------------------------------------- validation (pure)
+
+
+def check_code(code: object) -> str:
+    """Return a 6-digit stock code or raise BadInput."""
+    if not isinstance(code, str) or not _CODE.fullmatch(code.strip()):
+        raise BadInput(f"not a stock code: {code!r}", hint="a stock code is 6 digits, e.g. 005930")
+    return code.strip()
+
+
+def check_qty(qty: object, *, allow_zero: bool = False) -> int:
+    """Return a positive whole quantity (text accepted) or raise BadInput."""
+    value = qty
+    if isinstance(qty, str):
+        text = qty.strip().replace(",", "").replace("_", "")
+        value = int(text) if re.fullmatch(r"[+-]?\d+", text) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (value == 0 and not allow_zero):
+        need = "zero or more" if allow_zero else "a positive whole number"
+        raise BadInput(f"quantity must be {need} of shares, got {qty!r}")
+    return value
+
+
+def check_price(price: int, quote: Quote) -> int:
+    """Return a limit price that is on the tick grid and inside today's limits, or raise BadInput
+    offering the nearest valid price."""
+    if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
+        raise BadInput(f"price must be a positive whole number of won, got {price!r}")
+    limits = market.Limits(upper=quote.upper_limit, lower=quote.lower_limit)
+    who = f"{quote.name} ({quote.code})" if quote.name else quote.code
+    if not limits.contains(price):
+        nearest = limits.clamp(price)
+        raise BadInput(
+            f"price {price:,} is outside today's limits for {who}: {limits.lower:,} to {limits.upper:,}",
+            hint=f"nearest valid price: {nearest:,}",
+        )
+    if not market.is_on_tick(price):
+        below, above = market.nearest_valid_prices(price, limits)
+        options = f"{below:,}" if below == above else f"{below:,} or {above:,}"
+        raise BadInput(
+            f"price {price:,} is not on the tick grid (tick {market.tick_size(price):,} won at this price)",
+            hint=f"nearest valid prices: {options}",
+        )
+    return price
+
+
+def price_for(quote: Quote, price: int | None, ticks: int | None) -> int | None:
+    """Return the limit price `ticks` ticks from `price` (or from the current price); None = market.
+
+    ticks None: no tick pricing (price as given); ticks 0 without a price: the current price.
+    """
+    if ticks is None:
+        return price
+    reference = price if price is not None else quote.price
+    if reference <= 0:
+        raise BadInput(f"{quote.code} has no current price to count ticks from; give --price")
+    return market.add_ticks(market.round_down_to_tick(reference), ticks)
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class OrderService:
+    """Every order, manual or automatic, goes through here (decisions §7)."""
+
+    def __init__(self, rest: OrderRest, journal, clock: Clock, *, id_prefix: str = "m",
+                 commission: float = market.DEFAULT_COMMISSION) -> None:
+        self._rest = rest
+        self._journal = journal  # kiwoom_cli.core.store.Journal, or None for tests of validation only
+        self._clock = clock
+        self._prefix = id_prefix
+        self._commission = commission
+
+    # ------------------------------------------------------------------ look-ups
+
+    def lookup(self, code: str) -> Quote:
+        """Return the quote (price and daily limits) of a known stock; BadInput for an unknown code."""
+        code = check_code(code)
+        try:
+            quote = self._rest.quote(code)
+        except BrokerRejected as exc:
+            if exc.code in _UNKNOWN_CODE_ERRORS or exc.return_code == 2:
+                raise BadInput(f"unknown stock code {code}", hint="check the code, e.g. 005930") from None
+            raise
+        if quote.upper_limit <= 0 or quote.lower_limit <= 0:  # an empty row: the broker knows no such code
+            raise BadInput(f"unknown stock code {code}", hint="check the code, e.g. 005930")
+        return quote
+
+    def find_open(self, order_no: str) -> OpenOrder:
+        """Return the open order with this number (ka10075); BadInput when none is open."""
+        wanted = _order_no(order_no)
+        for order in self._rest.open_orders():
+            if order.order_no.lstrip("0") == wanted.lstrip("0"):
+                return order
+        raise BadInput(f"no open order {wanted}", hint="see `kiwoom orders`")
+
+    # ------------------------------------------------------------------ prepare (validate only)
+
+    def prepare_place(self, side: Side | str, code: str, qty: object, price: int | None = None, *,
+                      ticks: int | None = None, origin: str = "manual", rule: str | None = None,
+                      quote: Quote | None = None) -> ev.PlaceOrder:
+        """Validate a new order and return its intent (nothing is sent or journaled)."""
+        side = Side(side)
+        code = check_code(code)
+        qty = check_qty(qty)
+        quote = quote or self.lookup(code)
+        price = price_for(quote, price, ticks)
+        if price is not None:
+            check_price(price, quote)
+        reserve = 0
+        if side is Side.BUY:  # a market buy is reserved at the upper limit (decisions §7)
+            reserve = math.ceil(qty * (price or quote.upper_limit) * (1 + self._commission))
+        return ev.PlaceOrder(
+            intent_id=self._new_id(), side=side, code=code, qty=qty, price=price,
+            order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
+            rule=rule or origin, origin=origin, name=quote.name, ref_price=quote.price,
+            upper=quote.upper_limit, lower=quote.lower_limit, reserve=reserve,
+        )
+
+    def prepare_amend(self, order_no: str, code: str, qty: object, price: int, *,
+                      quote: Quote | None = None) -> ev.AmendOrder:
+        """Validate an amend (qty 0 = all remaining) and return its intent."""
+        order_no, code = _order_no(order_no), check_code(code)
+        qty = check_qty(qty, allow_zero=True)
+        check_price(price, quote or self.lookup(code))
+        return ev.AmendOrder(self._new_id(), self._target(order_no), order_no, code, qty, price)
+
+    def prepare_cancel(self, order_no: str, code: str, qty: object = 0) -> ev.CancelOrder:
+        """Validate a cancel (qty 0 = all remaining) and return its intent."""
+        order_no, code = _order_no(order_no), check_code(code)
+        qty = check_qty(qty, allow_zero=True)
+        return ev.CancelOrder(self._new_id(), self._target(order_no), order_no, code, qty)
+
+    # ------------------------------------------------------------------ place / amend / cancel
+
+    def place(self, side: Side | str, code: str, qty: object, price: int | None = None, *,
+              ticks: int | None = None, origin: str = "manual", rule: str | None = None) -> OrderAck:
+        """Validate, journal, send a new order; price None = market."""
+        return self.execute(self.prepare_place(side, code, qty, price, ticks=ticks, origin=origin, rule=rule))
+
+    def amend(self, order_no: str, code: str, qty: object, price: int) -> OrderAck:
+        """Validate, journal, send a price change; the ack carries the new order number."""
+        return self.execute(self.prepare_amend(order_no, code, qty, price))
+
+    def cancel(self, order_no: str, code: str, qty: object = 0) -> OrderAck:
+        """Validate, journal, send a cancel (qty 0 = all remaining)."""
+        return self.execute(self.prepare_cancel(order_no, code, qty))
+
+    def execute(self, intent) -> OrderAck:
+        """Journal the intent (committed), send it, journal the answer; errors propagate."""
+        if self._journal is not None:
+            self._journal.record_intent(intent, self._clock.now())
+        outcome, ack, error = self._attempt(intent)
+        if self._journal is not None:
+            self._journal.record_outcome(outcome, self._clock.now())
+        if error is not None:
+            raise error
+        return ack
+
+    def submit(self, intent) -> ev.OrderAcked | ev.OrderFailed | ev.OrderUnknown:
+        """Send an intent the caller has already journaled; return its outcome as an event (order worker)."""
+        return self._attempt(intent)[0]
+
+    def _attempt(self, intent):
+        """Send once; return (outcome event, ack or None, error to raise or None)."""
+        try:
+            ack = self._send(intent)
+        except OutcomeUnknown as exc:
+            return ev.OrderUnknown(intent.intent_id, exc.message), None, OutcomeUnknown(exc.message, hint=UNKNOWN_HINT)
+        except KiwoomError as exc:  # refused before any effect: rejected, rate-limited, auth, not sent
+            code = exc.code if isinstance(exc, ApiError) else None
+            return ev.OrderFailed(intent.intent_id, exc.message, code), None, exc
+        except BaseException as exc:  # a bug or Ctrl-C while the bytes may be out: settle by a query
+            if self._journal is not None:
+                self._journal.record_outcome(ev.OrderUnknown(intent.intent_id, type(exc).__name__),
+                                             self._clock.now())
+            raise
+        return ev.OrderAcked(intent.intent_id, ack.order_no), ack, None
+
+    def _send(self, intent) -> OrderAck:
+        rest = self._rest
+        if isinstance(intent, ev.PlaceOrder):
+            send = rest.buy if intent.side is Side.BUY else rest.sell
+            return send(intent.code, intent.qty, intent.price)
+        if isinstance(intent, ev.AmendOrder):
+            return rest.amend(intent.order_no, intent.code, intent.qty, intent.price)
+        if isinstance(intent, ev.CancelOrder):
+            return rest.cancel(intent.order_no, intent.code, intent.qty)
+        raise TypeError(f"not an order intent: {type(intent).__name__}")
+
+    # ------------------------------------------------------------------ after the answer
+
+    def settle(self, intent_id: str, status: str, reason: str = "") -> None:
+        """Journal how a followed order ended ("filled", "cancelled", "rejected", "gone")."""
+        if self._journal is not None and intent_id:
+            self._journal.close_order(intent_id, status, reason, self._clock.now())
+
+    def unknown_outcomes(self) -> list[dict]:
+        """Return today's journaled orders whose answer never came (settle them against `kiwoom orders`)."""
+        if self._journal is None:
+            return []
+        today = self._clock.now().date().isoformat()
+        return [r for r in self._journal.intents("unknown") if r.get("day") == today]
+
+    # ------------------------------------------------------------------ ids
+
+    def _new_id(self) -> str:
+        return f"{self._prefix}-{self._clock.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+    def _target(self, order_no: str) -> str:
+        """Return the journaled place intent behind an order number ("" when we never placed it)."""
+        if self._journal is None:
+            return ""
+        by_no = {}
+        for row in self._journal.intents():
+            if row.get("order_no"):
+                by_no[row["order_no"].lstrip("0")] = row
+        row = by_no.get(order_no.lstrip("0"))
+        seen = set()
+        while row is not None and row.get("kind") != "place" and row["intent_id"] not in seen:
+            seen.add(row["intent_id"])  # an amend's number: walk back to the order it changed
+            row = next((r for r in self._journal.intents() if r["intent_id"] == row.get("target_id")), None)
+        return row["intent_id"] if row is not None else ""
+
+
+def _order_no(order_no: object) -> str:
+    if not isinstance(order_no, str) or not order_no.strip().isdigit():
+        raise BadInput(f"not an order number: {order_no!r}", hint="see `kiwoom orders`")
+    return order_no.strip()

@@ -1,0 +1,140 @@
+"""The bad-input matrix: a clear message, the documented exit code, and no order request sent."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from kiwoom_cli import market
+from kiwoom_cli.sim.domain import SimConfig
+from kiwoom_cli.sim.server import SimServer
+from tests.cli.conftest import instrument, kiwoom
+
+
+def fails(sim, argv, code, *fragments):
+    ran = kiwoom(*argv)
+    assert ran.code == code, (ran.code, ran.out, ran.err)
+    assert ran.err.startswith("kiwoom: "), ran.err
+    assert len(ran.err.strip().splitlines()) == 1 and "Traceback" not in ran.err  # one clear line
+    for fragment in fragments:
+        assert fragment in ran.err, (fragment, ran.err)
+    assert sim.order_log == [], "no order request may reach the exchange"
+    return ran
+
+
+BUY = ("order", "buy")
+
+
+@pytest.mark.parametrize(("argv", "fragments"), [
+    ((*BUY, "00593A", "1", "--market"), ("not a stock code", "00593A", "6 digits")),
+    ((*BUY, "05930", "1", "--market"), ("not a stock code", "05930")),
+    ((*BUY, "0059300", "1", "--market"), ("not a stock code",)),
+    ((*BUY, "005930", "0", "--market"), ("quantity must be a positive whole number", "'0'")),
+    ((*BUY, "005930", "-5", "--market"), ("quantity must be a positive whole number", "'-5'")),
+    ((*BUY, "005930", "ten", "--market"), ("quantity must be a positive whole number", "'ten'")),
+    ((*BUY, "005930", "1.5", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", "1", "--price", "abc"), ("--price", "positive whole number of won")),
+    ((*BUY, "005930", "1", "--price", "0"), ("--price",)),
+    ((*BUY, "005930", "1"), ("say how to price the order", "--market")),
+    ((*BUY, "005930", "1", "--market", "--price", "97500"), ("--market cannot be combined",)),
+    (("order", "sell", "005930", "-1", "--market"), ("quantity must be",)),
+    (("order", "cancel", "abc"), ("not an order number",)),
+    (("order", "cancel", "0000099"), ("no open order 0000099", "kiwoom orders")),
+    (("order", "amend", "0000099", "--price", "97500"), ("no open order 0000099",)),
+    (("quote", "12345"), ("not a stock code",)),
+])
+def test_bad_order_input(mock_env, sim, argv, fragments):
+    fails(sim, argv, 2, *fragments)
+
+
+def test_unknown_stock_code(mock_env, sim):
+    fails(sim, (*BUY, "999999", "1", "--market"), 2, "unknown stock code 999999")
+    fails(sim, ("quote", "999999"), 2, "unknown stock code: 999999")
+
+
+def test_price_off_the_tick_grid_offers_the_nearest_valid_prices(mock_env, sim):
+    price = instrument(sim).price
+    off = price + 1
+    below, above = market.round_down_to_tick(off), market.round_up_to_tick(off)
+    fails(sim, (*BUY, "005930", "1", "--price", str(off)), 2,
+          "not on the tick grid", f"{below:,} or {above:,}")
+
+
+def test_price_outside_the_daily_limits_offers_the_limit(mock_env, sim):
+    inst = instrument(sim)
+    too_high = market.add_ticks(inst.upper_limit, 1)
+    fails(sim, (*BUY, "005930", "1", "--price", str(too_high)), 2,
+          "outside today's limits", f"nearest valid price: {inst.upper_limit:,}")
+    too_low = market.add_ticks(inst.lower_limit, -1)
+    fails(sim, ("order", "sell", "005930", "1", "--price", str(too_low)), 2,
+          f"nearest valid price: {inst.lower_limit:,}")
+
+
+def test_ticks_beyond_the_limits_are_refused(mock_env, sim):
+    fails(sim, (*BUY, "005930", "1", "--ticks", "500"), 2, "outside today's limits")
+
+
+def test_amend_to_an_off_grid_price_sends_nothing_more(mock_env, sim):
+    lower = instrument(sim).lower_limit
+    assert kiwoom(*BUY, "005930", "1", "--price", str(lower), "--wait", "0").code == 0
+    [entry] = sim.order_log
+    order_no = entry["result"]["ord_no"]
+    ran = kiwoom("order", "amend", order_no, "--price", str(lower + 1))
+    assert ran.code == 2 and "not on the tick grid" in ran.err
+    assert len(sim.order_log) == 1
+
+
+def test_unknown_condition(mock_env, sim):
+    fails(sim, ("conditions", "show", "no such condition"), 2, "unknown condition", "saved conditions")
+
+
+@pytest.mark.parametrize(("toml", "fragments"), [
+    ("[run]\nbuy_amout = 5\n", ("unknown key", "buy_amout", "buy_amount")),
+    ("[run]\nbuy_amount = \"lots\"\n", ("buy_amount", "whole number")),
+    ("[run]\nbuy_amount = -5\n", ("buy_amount", "at least")),
+    ("[run]\nstop_loss_pct = 2.0\n", ("stop_loss_pct", "below")),
+    ("[sim]\ncash = -1\n", ("sim.cash", "at least")),
+    ("[run]\nmax_positions = 2.5\n", ("max_positions", "whole number")),
+])
+def test_bad_config(mock_env, sim, tmp_path, toml, fragments):
+    (tmp_path / "kiwoom.toml").write_text(toml, encoding="utf-8")
+    fails(sim, (*BUY, "005930", "1", "--market"), 2, *fragments)
+
+
+def test_missing_keys_in_mock_and_real_mode(sim, monkeypatch):
+    monkeypatch.setenv("KIWOOM_REST_URL", sim.rest_url)
+    monkeypatch.setenv("KIWOOM_WS_URL", sim.ws_url)
+    for mode in ("mock", "real"):
+        monkeypatch.setenv("KIWOOM_MODE", mode)
+        fails(sim, (*BUY, "005930", "1", "--market", "--yes"), 2, "KIWOOM_APPKEY", "KIWOOM_SECRETKEY")
+
+
+def test_unreachable_server_exits_4(mock_env, sim, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again before the command runs: nobody listens there
+    monkeypatch.setenv("KIWOOM_REST_URL", f"http://127.0.0.1:{port}")
+    fails(sim, (*BUY, "005930", "1", "--market"), 4, "cannot connect", f"127.0.0.1:{port}")
+    fails(sim, ("account",), 4, "cannot connect")
+
+
+def test_wrong_keys_exit_3(mock_env, monkeypatch):
+    with SimServer(SimConfig(rate_limit=None, static=True, fixed_keys=("right-key-000000", "right-secret-0000"))) as sim:
+        monkeypatch.setenv("KIWOOM_REST_URL", sim.rest_url)
+        monkeypatch.setenv("KIWOOM_WS_URL", sim.ws_url)
+        ran = fails(sim, (*BUY, "005930", "1", "--market"), 3, "8001")
+        assert mock_env["KIWOOM_SECRETKEY"] not in ran.err
+
+
+def test_broker_rejection_exits_1(mock_env, sim):
+    ran = kiwoom(*BUY, "005930", "100000", "--market")
+    assert ran.code == 1, ran.err
+    assert "RC4025" in ran.err and len(ran.err.strip().splitlines()) == 1
+    assert [e["api_id"] for e in sim.order_log] == ["kt10000"]  # it was sent; the broker said no
+
+
+def test_debug_shows_a_traceback(mock_env, sim):
+    ran = kiwoom("--debug", *BUY, "999999", "1", "--market")
+    assert ran.code == 2 and "Traceback" in ran.err
+    assert sim.order_log == []

@@ -1,0 +1,92 @@
+"""The run lock (core/lock.py) and what one-shot commands do while a `kiwoom run` holds it (decisions §2)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from kiwoom_cli.core import lock
+from kiwoom_cli.errors import AccountBusy
+from tests.cli.conftest import kiwoom
+
+HOLD = ("from kiwoom_cli.core import lock; held = lock.acquire(); print('held', flush=True); "
+        "import sys; sys.stdin.read(); lock.release(held)")
+
+
+@pytest.fixture
+def run_holder(isolated_home):
+    """Another process holding the run lock, as `kiwoom run` will."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.stdin.close()
+            proc.wait(timeout=10)
+
+
+def test_free_lock_has_no_holder_and_can_be_taken_and_given_back(isolated_home):
+    assert lock.holder_pid() is None
+    held = lock.acquire()
+    try:
+        assert lock.lock_path().read_text() != ""
+        with pytest.raises(AccountBusy):  # a second holder, even in this process (flock per open file)
+            lock.acquire()
+    finally:
+        lock.release(held)
+    assert lock.holder_pid() is None
+    lock.release(lock.acquire())
+
+
+def test_holder_is_named_and_a_dead_holder_leaves_no_stale_lock(run_holder):
+    assert lock.holder_pid() == run_holder.pid
+    with pytest.raises(AccountBusy, match=f"pid {run_holder.pid}"):
+        lock.acquire()
+    run_holder.send_signal(signal.SIGKILL)  # no chance to clean up: the OS drops the lock
+    run_holder.wait(timeout=10)
+    assert lock.holder_pid() is None
+    lock.release(lock.acquire())
+
+
+def test_conditions_exit_6_naming_the_run(mock_env, sim, run_holder):
+    ran = kiwoom("conditions", "list")
+    assert ran.code == 6
+    assert f"pid {run_holder.pid}" in ran.err and "kiwoom run" in ran.err
+
+
+def test_order_wait_follows_over_rest_while_a_run_holds_the_socket(mock_env, sim, run_holder):
+    ran = kiwoom("order", "buy", "005930", "2", "--market", "--wait", "5")
+    assert ran.code == 0, ran.err
+    assert "following over REST" in ran.err and f"pid {run_holder.pid}" in ran.err
+    assert "Filled 2 of 2" in ran.out
+    assert "ka10076" in [e["api_id"] for e in sim.request_log]
+
+
+def test_rest_follow_reports_a_resting_order_as_open(mock_env, sim, run_holder):
+    lower = sim.call(lambda: sim.ctx.exchange.instrument("005930")).lower_limit
+    ran = kiwoom("order", "buy", "005930", "1", "--price", str(lower), "--wait", "0.3", "--json")
+    assert ran.code == 0, ran.err
+    doc = json.loads(ran.out)
+    assert doc["followed_via"] == "rest" and doc["status"] == "open" and doc["remaining"] == 1
+
+
+def test_queries_still_work_while_a_run_holds_the_account(mock_env, sim, run_holder):
+    assert kiwoom("account").code == 0
+    assert kiwoom("orders").code == 0
+    assert lock.holder_pid() == run_holder.pid  # they did not disturb it
+
+
+def test_cancel_is_confirmed_over_rest_while_a_run_holds_the_socket(mock_env, sim, run_holder):
+    lower = sim.call(lambda: sim.ctx.exchange.instrument("005930")).lower_limit
+    assert kiwoom("order", "buy", "005930", "1", "--price", str(lower), "--wait", "0").code == 0
+    order_no = sim.order_log[0]["result"]["ord_no"]
+    ran = kiwoom("order", "cancel", order_no, "--json")
+    assert ran.code == 0, ran.err
+    doc = json.loads(ran.out)
+    assert doc["followed_via"] == "rest" and doc["status"] == "confirmed"
+    assert json.loads(kiwoom("orders", "--json").out)["open_orders"] == []
