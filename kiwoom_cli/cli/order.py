@@ -215,36 +215,29 @@ def _qty_option():
     return typer.Option(None, "--qty", help="Shares to change (default: all remaining).")
 
 
-@order_app.command("buy", context_settings=_ARGS)
-def buy(
-    ctx: typer.Context,
-    code: str = typer.Argument(..., help="6-digit stock code, e.g. 005930."),
-    qty: str = typer.Argument(..., help="Number of shares."),
-    price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
-    market: bool = typer.Option(False, "--market", help="Market order."),
-    ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price."),
-    wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
-) -> None:
-    """Buy shares (limit with --price/--ticks, or --market)."""
-    _place(ctx, Side.BUY, code, qty, price, market, ticks, wait, yes, as_json)
+def _side_command(side: Side):
+    """Build `order buy` / `order sell`: one signature, so the two can never drift apart."""
+
+    def command(
+        ctx: typer.Context,
+        code: str = typer.Argument(..., help="6-digit stock code, e.g. 005930."),
+        qty: str = typer.Argument(..., help="Number of shares."),
+        price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
+        market: bool = typer.Option(False, "--market", help="Market order."),
+        ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price."),
+        wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    ) -> None:
+        _place(ctx, side, code, qty, price, market, ticks, wait, yes, as_json)
+
+    command.__doc__ = f"{side.value.capitalize()} shares (limit with --price/--ticks, or --market)."
+    command.__name__ = side.value
+    return command
 
 
-@order_app.command("sell", context_settings=_ARGS)
-def sell(
-    ctx: typer.Context,
-    code: str = typer.Argument(..., help="6-digit stock code, e.g. 005930."),
-    qty: str = typer.Argument(..., help="Number of shares."),
-    price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
-    market: bool = typer.Option(False, "--market", help="Market order."),
-    ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price."),
-    wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
-) -> None:
-    """Sell shares (limit with --price/--ticks, or --market)."""
-    _place(ctx, Side.SELL, code, qty, price, market, ticks, wait, yes, as_json)
+order_app.command("buy", context_settings=_ARGS)(_side_command(Side.BUY))
+order_app.command("sell", context_settings=_ARGS)(_side_command(Side.SELL))
 
 
 @order_app.command("amend", context_settings=_ARGS)
@@ -302,8 +295,8 @@ def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price
         how = _prepare_follow(session, wait)
         ack = service.execute(intent)
         if not as_json:
-            what = f"to {price:,}" if kind == "amend" else "sent"
-            say(f"{kind.capitalize()} of order {target.order_no} accepted as {ack.order_no} ({target.code} {what})")
+            what = f", {target.code} to {price:,}" if kind == "amend" else f", {target.code}"
+            say(f"{kind.capitalize()} of order {target.order_no} accepted as order {ack.order_no}{what}")
         progress = _follow(session, how, ack.order_no, target.code, kind, target.remaining_qty, wait, as_json,
                            target_no=target.order_no)
         _settle(service, intent, progress)
