@@ -3,7 +3,9 @@
 Threads (decisions §9): the socket reader (inside the SocketClient) and the two workers put events
 on `events`; the engine blocks in `events.get(timeout=<next deadline>)`, never polls. After each
 batch it sends an Idle (the moment to price a burst of entries in one quote request) and, when the
-dashboard asked for one, publishes a fresh snapshot and sets `changed`.
+dashboard asked for one, publishes a fresh snapshot and sets `changed`. A request made with
+`if_changed=True` (the dashboard's) is answered only once the state has changed since the last
+published snapshot (`version`), so an idle session publishes nothing and wakes nobody.
 Shutdown: STOP (or StopRun) on the engine queue -> STOP to every worker -> join.
 """
 
@@ -21,7 +23,7 @@ from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.workers import OrderWorker, RestWorker
-from kiwoom_cli.models import SocketStatus
+from kiwoom_cli.models import ConditionEvent, SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")
 
@@ -57,8 +59,15 @@ class Engine:
         self.done = threading.Event()
         self.changed = threading.Event()  # set when a requested snapshot is ready
         self._want_snapshot = threading.Event()
+        self._want_any = False  # the pending request takes a snapshot even if nothing changed
+        self.version = 0  # bumped whenever the kernel handled an event (what the dashboard shows)
+        self._published = -1  # version of `latest`
         self.latest = None  # the last published Snapshot
+        # hop latency (reader receive -> engine), ms: (last, peak since the previous publish), for the header
+        self.latency: tuple[float, float] | None = None
+        self._lat_last = self._lat_peak = -1.0
         self.log: collections.deque = collections.deque(maxlen=200)  # recent (time, Decision)
+        self.conditions: collections.deque = collections.deque(maxlen=50)  # recent (time, ConditionEvent)
         self.exit_reason = ""
         self.error: BaseException | None = None
 
@@ -103,8 +112,14 @@ class Engine:
         for w in self._workers:
             w.join(timeout)
 
-    def request_snapshot(self) -> None:
-        """Ask for a fresh snapshot; `changed` is set when `latest` holds it (the dashboard's beat)."""
+    def request_snapshot(self, if_changed: bool = False) -> None:
+        """Ask for a fresh snapshot; `changed` is set when `latest` holds it.
+
+        if_changed: answer only once the state differs from the last published snapshot (the
+        dashboard's way: it then redraws only on change, never on a beat).
+        """
+        if not if_changed:
+            self._want_any = True
         self._want_snapshot.set()
         self.events.put(ev.Idle())
 
@@ -142,6 +157,7 @@ class Engine:
             finally:
                 self._publish(force=True)
                 self.done.set()
+                self.changed.set()  # wake a dashboard waiting for a change: there will be none
 
     def _process(self, event: object) -> bool:
         if event is ev.STOP or isinstance(event, ev.StopRun):
@@ -163,8 +179,16 @@ class Engine:
                 return False
         if isinstance(event, ev.Idle) and not self._wants_idle():
             return True
+        received = getattr(event, "received", 0.0)
+        if received:
+            lat = self.clock.monotonic() - received
+            self._lat_last = lat
+            self._lat_peak = max(self._lat_peak, lat)
+        if type(event) is ConditionEvent:
+            self.conditions.append((now, event))
         self._dispatch(self.kernel.handle(event, now))
         self._note(now)
+        self.version += 1
         return True
 
     def _wants_idle(self) -> bool:
@@ -194,10 +218,19 @@ class Engine:
         self.kernel.decisions = []
 
     def _publish(self, force: bool = False) -> None:
-        if force or self._want_snapshot.is_set():
-            self._want_snapshot.clear()
-            self.latest = self.kernel.state.snapshot()
-            self.changed.set()
+        if not force and not self._want_snapshot.is_set():
+            return
+        if not force and not self._want_any and self.version == self._published:
+            return  # nothing new: keep the request pending until something changes
+        self._want_snapshot.clear()
+        self._want_any = False
+        if self._lat_last >= 0:
+            peak = self._lat_peak if self._lat_peak >= 0 else self._lat_last
+            self.latency = (self._lat_last * 1000, peak * 1000)
+            self._lat_peak = -1.0
+        self.latest = self.kernel.state.snapshot()
+        self._published = self.version
+        self.changed.set()
 
     # ------------------------------------------------------------------ deadlines
 

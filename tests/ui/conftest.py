@@ -1,0 +1,93 @@
+"""A real Engine on the simulator (real REST + WebSocket clients on 127.0.0.1) with a dashboard thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import queue
+import threading
+
+import pytest
+from rich.console import Console
+
+from kiwoom_cli.clock import SystemClock
+from kiwoom_cli.core.engine import Engine
+from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.store import Journal
+from kiwoom_cli.kiwoom.socket import SocketClient
+from kiwoom_cli.ui.dashboard import Dashboard
+from tests.client.simkit import endpoint, rest_client, running_sim
+from tests.core.harness import settings
+from tests.ui.samples import info
+
+
+class CountingQueue(queue.SimpleQueue):
+    """The engine's queue, counting the engine's blocking gets: one per turn of its loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turns = 0
+
+    def get(self, block=True, timeout=None):
+        item = super().get(block, timeout)
+        self.turns += 1
+        return item
+
+
+class BoardThread:
+    """Dashboard.run() on a thread, drawing into a string; records every paint (kind, plain text)."""
+
+    def __init__(self, engine: Engine, *, clock_beat: bool = False, width: int = 80, height: int = 30) -> None:
+        self.out = io.StringIO()
+        console = Console(file=self.out, width=width, height=height, force_terminal=True,
+                          color_system="truecolor")
+        self.paints: list[tuple[str, str]] = []
+        self.dash = Dashboard(engine, info(mode="sim", settings=engine.kernel.settings), console=console,
+                              on_render=lambda kind, frame: self.paints.append((kind, frame.plain)),
+                              read_keys=False, clock_beat=clock_beat)
+        self.result: list = []
+        self.thread = threading.Thread(target=lambda: self.result.append(self.dash.run()), daemon=True)
+        self.thread.start()
+
+    @property
+    def full(self) -> list[str]:
+        return [text for kind, text in self.paints if kind == "full"]
+
+    @property
+    def last(self) -> str:
+        full = self.full
+        return full[-1] if full else ""
+
+    def quiet(self) -> bool:
+        """Everything the engine did is published, and the last publish is on screen."""
+        engine = self.dash.engine
+        return (engine.version == engine._published and self.dash.drawn is engine.latest
+                and not engine.changed.is_set())
+
+
+@pytest.fixture
+def rig(tmp_path):
+    with running_sim() as sim:
+        events = CountingQueue()
+        clients = []
+
+        def rest_factory():
+            clients.append(rest_client(sim, tmp_path / "tokens"))
+            return clients[-1]
+
+        token_rest = rest_factory()
+        socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5))
+        journal = Journal(tmp_path / "journal.sqlite3")
+        kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix="u")
+        engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
+        try:
+            yield sim, engine, events
+        finally:
+            if not engine.done.is_set() and engine._thread.is_alive():
+                engine.stop()
+            journal.close()
+            token_rest.close()
+
+
+def kst_now() -> dt.datetime:
+    return SystemClock().now()

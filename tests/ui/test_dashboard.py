@@ -1,0 +1,120 @@
+"""The dashboard on a real engine and simulator: redraws follow changes, never a beat; keys; quit."""
+
+from __future__ import annotations
+
+import time
+
+from kiwoom_cli.core import events as ev
+from kiwoom_cli.models import Tick
+from tests.helpers import wait_until
+from tests.ui.conftest import BoardThread
+
+
+def positions(frame: str) -> list[str]:
+    lines = frame.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("─ Positions")), None)
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("─ ")), len(lines))
+    return lines[start + 2:end]
+
+
+def buy_one(sim, engine, board: BoardThread, code: str = "005930") -> None:
+    sim.push_condition("1", code, "I")
+    wait_until(lambda: any(line.startswith(code) for line in positions(board.last)), timeout=10,
+               message=f"{code} bought and drawn")
+    wait_until(board.quiet, timeout=10, message="dashboard caught up")
+
+
+def test_a_burst_of_500_ticks_costs_one_or_two_redraws(rig):
+    sim, engine, _ = rig
+    engine.start()
+    board = BoardThread(engine)
+    buy_one(sim, engine, board)
+    mark = engine.latest.marks["005930"]
+    before = len(board.full)
+    final = mark.price + 700  # +0.7 %: no exit rule fires
+    for i in range(500):
+        price = final if i == 499 else mark.price + (i % 5) * 100
+        engine.put(Tick("005930", price, price - mark.base, 0.0, 1, 1000 + i, "100000", time.monotonic()))
+    wait_until(lambda: f"{final:,}" in "\n".join(positions(board.last)), timeout=10, message="last tick drawn")
+    wait_until(board.quiet, timeout=10, message="dashboard caught up")
+    redraws = len(board.full) - before
+    assert 1 <= redraws <= 3, redraws  # one for the first batch, one after the 250 ms floor
+    assert "hop " in board.last  # latency from the ticks' receive time
+    engine.put(ev.StopRun())
+    board.thread.join(10)
+    assert board.result == ["stopped"]
+
+
+def test_an_idle_engine_causes_no_redraw_until_something_changes(rig):
+    _, engine, events = rig
+    engine.start()
+    board = BoardThread(engine)
+    wait_until(lambda: "socket ● up" in board.last, timeout=10, message="first frame")
+    wait_until(board.quiet, timeout=10, message="dashboard caught up")
+    before, turns = len(board.full), events.turns
+    for i in range(1, 51):  # 50 turns of the engine's loop with nothing to change
+        engine.put(ev.Idle())
+        wait_until(lambda n=turns + i: events.turns >= n, message="engine turn")
+    assert len(board.full) == before
+    assert not engine.changed.is_set()
+    engine.put(ev.Pause())  # a real change: drawn once
+    wait_until(lambda: "PAUSED" in board.last.split("\n")[0], timeout=5, message="paused drawn")
+    wait_until(board.quiet, timeout=10, message="dashboard caught up")
+    assert 1 <= len(board.full) - before <= 2
+    engine.put(ev.StopRun())
+    board.thread.join(10)
+
+
+def test_engine_publishes_on_change_only_when_asked_so(rig):
+    _, engine, events = rig
+    engine.start()
+    wait_until(lambda: engine.latest is not None, message="first snapshot")
+    wait_until(lambda: engine.version == engine._published, timeout=10, message="settled")
+    engine.changed.clear()
+    engine.request_snapshot(if_changed=True)
+    turns = events.turns
+    for i in range(1, 11):
+        engine.put(ev.Idle())
+        wait_until(lambda n=turns + i: events.turns >= n, message="engine turn")
+    assert not engine.changed.is_set()  # nothing changed: nothing published
+    engine.put(ev.Pause())
+    assert engine.changed.wait(5) and engine.latest.paused
+    first = engine.latest
+    engine.changed.clear()
+    engine.request_snapshot()  # the plain request still answers at once (tests, headless)
+    assert engine.changed.wait(5) and engine.latest is not first
+    engine.stop()
+
+
+def test_keys_pause_and_quit_through_the_dashboard(rig):
+    _, engine, _ = rig
+    engine.start()
+    board = BoardThread(engine)
+    wait_until(lambda: "socket ● up" in board.last, timeout=10, message="first frame")
+    board.dash._on_text("p")
+    wait_until(lambda: "PAUSED" in board.last, timeout=5, message="paused")
+    assert engine.latest.paused
+    board.dash._on_text("x")  # nothing held: a notice, no prompt
+    wait_until(lambda: "no positions to sell" in board.last, timeout=5, message="notice")
+    board.dash._on_text("q")
+    board.thread.join(10)
+    assert board.result == ["stopped"] and engine.done.is_set()
+
+
+def test_the_clock_beat_repaints_only_the_header_when_idle(rig):
+    _, engine, _ = rig
+    engine.start()
+    board = BoardThread(engine, clock_beat=True)
+    wait_until(lambda: "socket ● up" in board.last, timeout=10, message="first frame")
+    wait_until(board.quiet, timeout=10, message="dashboard caught up")
+    before = len(board.full)
+    wait_until(lambda: sum(1 for kind, _ in board.paints if kind == "clock") >= 2, timeout=5,
+               message="two clock beats")
+    assert len(board.full) == before  # the beats were not full redraws
+    clock = next(text for kind, text in reversed(board.paints) if kind == "clock")
+    assert "KST" in clock and len(clock.split("\n")) == 2
+    assert "\x1b[1;1H" in board.out.getvalue()
+    engine.put(ev.StopRun())
+    board.thread.join(10)
