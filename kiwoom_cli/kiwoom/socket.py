@@ -320,6 +320,8 @@ class SocketClient:
                 error = protocol.ws_error_for(frame)
                 if error is not None:
                     log.warning("restoring after reconnect: %s", error)
+                if not +self._swallow:  # the last restore ack: subscriptions are live again
+                    self._events.put(SocketStatus("connected", "reconnected"))
             elif trnm == "CNSRCLR":
                 pass  # never awaited
             else:
@@ -344,14 +346,18 @@ class SocketClient:
                 if self._stop.is_set():
                     ws.shutdown()
                     return None
-                self._restore(ws)
-                self._events.put(SocketStatus("connected", "reconnected"))
+                if not self._restore(ws):
+                    # nothing to restore; otherwise the reader announces it after the last restore ack,
+                    # so "reconnected" means the registrations are live again, not merely re-sent
+                    self._events.put(SocketStatus("connected", "reconnected"))
                 return ws
             delay = min(delay * 2, longest)
         return None
 
-    def _restore(self, ws: websocket.WebSocket) -> None:
-        """Re-send registrations and condition subscriptions; their acks are swallowed by the reader."""
+    def _restore(self, ws: websocket.WebSocket) -> int:
+        """Re-send registrations and condition subscriptions; their acks are swallowed by the reader.
+
+        Return how many frames were re-sent (the acks the reader waits for)."""
         with self._request_lock:
             frames = self._wanted.restore_frames()
             self._listed = any(frame["trnm"] == "CNSRLST" for frame in frames)
@@ -361,6 +367,7 @@ class SocketClient:
                     self._swallow[frame["trnm"]] += 1
                     wsconn.send(ws, frame)
             except TemporaryError:
-                return  # the reader sees the drop and reconnects again
+                return len(frames)  # the reader sees the drop and reconnects again
             finally:
                 self._connected.set()
+            return len(frames)

@@ -158,6 +158,10 @@ def test_reconnect_restores_registrations(sim, sock, rest, events):
     sim.fault("drop_socket", 1)
     events.status("disconnected")
     events.status("connected", "reconnected")
+    # "reconnected" means the registrations are live again at the server, not merely re-sent
+    # (it was announced before the REG ack once, and a price set right after it was missed).
+    assert sim.call(lambda: bool(sim._hub.by_code.get("000660")))
+    assert sim.call(lambda: bool(sim._hub.by_seq.get("3")))
     sim.set_price("000660", 572_000)
     tick = events.wait_for(lambda e: isinstance(e, Tick) and e.code == "000660", what="tick after reconnect")
     assert tick.price == 572_000
