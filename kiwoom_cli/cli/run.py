@@ -6,8 +6,6 @@ validated in one place (`false` turns a rule off). The wiring lives in cli/runne
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 # option name -> [run] key; values stay text so that `false` and "HH:MM-HH:MM" parse like the file's
@@ -46,28 +44,28 @@ def _opt(name: str, help_text: str):
 
 def run(
     ctx: typer.Context,
-    buy_cond: Optional[str] = _opt("buy_cond", _SETTINGS["buy_cond"]),
-    sell_cond: Optional[str] = _opt("sell_cond", _SETTINGS["sell_cond"]),
-    buy_amount: Optional[str] = _opt("buy_amount", _SETTINGS["buy_amount"]),
-    max_positions: Optional[str] = _opt("max_positions", _SETTINGS["max_positions"]),
-    buy_order: Optional[str] = _opt("buy_order", _SETTINGS["buy_order"]),
-    buy_ticks: Optional[str] = _opt("buy_ticks", _SETTINGS["buy_ticks"]),
-    sell_order: Optional[str] = _opt("sell_order", _SETTINGS["sell_order"]),
-    sell_ticks: Optional[str] = _opt("sell_ticks", _SETTINGS["sell_ticks"]),
-    stop_loss_pct: Optional[str] = _opt("stop_loss_pct", _SETTINGS["stop_loss_pct"]),
-    trail_arm_pct: Optional[str] = _opt("trail_arm_pct", _SETTINGS["trail_arm_pct"]),
-    trail_drop_pct: Optional[str] = _opt("trail_drop_pct", _SETTINGS["trail_drop_pct"]),
-    amend_after_s: Optional[str] = _opt("amend_after_s", _SETTINGS["amend_after_s"]),
-    window: Optional[str] = _opt("window", _SETTINGS["window"]),
-    liquidate_at: Optional[str] = _opt("liquidate_at", _SETTINGS["liquidate_at"]),
-    max_daily_loss: Optional[str] = _opt("max_daily_loss", _SETTINGS["max_daily_loss"]),
-    max_order_value: Optional[str] = _opt("max_order_value", _SETTINGS["max_order_value"]),
-    adopt_holdings: Optional[bool] = typer.Option(
+    buy_cond: str | None = _opt("buy_cond", _SETTINGS["buy_cond"]),
+    sell_cond: str | None = _opt("sell_cond", _SETTINGS["sell_cond"]),
+    buy_amount: str | None = _opt("buy_amount", _SETTINGS["buy_amount"]),
+    max_positions: str | None = _opt("max_positions", _SETTINGS["max_positions"]),
+    buy_order: str | None = _opt("buy_order", _SETTINGS["buy_order"]),
+    buy_ticks: str | None = _opt("buy_ticks", _SETTINGS["buy_ticks"]),
+    sell_order: str | None = _opt("sell_order", _SETTINGS["sell_order"]),
+    sell_ticks: str | None = _opt("sell_ticks", _SETTINGS["sell_ticks"]),
+    stop_loss_pct: str | None = _opt("stop_loss_pct", _SETTINGS["stop_loss_pct"]),
+    trail_arm_pct: str | None = _opt("trail_arm_pct", _SETTINGS["trail_arm_pct"]),
+    trail_drop_pct: str | None = _opt("trail_drop_pct", _SETTINGS["trail_drop_pct"]),
+    amend_after_s: str | None = _opt("amend_after_s", _SETTINGS["amend_after_s"]),
+    window: str | None = _opt("window", _SETTINGS["window"]),
+    liquidate_at: str | None = _opt("liquidate_at", _SETTINGS["liquidate_at"]),
+    max_daily_loss: str | None = _opt("max_daily_loss", _SETTINGS["max_daily_loss"]),
+    max_order_value: str | None = _opt("max_order_value", _SETTINGS["max_order_value"]),
+    adopt_holdings: bool | None = typer.Option(
         None, "--adopt-holdings/--no-adopt-holdings", help=_FLAGS["adopt_holdings"], show_default=False),
-    liquidate_on_max_loss: Optional[bool] = typer.Option(
+    liquidate_on_max_loss: bool | None = typer.Option(
         None, "--liquidate-on-max-loss/--no-liquidate-on-max-loss", help=_FLAGS["liquidate_on_max_loss"],
         show_default=False),
-    until: Optional[str] = typer.Option(
+    until: str | None = typer.Option(
         None, "--until", help="Stop at HH:MM or HH:MM:SS (KST), or after a duration: +90s, +5m, +1h30m."),
     headless: bool = typer.Option(
         False, "--headless", help="No dashboard: JSON lines on stdout (automatic when stdout is not a terminal)."),

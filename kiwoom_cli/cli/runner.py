@@ -25,7 +25,14 @@ from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.config import Config, run_settings
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.errors import AccountBusy, BadInput, ConfigError, ConfirmationNeeded, Declined, ExitCode
+from kiwoom_cli.errors import (
+    AccountBusy,
+    BadInput,
+    ConfigError,
+    ConfirmationNeeded,
+    Declined,
+    ExitCode,
+)
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import Condition
 
@@ -132,13 +139,22 @@ def open_log(started: dt.datetime) -> tuple[Path, logging.Handler]:
     path = ensure_private_dir(state_dir() / "logs") / f"run-{started:%Y%m%d-%H%M%S}-{os.getpid()}.log"
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    handler.setFormatter(_KstFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         logger.addHandler(handler)
         if logger.level == logging.NOTSET or logger.level > logging.INFO:
             logger.setLevel(logging.INFO)
     return path, handler
+
+
+class _KstFormatter(logging.Formatter):
+    """Log times in KST like everything else (decisions §1), never the host's zone."""
+
+    def formatTime(self, record, datefmt=None):
+        from kiwoom_cli.clock import KST
+
+        return dt.datetime.fromtimestamp(record.created, KST).isoformat(timespec="milliseconds")
 
 
 def close_log(handler: logging.Handler) -> None:
@@ -265,8 +281,10 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
               sell_cond={"seq": sell.seq, "name": sell.name} if sell else None,
               until=until.isoformat() if until else None, settings=_plain(settings),
               journal=str(journal.path), log=str(log_path), rest_url=rest_url)
-    engine.start()
+    # From here a signal asks the engine to stop (it is handled once the engine runs) instead of
+    # raising in the middle of start-up with the engine's threads half started.
     interrupts.engine = engine
+    engine.start()
     try:
         reason = _watch(engine, config, account, buy, sell, settings, journal, started, interactive)
     finally:
