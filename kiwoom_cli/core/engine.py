@@ -235,10 +235,9 @@ class Engine:
     # ------------------------------------------------------------------ deadlines
 
     def _window_end(self, now: dt.datetime) -> dt.datetime | None:
-        window = self.kernel.settings.window
-        if not self.stop_at_window_end or window is None:
+        if not self.stop_at_window_end:
             return None
-        return dt.datetime.combine(now.date(), window[1], tzinfo=now.tzinfo)
+        return self.kernel.settings.window_end(now)
 
     def _timeout(self) -> float | None:
         now = self.clock.now()

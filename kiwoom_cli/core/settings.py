@@ -83,6 +83,18 @@ class RunSettings:
             return start <= t < end
         return t >= start or t < end  # a window across midnight (sim practice)
 
+    def window_end(self, now: dt.datetime) -> dt.datetime | None:
+        """Return when the window that is open (or was last open) at `now` closes; None = no window.
+
+        A window across midnight (22:00-02:00) open at 23:00 closes tomorrow at 02:00."""
+        if self.window is None:
+            return None
+        start, end = self.window
+        close = dt.datetime.combine(now.date(), end, tzinfo=now.tzinfo)
+        if start > end and now.time() >= start:
+            close += dt.timedelta(days=1)
+        return close
+
     @property
     def trailing_on(self) -> bool:
         return self.trail_arm_pct is not None and self.trail_drop_pct is not None

@@ -157,6 +157,11 @@ class Journal:
             self.record_request(event.intent_id, "answer", "acked", event.order_no, now)
             self._write("UPDATE intents SET status='acked', order_no=?, unknown_since=NULL, updated=?"
                         " WHERE intent_id=?", (event.order_no, ts, event.intent_id))
+            # The broker may push the order's 00 frames before the REST answer names its number:
+            # those rows were written with no intent; tie them to it now (orders_for() reads by intent).
+            for table in ("order_events", "fills"):
+                self._write(f"UPDATE {table} SET intent_id=? WHERE order_no=? AND intent_id IS NULL",
+                            (event.intent_id, event.order_no))
         elif isinstance(event, ev.OrderFailed):
             detail = f"{event.error_code or ''} {event.reason}".strip()
             self.record_request(event.intent_id, "answer", "failed", detail, now)

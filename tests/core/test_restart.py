@@ -269,3 +269,19 @@ def test_a_new_day_resets_realised_and_flags(path):
     d.clock.advance(24 * 3600)
     d.feed(ev.Idle())
     assert d.state.flags == {}
+
+
+def test_order_frames_before_the_rest_answer_are_tied_to_their_intent(tmp_path):
+    # The simulator (like the broker, unverified) pushes 00 frames before the REST answer
+    # names the order number; those rows must still be found by intent afterwards.
+    from kiwoom_cli.models import OrderAction, OrderEvent, OrderStatus
+
+    journal = Journal(tmp_path / "j.sqlite3")
+    now = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+    early = OrderEvent(order_no="0000007", orig_order_no=None, code="005930", name="삼성전자", side=Side.BUY,
+                       status=OrderStatus.ACCEPTED, action=OrderAction.NEW, order_qty=3, order_price=0,
+                       remaining_qty=3, filled_qty=0, fill_price=None, fill_qty=None, time="100000")
+    journal.record_order_event(early, None, now)
+    journal.record_outcome(ev.OrderAcked(intent_id="r-1", order_no="0000007"), now)
+    events = journal.orders_for("r-1")["events"]
+    assert [(e["order_no"], e["status"]) for e in events] == [("0000007", "accepted")]

@@ -48,3 +48,20 @@ def test_window(window, at, open_):
     w = None if window is None else (dt.time(*window[0]), dt.time(*window[1]))
     now = dt.datetime(2026, 11, 25, *at, tzinfo=KST)
     assert RunSettings(window=w).in_window(now) is open_
+
+
+@pytest.mark.parametrize(
+    "window,now,closes",
+    [
+        ((dt.time(9), dt.time(15, 20)), dt.datetime(2026, 11, 25, 8, 50), dt.datetime(2026, 11, 25, 15, 20)),
+        ((dt.time(9), dt.time(15, 20)), dt.datetime(2026, 11, 25, 16, 0), dt.datetime(2026, 11, 25, 15, 20)),
+        # across midnight: open at 23:00 -> closes tomorrow (it ended a headless run at once before)
+        ((dt.time(22), dt.time(2)), dt.datetime(2026, 11, 25, 23, 0), dt.datetime(2026, 11, 26, 2, 0)),
+        ((dt.time(22), dt.time(2)), dt.datetime(2026, 11, 26, 1, 0), dt.datetime(2026, 11, 26, 2, 0)),
+        (None, dt.datetime(2026, 11, 25, 12, 0), None),
+    ],
+)
+def test_window_end(window, now, closes):
+    settings = RunSettings(window=window)
+    expected = closes.replace(tzinfo=KST) if closes else None
+    assert settings.window_end(now.replace(tzinfo=KST)) == expected
