@@ -73,6 +73,7 @@ def test_a_minute_on_the_default_market_makes_two_buys_and_an_exit(tmp_path):
     # decisions §4, at the default tick rate and default [run] settings: the promise as a user sees it
     seeded(tmp_path, 1)
     run = Run("--headless", "--until", "+60s", "--buy-cond", BUY, "--sell-cond", SELL)
-    assert run.wait_exit(timeout=120) == 0
+    code = run.wait_exit(timeout=120)
+    assert code == 0, f"exit {code}; summary {run.matching('summary')}; stderr {run.stderr[-2000:]}"
     summary = run.summary()
     assert summary["buys"] >= 2 and summary["sells"] >= 1, summary
