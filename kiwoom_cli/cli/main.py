@@ -6,6 +6,7 @@ that use them, so `kiwoom --help` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -68,7 +69,8 @@ def _log_traceback(exc: BaseException) -> str | None:
     try:
         logs = ensure_private_dir(state_dir() / "logs")
         path = logs / "kiwoom.log"
-        with open(path, "a", encoding="utf-8") as fh:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # decisions §3: files 0600
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
             traceback.print_exception(exc, file=fh)
         return str(path)
     except OSError:
@@ -88,6 +90,8 @@ def invoke(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return _fail(f"error: {exc}", int(exc.exit_code))
     except typer.Exit as exc:
+        if exc.exit_code == ExitCode.INTERRUPTED:  # Click's own Ctrl-C handling: say so, never silently
+            return _fail("interrupted", int(ExitCode.INTERRUPTED))
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted", int(ExitCode.INTERRUPTED))

@@ -82,9 +82,11 @@ def check_price(price: int, quote: Quote) -> int:
     return price
 
 
-def price_for(quote: Quote, price: int | None, ticks: int | None) -> int | None:
+def price_for(quote: Quote, price: int | None, ticks: int | None, side: Side = Side.BUY) -> int | None:
     """Return the limit price `ticks` ticks from `price` (or from the current price); None = market.
 
+    As in `kiwoom run` (buy_ticks / sell_ticks): a buy is priced N ticks ABOVE, a sell N ticks BELOW,
+    so a positive N always reaches toward the other side of the book; a negative N waits.
     ticks None: no tick pricing (price as given); ticks 0 without a price: the current price.
     """
     if ticks is None:
@@ -92,7 +94,9 @@ def price_for(quote: Quote, price: int | None, ticks: int | None) -> int | None:
     reference = price if price is not None else quote.price
     if reference <= 0:
         raise BadInput(f"{quote.code} has no current price to count ticks from; give --price")
-    return market.add_ticks(market.round_down_to_tick(reference), ticks)
+    if Side(side) is Side.SELL:
+        return market.add_ticks(market.round_down_to_tick(reference), -ticks)
+    return market.add_ticks(market.round_up_to_tick(reference), ticks)
 
 
 # --------------------------------------------------------------------------- the service
@@ -142,7 +146,7 @@ class OrderService:
         code = check_code(code)
         qty = check_qty(qty)
         quote = quote or self.lookup(code)
-        price = price_for(quote, price, ticks)
+        price = price_for(quote, price, ticks, side)
         if price is not None:
             check_price(price, quote)
         reserve = 0
@@ -208,7 +212,12 @@ class OrderService:
         except KiwoomError as exc:  # refused before any effect: rejected, rate-limited, auth, not sent
             code = exc.code if isinstance(exc, ApiError) else None
             return ev.OrderFailed(intent.intent_id, exc.message, code), None, exc
-        except BaseException as exc:  # a bug or Ctrl-C while the bytes may be out: settle by a query
+        except KeyboardInterrupt:  # Ctrl-C while the bytes may be out: the user must look, not retry
+            reason = "interrupted while the order request was in flight: it may have reached the broker"
+            if self._journal is not None:
+                self._journal.record_outcome(ev.OrderUnknown(intent.intent_id, reason), self._clock.now())
+            raise OutcomeUnknown(reason, hint=UNKNOWN_HINT) from None
+        except BaseException as exc:  # a bug while the bytes may be out: settle by a query
             if self._journal is not None:
                 self._journal.record_outcome(ev.OrderUnknown(intent.intent_id, type(exc).__name__),
                                              self._clock.now())

@@ -235,7 +235,9 @@ class SimServer:
             self._tasks.append(asyncio.ensure_future(run_scenario(self, self._scenario, started)))
 
     async def _serve(self, app: web.Application, port: int) -> int:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A request held by the delay_order fault must not keep a stopping simulator for aiohttp's
+        # default 60 s: stopping cancels in-flight handlers after a short grace.
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, self.host, port)

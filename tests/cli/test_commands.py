@@ -167,3 +167,24 @@ def test_bare_command_prints_help_and_no_empty_error_line(capsys):
     assert code == 2
     assert "buy" in out and "cancel" in out
     assert "error" not in err
+
+
+def test_internal_error_is_one_line_with_a_private_log(capsys, isolated_home):
+    import stat
+
+    from kiwoom_cli.cli.main import app, invoke
+
+    @app.command("explode-for-test", hidden=True)
+    def _explode() -> None:
+        raise RuntimeError("a bug")
+
+    try:
+        code = invoke(["explode-for-test"])
+    finally:
+        app.registered_commands.pop()
+    err = capsys.readouterr().err
+    assert code == 70
+    assert err.count("\n") == 1 and "internal error: RuntimeError" in err
+    log = isolated_home / "logs" / "kiwoom.log"
+    assert "RuntimeError: a bug" in log.read_text()
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600

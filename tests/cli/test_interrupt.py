@@ -1,0 +1,30 @@
+"""Ctrl-C while an order is in flight: the outcome is unknown (exit 5), never a silent 130."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+from tests.cli.conftest import kiwoom, kiwoom_exe
+from tests.helpers import wait_until
+
+
+def test_ctrl_c_during_an_order_request_exits_5_and_says_check_orders(sim, mock_env):
+    sim.call(lambda: setattr(sim.ctx.faults, "delay_order_s", 30.0))
+    sim.fault("delay_order", 1)  # the simulator takes the order, then holds its answer
+    proc = subprocess.Popen([kiwoom_exe(), "order", "buy", "005930", "1", "--market", "--wait", "0"],
+                            env=dict(os.environ, **mock_env), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: sim.order_log, timeout=20, message="the order reached the simulator")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 5, (out, err)
+    assert "kiwoom orders" in err and "never resend" in err
+    # and `kiwoom orders` shows the order the user must look at
+    shown = kiwoom("orders", "--json")
+    assert shown.code == 0 and "005930" in shown.out
