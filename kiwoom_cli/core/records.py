@@ -50,6 +50,7 @@ class Order:
     cancel_sent: bool = False
     unknown: bool = False
     unknown_since: dt.datetime | None = None
+    missing_since: dt.datetime | None = None  # first broker query that did not show it (settle.py)
 
     def __post_init__(self) -> None:
         if self.remaining < 0:
@@ -122,6 +123,7 @@ class OrderView:
     cancel_sent: bool
     unknown: bool
     unknown_since: dt.datetime | None
+    missing_since: dt.datetime | None
 
     @property
     def reserved_now(self) -> int:

@@ -1,7 +1,10 @@
 """Settle orders against a ka10075/ka10076 answer: unknown outcomes, missed fills, vanished orders.
 
 An order whose answer never came stays "unknown" (pending, cash reserved, code blocked) until a
-query finds it or, SETTLE_GRACE_S after it went unknown, finds nothing (decisions §7, architecture 5).
+query finds it, or until two queries CONFIRM_S apart both miss it (decisions §7, architecture 5):
+one empty answer a few seconds after a timed-out request is not proof, since the request may still
+be queued at the broker, and writing it off would free its cash and let a second order for the same
+code go out while the first may still land.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import datetime as dt
 
 from kiwoom_cli.core import events as ev
 
-SETTLE_GRACE_S = 3.0  # how long after "unknown" an empty query may settle it as not placed
+SETTLE_GRACE_S = 3.0  # how long after "unknown" the first settle query is sent
+CONFIRM_S = 10.0  # a second query this long after the first must miss it too (the REST timeout, unverified)
 
 
 def settle(state, q: ev.OrdersQueried, now: dt.datetime) -> list:
@@ -31,10 +35,11 @@ def settle(state, q: ev.OrdersQueried, now: dt.datetime) -> list:
             and f.order_qty == order.qty
         ]
         if candidates:
+            order.missing_since = None
             known.add(candidates[0])
             notes += state.attach(order.intent_id, candidates[0])
-        elif _age(order.unknown_since, now) >= SETTLE_GRACE_S:
-            notes += state.close_order(order, "not_placed", "not found at the broker")
+        elif _age(order.unknown_since, now) >= SETTLE_GRACE_S and _confirmed_missing(order, now):
+            notes += state.close_order(order, "not_placed", "not found at the broker in two queries")
     for order in list(state.orders.values()):
         if order.order_no is None or order.intent_id not in state.orders:
             continue
@@ -48,12 +53,21 @@ def settle(state, q: ev.OrdersQueried, now: dt.datetime) -> list:
                 notes += state.apply_fill(order, no, row.filled_qty - done, row.fill_price, row.name)
         live = [open_by_no[no] for no in order.numbers if no in open_by_no]
         if live:
+            order.missing_since = None
             order.remaining = live[-1].remaining_qty
         elif order.remaining <= 0:
             notes += state.close_order(order, "filled", "")
-        elif _age(order.created, now) >= SETTLE_GRACE_S:
-            notes += state.close_order(order, "gone", "no longer open at the broker")
+        elif _age(order.created, now) >= SETTLE_GRACE_S and _confirmed_missing(order, now):
+            notes += state.close_order(order, "gone", "no longer open at the broker in two queries")
     return notes
+
+
+def _confirmed_missing(order, now: dt.datetime) -> bool:
+    """True on the second miss at least CONFIRM_S after the first; the first miss only starts the clock."""
+    if order.missing_since is None:
+        order.missing_since = now
+        return False
+    return _age(order.missing_since, now) >= CONFIRM_S
 
 
 def _age(since: dt.datetime | None, now: dt.datetime) -> float:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import risk
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.core.settle import SETTLE_GRACE_S
+from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
 from kiwoom_cli.market import (
     add_ticks,
     price_limits,
@@ -309,7 +309,9 @@ class Strategy:
     @staticmethod
     def _settle_deadlines(view) -> list[dt.datetime]:
         times = [o.unknown_since + dt.timedelta(seconds=SETTLE_GRACE_S)
-                 for o in view.orders.values() if o.unknown and o.unknown_since]
+                 for o in view.orders.values() if o.unknown and o.unknown_since and not o.missing_since]
+        times += [o.missing_since + dt.timedelta(seconds=CONFIRM_S)  # the confirming second query
+                  for o in view.orders.values() if o.missing_since]
         retry = view.query_retry_at
         return [max(t, retry) for t in times] if retry else times
 

@@ -125,6 +125,14 @@ def test_unknown_order_found_filled_or_not_placed(path):
     order2 = _unknown(d2)
     d2.advance(3)
     d2.feed(ev.OrdersQueried((), ()))
+    # One empty answer is not proof (the request may still be queued at the broker): the order
+    # keeps its cash and blocks the code until a second query CONFIRM_S later misses it too.
+    assert order2.intent_id in d2.state.orders
+    d2.feed(entry(CODE))
+    assert d2.orders(side=Side.BUY) == [order2]  # still no second order for the code
+    assert d2.advance(9.9) == []
+    assert d2.advance(0.1) == [ev.QueryOrders("settle unknown orders")]
+    d2.feed(ev.OrdersQueried((), ()))
     assert order2.intent_id not in d2.state.orders
     assert d2.journal.orders_for(order2.intent_id)["intent"]["status"] == "not_placed"
 
@@ -285,3 +293,23 @@ def test_order_frames_before_the_rest_answer_are_tied_to_their_intent(tmp_path):
     journal.record_outcome(ev.OrderAcked(intent_id="r-1", order_no="0000007"), now)
     events = journal.orders_for("r-1")["events"]
     assert [(e["order_no"], e["status"]) for e in events] == [("0000007", "accepted")]
+
+
+def test_acked_order_missing_from_one_query_is_not_written_off(path):
+    # A query right after an order can miss it (the broker's lists lag); closing it as "gone" would
+    # free its cash and unblock the code. It takes two misses CONFIRM_S apart.
+    d = Driver(path)
+    order = d.buy(CODE, 10_000, qty_filled=False)
+    d.advance(3)
+    d.feed(ev.OrdersQueried((), ()))
+    assert order.intent_id in d.state.orders
+    assert d.advance(10) == [ev.QueryOrders("settle unknown orders")]
+    d.feed(ev.OrdersQueried((open_order(d.state.orders[order.intent_id].order_no, CODE, Side.BUY,
+                                        order.qty, 0),), ()))
+    assert d.state.orders[order.intent_id].missing_since is None  # seen again: the clock resets
+    d.advance(3)
+    d.feed(ev.OrdersQueried((), ()))
+    d.advance(10)
+    d.feed(ev.OrdersQueried((), ()))
+    assert order.intent_id not in d.state.orders
+    assert d.journal.orders_for(order.intent_id)["intent"]["status"] == "gone"
