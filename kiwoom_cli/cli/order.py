@@ -224,7 +224,7 @@ def _side_command(side: Side):
         qty: str = typer.Argument(..., help="Number of shares."),
         price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
         market: bool = typer.Option(False, "--market", help="Market order."),
-        ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price."),
+        ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price: above it for a buy, below it for a sell."),
         wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),

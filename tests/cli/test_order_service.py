@@ -101,6 +101,10 @@ def test_ticks_count_from_the_current_price_or_the_given_one():
     assert price_for(QUOTE, None, 0) == 97_500
     assert price_for(QUOTE, None, 2) == 97_700
     assert price_for(QUOTE, 50_000, -1) == 49_950  # crosses into the 50-won band
+    # a sell counts the other way, as kiwoom run's sell_ticks does: N ticks BELOW the price
+    assert price_for(QUOTE, None, 2, Side.SELL) == 97_300
+    assert price_for(QUOTE, None, -1, Side.SELL) == 97_600
+    assert price_for(QUOTE, 50_000, 1, Side.SELL) == 49_950
     assert check_price(126_700, QUOTE) == 126_700
 
 
