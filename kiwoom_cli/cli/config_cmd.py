@@ -27,13 +27,12 @@ def check(
     settings = redacted(config)
     for warning in config.warnings:
         note(f"warning: {warning}")
-    if not as_json:
-        _print_settings(settings)
+    width = _print_settings(settings) if not as_json else 0
     result = {"ok": None}
     if login:
         result = _test_login(config)
         if not as_json:
-            say(f"login      ok ({result['rest_url']}; orderable cash {result['orderable']:,} won)")
+            say(f"{'login':<{width}}  ok ({result['rest_url']}; orderable cash {result['orderable']:,} won)")
     if as_json:
         emit_json({"settings": settings, "login": result})
 
@@ -49,16 +48,31 @@ def _test_login(config) -> dict:
                 "orderable": cash.orderable}
 
 
-def _print_settings(settings: dict) -> None:
+def _print_settings(settings: dict) -> int:
+    """Print one aligned line per setting; return the name column's width."""
     origins = settings.get("origins", {})
-    say(f"config file  {settings['source'] or '(none: defaults)'}")
-    for key in ("mode", "app_key", "app_secret", "credentials_from", "account", "rest_url", "ws_url"):
-        value = settings.get(key)
-        say(f"{key:<12} {value if value is not None else '-'}")
-    for table in ("run", "costs", "sim"):
-        for key, value in settings[table].items():
-            name = f"{table}.{key}"
-            origin = origins.get(name, "")
-            shown = "-" if value is None else value  # None: a rule that is off, or a key not set
-            where = f"  ({origin})" if origin and origin != "default" else ""
-            say(f"{name:<24} {shown}{where}")
+    top = [(key, settings.get(key)) for key in
+           ("mode", "app_key", "app_secret", "credentials_from", "account", "rest_url", "ws_url")]
+    tables = [(f"{table}.{key}", value) for table in ("run", "costs", "sim") for key, value in settings[table].items()]
+    width = max(len(name) for name, _ in [("config file", None), *top, *tables, ("login", None)])
+    say(f"{'config file':<{width}}  {settings['source'] or '(none: defaults)'}")
+    for name, value in [*top, *tables]:
+        origin = origins.get(name, "")
+        where = f"  ({origin})" if origin and origin != "default" else ""
+        say(f"{name:<{width}}  {_shown(value)}{where}")  # "-": a rule that is off, or a key not set
+    return width
+
+
+def _shown(value) -> str:
+    """A setting as a user would write it in kiwoom.toml, not as a Python repr."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    if isinstance(value, (tuple, list)):
+        if len(value) == 2 and all(isinstance(v, (int, float)) for v in value):  # rate_limit (per s, burst)
+            return f"{value[0]:g}/s, burst {value[1]}"
+        return ", ".join(_shown(v) for v in value)
+    return str(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 
 from kiwoom_cli import market
@@ -101,7 +103,8 @@ def test_conditions_list_and_show(mock_env, sim):
 def test_config_check_redacts_secrets_and_logs_in(mock_env, sim):
     ran = kiwoom("config", "check")
     assert ran.code == 0, ran.err
-    assert "login      ok" in ran.out and sim.rest_url in ran.out
+    assert re.search(r"^login +ok ", ran.out, re.M) and sim.rest_url in ran.out
+    assert re.search(r"^sim\.rate_limit +off$|^sim\.rate_limit +\d", ran.out, re.M)  # not a Python repr
     assert mock_env["KIWOOM_APPKEY"] not in ran.out + ran.err
     assert mock_env["KIWOOM_SECRETKEY"] not in ran.out + ran.err
     doc = json.loads(kiwoom("config", "check", "--json").out)
