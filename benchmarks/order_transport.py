@@ -5,7 +5,8 @@
 Why: in entry_to_order.py the biggest stage of the in-process path is RestClient._post -> bytes
 written (requests). This puts numbers on the alternatives, same body, same headers, same warm
 keep-alive connection, against a SimServer in another process (rate limits off):
-  requests   RestClient.buy (what the order worker runs today; trust_env False)
+  RestClient RestClient.buy (what the order worker runs: a urllib3 pool since the PERF change)
+  requests   requests.Session().post, trust_env False (what RestClient used before)
   urllib3    HTTPConnectionPool.urlopen (what requests runs on)
   http.client HTTPConnection.request + getresponse
 "Bytes written" = http.client.HTTPConnection.send returning for the chunk holding the body (urllib3's
@@ -62,6 +63,15 @@ def main() -> None:
         conn = http.client.HTTPConnection(host, int(port))
         path = protocol.PATHS[api]
 
+        import requests
+
+        session = requests.Session()
+        session.trust_env = False
+        url = sim.rest_url + protocol.PATHS[api]
+
+        def via_requests():
+            session.post(url, data=body, headers=headers, timeout=10).content  # noqa: B018
+
         def via_urllib3():
             pool.urlopen("POST", path, body=body, headers=headers).data  # noqa: B018 - read the answer
 
@@ -69,7 +79,7 @@ def main() -> None:
             conn.request("POST", path, body=body, headers=headers)
             conn.getresponse().read()
 
-        clients = (("requests (RestClient.buy)", lambda: rest.buy(code, 1, None)),
+        clients = (("RestClient.buy", lambda: rest.buy(code, 1, None)), ("requests.Session", via_requests),
                    ("urllib3 pool urlopen", via_urllib3), ("http.client", via_http_client))
         print("\ncall -> order bytes written, ms" + " " * 25 + "n     p50       p90       p99       max")
         for gap in (float(g) / 1000 for g in args.gaps.split(",")):
@@ -86,6 +96,7 @@ def main() -> None:
                     lat.append((stamps[n] - t0) * 1000)
                 print(f"  gap {gap * 1000:3.0f} ms  {name:<27} {R.summary(lat)}")
         rest.close()
+        session.close()
         conn.close()
         pool.close()
 
