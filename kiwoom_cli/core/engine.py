@@ -22,7 +22,7 @@ from typing import Protocol
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.workers import OrderWorker, RestWorker
+from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker
 from kiwoom_cli.models import ConditionEvent, SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")
@@ -51,9 +51,12 @@ class Engine:
         self.stop_at_window_end = stop_at_window_end
         self._order_jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._rest_jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._socket_jobs: queue.SimpleQueue = queue.SimpleQueue()  # Register/Unregister (wait for acks)
+        self._socket_worker = SocketWorker("kiwoom-socket-cmd", socket, self._socket_jobs, self.events)
         self._workers = [
             OrderWorker("kiwoom-orders", order_factory or rest_factory, self._order_jobs, self.events),
             RestWorker("kiwoom-rest", rest_factory, self._rest_jobs, self.events),
+            self._socket_worker,
         ]
         self._thread = threading.Thread(target=self._run, name="kiwoom-engine", daemon=True)
         self.done = threading.Event()
@@ -84,7 +87,8 @@ class Engine:
         try:
             self.socket.register_account()
             now = self.clock.now()
-            self._dispatch(self.kernel.start(balance, open_orders, cash, now))
+            # registrations at start are made here, acked, before the condition subscriptions
+            self._dispatch(self.kernel.start(balance, open_orders, cash, now), socket_inline=True)
             self._note(now)
             s = self.kernel.settings
             for seq in dict.fromkeys(x for x in (s.buy_cond, s.sell_cond) if x is not None):
@@ -150,7 +154,7 @@ class Engine:
             log.exception("engine stopped by an internal error")
             self.error, self.exit_reason = e, f"internal error: {type(e).__name__}"
         finally:
-            for jobs in (self._order_jobs, self._rest_jobs):
+            for jobs in (self._order_jobs, self._rest_jobs, self._socket_jobs):
                 jobs.put(ev.STOP)
             try:
                 self.socket.stop()
@@ -195,22 +199,18 @@ class Engine:
         state = self.kernel.state
         return bool(state.awaiting) and not state.quotes_in_flight
 
-    def _dispatch(self, intents: list) -> None:
+    def _dispatch(self, intents: list, socket_inline: bool = False) -> None:
         for intent in intents:
             if isinstance(intent, ev.ORDER_INTENTS):
                 self._order_jobs.put(intent)
             elif isinstance(intent, (ev.NeedQuotes, ev.QueryOrders, ev.RefreshCash)):
                 self._rest_jobs.put(intent)
-            elif isinstance(intent, ev.Register):
-                self._socket_call(self.socket.register, intent.codes)
-            elif isinstance(intent, ev.Unregister):
-                self._socket_call(self.socket.unregister, intent.codes)
-
-    def _socket_call(self, fn, codes) -> None:
-        try:
-            fn(list(codes))
-        except Exception as e:  # noqa: BLE001 - the socket client keeps the wanted set and re-registers on reconnect
-            log.warning("%s %s failed: %s", fn.__name__, ",".join(codes), e)
+            elif isinstance(intent, (ev.Register, ev.Unregister)):
+                # a REG/REMOVE waits for the broker's ack: never on the engine thread once running
+                if socket_inline:
+                    self._socket_worker.handle(intent)
+                else:
+                    self._socket_jobs.put(intent)
 
     def _note(self, now: dt.datetime) -> None:
         for d in self.kernel.decisions:

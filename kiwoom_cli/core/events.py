@@ -203,6 +203,16 @@ class Register:
 
 
 @dataclass(frozen=True, slots=True)
+class RegisterFailed:
+    """The broker refused (or never acknowledged) a 0B registration: no live prices for these codes,
+    so their stop-loss and trailing stop cannot fire until a retry succeeds."""
+
+    codes: tuple[str, ...]
+    reason: str
+    retry_in_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Unregister:
     codes: tuple[str, ...]
 

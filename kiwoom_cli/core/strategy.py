@@ -63,6 +63,9 @@ class Strategy:
             return self._after_order_change(event, view, now)
         if isinstance(event, SocketStatus):
             return self._on_socket(event, view)
+        if isinstance(event, ev.RegisterFailed):
+            why = f"no live prices: registration failed ({event.reason}); retrying in {event.retry_in_s:g}s"
+            return [ev.Decision("socket", code, "warn", why) for code in event.codes]
         if isinstance(event, ev.QueryFailed):
             return [ev.Decision("order", None, "info", f"settle query failed: {event.reason}")]
         if isinstance(event, ev.OrderUnknown):
