@@ -2,6 +2,7 @@
 
     /work/venv/bin/python benchmarks/entry_to_order.py [--cycles 4] [--quote-cycles 2]
         [--dashboard both|on|off] [--switch-interval 0.5] [--breakdown] [--profile] [--gap 0.03]
+        [--gc default|freeze|run|<gen-0 threshold>]
 
 The real Engine, SocketClient and RestClients against a SimServer running in ANOTHER process
 (static market, rate limits off, buy condition "4" which a static market never enters by itself).
@@ -56,7 +57,7 @@ def go_flat(rig: R.Rig, timeout: float = 30.0) -> None:
     print("  warning: positions not flat", file=sys.stderr)
 
 
-STAGES: dict[str, list] = {"kernel": [], "worker": [], "post": [], "dispatch_reg": []}
+STAGES: dict[str, list] = {"kernel": [], "worker": [], "post": [], "dispatch_reg": [], "fused_send": []}
 PROFILES: dict[str, object] = {}  # --profile: cProfile of the engine's entry handling and of the order worker
 
 
@@ -72,12 +73,12 @@ def install_breakdown() -> None:
     handle, work, post = Kernel.handle, OrderWorker.handle, RestClient._post
     dispatch = Engine._dispatch
 
-    def e_dispatch(self, intents):
+    def e_dispatch(self, intents, *a, **kw):
         if not any(isinstance(i, ev.Register) for i in intents):
-            return dispatch(self, intents)
+            return dispatch(self, intents, *a, **kw)
         t0 = time.monotonic()
         try:
-            return dispatch(self, intents)
+            return dispatch(self, intents, *a, **kw)
         finally:
             STAGES["dispatch_reg"].append((time.monotonic() - t0) * 1000)
 
@@ -115,11 +116,41 @@ def install_breakdown() -> None:
     Kernel.handle, OrderWorker.handle, RestClient._post = k_handle, w_handle, r_post
 
 
+def install_fused_orders() -> None:
+    """Measurement only (decisions §9, "measure before fusing"): send orders from the engine thread.
+
+    Wraps Engine._dispatch so order intents are sent inline, through the order worker's own handle()
+    and a RestClient made in the engine thread, their outcome put on the engine queue as the worker
+    would. The engine is blocked for each order's whole round trip: STAGES["fused_send"].
+    """
+    from kiwoom_cli.core import events as ev
+    from kiwoom_cli.core.engine import Engine
+
+    dispatch = Engine._dispatch
+
+    def fused(self, intents, *a, **kw):
+        others = []
+        for intent in intents:
+            if not isinstance(intent, ev.ORDER_INTENTS):
+                others.append(intent)
+                continue
+            api = self.__dict__.get("_fused_api")
+            if api is None:
+                api = self.__dict__["_fused_api"] = self.rest_factory()
+            t0 = time.monotonic()
+            for event in self._workers[0].handle(api, intent):
+                self.events.put(event)
+            STAGES["fused_send"].append((time.monotonic() - t0) * 1000)
+        return dispatch(self, others, *a, **kw)
+
+    Engine._dispatch = fused
+
+
 def breakdown(rows_src, dispatch_reg) -> None:
     """Print per-stage times for tick-priced entries: (code, received, written) tuples."""
     names = ("read -> kernel.handle starts (parse, queue hop, wake)", "kernel.handle (state, rules, journal)",
              "handle end -> order worker takes the job", "worker -> RestClient._post called",
-             "_post -> kt10000 bytes written (requests)")
+             "_post -> kt10000 bytes written (urllib3)")
     stages = [[] for _ in names]
     for code, received, written in rows_src:
         k = max((x for x in STAGES["kernel"] if x[0] == code and received <= x[1] <= written), default=None,
@@ -145,6 +176,11 @@ def one_mode(sim: R.SimProcess, tap: R.WireTap, dashboard: bool, args) -> dict:
     rig = R.build_engine(sim.rest_url, sim.ws_url, settings, events=events)
     rig.engine.start()
     how = R.start_dashboard(rig) if dashboard else "off"
+    if args.gc != "default":  # what kiwoom run does after start-up (cli/runner.py tune_gc)
+        from kiwoom_cli.cli.runner import GC_GEN0_THRESHOLD, tune_gc
+
+        tune_gc(None if args.gc == "freeze" else GC_GEN0_THRESHOLD if args.gc == "run" else int(args.gc))
+        how += f"; gc {args.gc}"
     pushes: dict[str, list[float]] = {}  # code -> sim wall times of pushes
     n_reg = len(STAGES["dispatch_reg"])
     first_write = len(tap.writes)
@@ -172,6 +208,10 @@ def one_mode(sim: R.SimProcess, tap: R.WireTap, dashboard: bool, args) -> dict:
                     skipped += not got
                     time.sleep(args.gap)  # let the ack and the fill go by before the next entry
                 go_flat(rig)
+                # the engine's REMOVEs go out on its socket-command thread: let them finish before this
+                # rig registers the codes again directly, or a late REMOVE undoes that registration
+                if not wait(lambda c=set(codes): not (rig.engine.socket.registered & c), 5, 0.01):
+                    print("  warning: codes still registered after going flat", file=sys.stderr)
     finally:
         rig.close()
     how += R.dashboard_note(rig)
@@ -223,13 +263,20 @@ def main() -> None:
     ap.add_argument("--dashboard", choices=("both", "on", "off"), default="both")
     ap.add_argument("--switch-interval", type=float, default=0.5,
                     help="sys.setswitchinterval in ms (0.5: what kiwoom run sets, cli/runner.py)")
+    ap.add_argument("--gc", default="default",
+                    help="default: Python's GC; freeze: gc.freeze() after start-up; run: what kiwoom run "
+                         "does (freeze + its gen-0 threshold); a number: freeze + that gen-0 threshold")
     ap.add_argument("--baseline-n", type=int, default=200)
     ap.add_argument("--profile", action="store_true", help="cProfile the engine's entry handling and the order worker")
     ap.add_argument("--breakdown", action="store_true",
                     help="also stamp stage boundaries (wraps Kernel.handle, OrderWorker.handle, RestClient._post)")
+    ap.add_argument("--fuse-orders", action="store_true",
+                    help="measurement only: send orders from the engine thread (no order worker hop)")
     args = ap.parse_args()
     if args.breakdown or args.profile:
         install_breakdown()
+    if args.fuse_orders:
+        install_fused_orders()
     if args.profile:
         import cProfile
 
@@ -271,6 +318,8 @@ def main() -> None:
         for name, prof in PROFILES.items():
             print(f"-- cProfile: {name} (all modes, cumulative)")
             pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(18)
+    if args.fuse_orders:
+        print(f"-- fused: engine thread blocked per order (send + answer)  {R.summary(STAGES['fused_send'])}")
     print(f"-- {gcw.line()}")
     b50 = R.pct(base, .5)
     print(f"-- baseline, polling design (wake every 10 ms, 1 msg/wake) one hop at 50 msg/s {R.summary(base)}")
