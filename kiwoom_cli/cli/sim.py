@@ -42,6 +42,14 @@ def sim(
     rate_limit: str | None = typer.Option(None, "--rate-limit", help='"off" or RATE/BURST per api-id, e.g. 1/2.'),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless you mean otherwise)."),
     reset: bool = typer.Option(False, "--reset", help="Empty the paper account before starting."),
+    app_key: str | None = typer.Option(
+        None, "--app-key", envvar="KIWOOM_SIM_APPKEY", show_envvar=True,
+        help="Accept only this app key (with --secret-key); any other pair gets [8001]."),
+    secret_key: str | None = typer.Option(
+        None, "--secret-key", envvar="KIWOOM_SIM_SECRETKEY", show_envvar=True, show_default=False,
+        help="The secret of --app-key (prefer the environment variable: options show in `ps`)."),
+    token_lifetime: float | None = typer.Option(
+        None, "--token-lifetime", min=1.0, help="Token lifetime in seconds (default 24 h), to test expiry."),
 ) -> None:
     """Serve the simulator (REST + WebSocket) until Ctrl-C; other commands find it via sim.json."""
     from kiwoom_cli.config import sim_config
@@ -66,6 +74,14 @@ def sim(
         overrides["tick_rate"] = tick_rate
     if rate_limit is not None:
         overrides["rate_limit"] = _rate_limit(rate_limit)
+    if (app_key is None) != (secret_key is None):
+        raise BadInput("--app-key and --secret-key go together (or KIWOOM_SIM_APPKEY and KIWOOM_SIM_SECRETKEY)")
+    if app_key is not None:
+        if not app_key or not secret_key:
+            raise BadInput("--app-key / --secret-key must not be empty")
+        overrides["fixed_keys"] = (app_key, secret_key)
+    if token_lifetime is not None:
+        overrides["token_lifetime_s"] = token_lifetime
     config = dataclasses.replace(config, **overrides)
     if embedded.running_sim() is not None:
         raise BadInput("a simulator is already serving this state directory (see sim.json); stop it first")

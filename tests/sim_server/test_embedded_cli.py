@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -137,3 +138,37 @@ def test_kiwoom_sim_port_in_use_is_bad_input(isolated_home):
         proc = subprocess.run([sys.executable, "-m", "kiwoom_cli", "sim", "--port", str(port), "--seed", "1"],
                               capture_output=True, text=True, env=env, timeout=30, check=False)
     assert proc.returncode == 2 and "cannot serve" in proc.stderr
+
+
+def test_kiwoom_sim_with_fixed_keys_refuses_any_other_pair_and_tokens_expire(isolated_home):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KIWOOM_SIM_APPKEY="the-only-app-key-0123456789",
+               KIWOOM_SIM_SECRETKEY="the-only-secret-0123456789")
+    proc = subprocess.Popen([sys.executable, "-m", "kiwoom_cli", "sim", "--seed", "3", "--rate-limit", "off",
+                             "--token-lifetime", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        rest_url, _ = wait_until(lambda: embedded.running_sim(), timeout=20, message="sim.json")
+        with session() as s:
+            def token_for(key: str, secret: str) -> dict:
+                body = {"grant_type": "client_credentials", "appkey": key, "secretkey": secret}
+                return s.post(f"{rest_url}/oauth2/token", json=body, timeout=10).json()
+
+            refused = token_for("another-app-key-0123456789", "another-secret-0123456789")
+            assert refused["return_code"] == 3 and "[8001:" in refused["return_msg"]
+            issued = token_for(env["KIWOOM_SIM_APPKEY"], env["KIWOOM_SIM_SECRETKEY"])
+            assert issued["return_code"] == 0
+            issued_at = datetime.datetime.strptime(issued["expires_dt"], "%Y%m%d%H%M%S")
+            now_kst = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).replace(tzinfo=None)
+            assert 0 < (issued_at - now_kst).total_seconds() <= 61  # --token-lifetime 60, in KST
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "the-only-secret" not in out + err
+
+
+def test_kiwoom_sim_fixed_keys_go_together(isolated_home):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KIWOOM_SIM_APPKEY="lonely-app-key-0123456789")
+    proc = subprocess.run([sys.executable, "-m", "kiwoom_cli", "sim"], capture_output=True, text=True,
+                          env=env, timeout=30, check=False)
+    assert proc.returncode == 2 and "--secret-key" in proc.stderr
