@@ -59,9 +59,7 @@ class Order:
     @property
     def reserved_now(self) -> int:
         """KRW still held for the unfilled part (buys only)."""
-        if self.side is not Side.BUY or self.qty <= 0:
-            return 0
-        return self.reserve * self.remaining // self.qty
+        return reserved_for(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +125,15 @@ class OrderView:
 
     @property
     def reserved_now(self) -> int:
-        if self.side is not Side.BUY or self.qty <= 0:
-            return 0
-        return self.reserve * self.remaining // self.qty
+        return reserved_for(self)
+
+
+def reserved_for(order) -> int:
+    """KRW still held against cash for an order's unfilled part (buys only): one rule for the
+    live record and its frozen view."""
+    if order.side is not Side.BUY or order.qty <= 0:
+        return 0
+    return order.reserve * order.remaining // order.qty
 
 
 @dataclass(frozen=True, slots=True)
