@@ -8,12 +8,9 @@ import pytest
 
 from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.engine import Engine
-from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
-from kiwoom_cli.kiwoom.socket import SocketClient
-from tests.client.simkit import endpoint, rest_client, running_sim
-from tests.core.harness import settings
+from tests.client.simkit import running_sim
+from tests.engine_rig import engine_on
 from tests.helpers import wait_until
 
 
@@ -21,26 +18,9 @@ from tests.helpers import wait_until
 def rig(request, tmp_path):
     limits = request.param
     with running_sim(rate_limit=limits) as sim:
-        events: queue.SimpleQueue = queue.SimpleQueue()
-        clients = []
         limiter = RateLimiter(*limits, clock=SystemClock()) if limits else None  # one per process
-
-        def rest_factory():
-            clients.append(rest_client(sim, tmp_path / "tokens", limiter=limiter))
-            return clients[-1]
-
-        token_rest = rest_factory()
-        socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5))
-        journal = Journal(tmp_path / "journal.sqlite3")
-        kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix="s")
-        engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
-        try:
+        with engine_on(sim, tmp_path, queue.SimpleQueue(), limiter=limiter) as (engine, journal):
             yield sim, engine, journal
-        finally:
-            if not engine.done.is_set() and engine._thread.is_alive():
-                engine.stop()
-            journal.close()
-            token_rest.close()
 
 
 def snapshot(engine: Engine):

@@ -12,12 +12,9 @@ from rich.console import Console
 
 from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.engine import Engine
-from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
-from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.ui.dashboard import Dashboard
-from tests.client.simkit import endpoint, rest_client, running_sim
-from tests.core.harness import settings
+from tests.client.simkit import running_sim
+from tests.engine_rig import engine_on
 from tests.ui.samples import info
 
 
@@ -69,24 +66,8 @@ class BoardThread:
 def rig(tmp_path):
     with running_sim() as sim:
         events = CountingQueue()
-        clients = []
-
-        def rest_factory():
-            clients.append(rest_client(sim, tmp_path / "tokens"))
-            return clients[-1]
-
-        token_rest = rest_factory()
-        socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5))
-        journal = Journal(tmp_path / "journal.sqlite3")
-        kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix="u")
-        engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
-        try:
+        with engine_on(sim, tmp_path, events, prefix="u") as (engine, _journal):
             yield sim, engine, events
-        finally:
-            if not engine.done.is_set() and engine._thread.is_alive():
-                engine.stop()
-            journal.close()
-            token_rest.close()
 
 
 def kst_now() -> dt.datetime:

@@ -1,0 +1,34 @@
+"""An Engine wired to a running simulator with the real REST and socket clients (as `kiwoom run` does)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from kiwoom_cli.clock import SystemClock
+from kiwoom_cli.core.engine import Engine
+from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.store import Journal
+from kiwoom_cli.kiwoom.socket import SocketClient
+from tests.client.simkit import endpoint, rest_client
+from tests.core.harness import settings
+
+
+@contextlib.contextmanager
+def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s") -> Iterator[tuple[Engine, Journal]]:
+    """Yield (engine, journal): buy on condition 1, sell on condition 2; stopped and closed on exit."""
+    def rest_factory():
+        return rest_client(sim, tmp_path / "tokens", limiter=limiter)
+
+    token_rest = rest_factory()
+    socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5))
+    journal = Journal(tmp_path / "journal.sqlite3")
+    kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix=prefix)
+    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
+    try:
+        yield engine, journal
+    finally:
+        if not engine.done.is_set() and engine._thread.is_alive():
+            engine.stop()
+        journal.close()
+        token_rest.close()
