@@ -316,10 +316,15 @@ def orders(
 
     with open_session(ctx.obj.config()) as session:
         open_orders = session.rest.open_orders()
-        fill_rows = session.rest.fills() if fills else None
-        unknown = session.orders().unknown_outcomes()
+        service = session.orders()
+        pending = service.unknown_outcomes()
+        all_fills = session.rest.fills() if (fills or pending) else None
+        fill_rows = all_fills if fills else None
+        settled = service.settle_unknown(open_orders, all_fills or []) if pending else []
+        unknown = service.unknown_outcomes()
     if as_json:
-        doc = {"open_orders": open_orders, "unknown_outcomes": unknown}
+        doc = {"open_orders": open_orders, "unknown_outcomes": unknown,
+               "settled": [{"intent_id": i["intent_id"], "order_no": no} for i, no in settled]}
         if fill_rows is not None:
             doc["fills"] = fill_rows
         emit_json(doc)
@@ -327,6 +332,9 @@ def orders(
     from kiwoom_cli.ui.render import fills_table, open_orders_table
 
     show(open_orders_table(open_orders), *([fills_table(fill_rows)] if fill_rows is not None else []))
+    for row, order_no in settled:
+        note(f"settled: the {row['side']} {row['code']} {row['qty']:,} sent at {row['ts'][11:19]} with no answer "
+             f"was placed as order {order_no}")
     for row in unknown:  # the broker's lists above say whether these were placed
         price = "market" if row["price"] is None else f"{row['price']:,}"
         note(f"warning: no answer came for {row['side']} {row['code']} {row['qty']:,} @ {price} "

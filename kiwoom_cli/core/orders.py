@@ -242,6 +242,29 @@ class OrderService:
         if self._journal is not None and intent_id:
             self._journal.close_order(intent_id, status, reason, self._clock.now())
 
+    def settle_unknown(self, open_orders, fills) -> list[tuple[dict, str]]:
+        """Match today's unknown orders to the broker's lists (same code, side and quantity, an order
+        number no journaled intent owns); journal each match as placed and return (intent, order_no).
+
+        Never the other way: an order missing from the lists stays unknown for the user to judge
+        (a request can still be queued at the broker), so nothing here frees a retry.
+        """
+        if self._journal is None:
+            return []
+        owned = {r["order_no"] for r in self._journal.intents() if r.get("order_no")}
+        rows = [(o.order_no, o.code, o.side, o.qty) for o in open_orders]
+        rows += [(f.order_no, f.code, f.side, f.order_qty) for f in fills]
+        found = []
+        for intent in self.unknown_outcomes():
+            for order_no, code, side, qty in rows:
+                if order_no in owned or (code, side.value, qty) != (intent["code"], intent["side"], intent["qty"]):
+                    continue
+                owned.add(order_no)
+                self._journal.record_outcome(ev.OrderAcked(intent["intent_id"], order_no), self._clock.now())
+                found.append((intent, order_no))
+                break
+        return found
+
     def unknown_outcomes(self) -> list[dict]:
         """Return today's journaled orders whose answer never came (settle them against `kiwoom orders`)."""
         if self._journal is None:

@@ -130,13 +130,16 @@ def test_outcome_unknown_exits_5_pointing_at_orders(mock_env, sim, monkeypatch):
     assert kiwoom("account").code == 0
     sim.call(lambda: setattr(sim.ctx.faults, "delay_order_s", 2.0))
     sim.fault("delay_order", 1)
-    ran = kiwoom("order", "buy", "005930", "1", "--market", "--wait", "0")
+    # more than the cash covers: the broker refuses it, but the refusal never reaches us in time
+    ran = kiwoom("order", "buy", "005930", "2000", "--market", "--wait", "0")
     assert ran.code == 5, ran.err
     assert "kiwoom orders" in ran.err and "Traceback" not in ran.err
     listed = kiwoom("orders", "--json")
+    # not in the broker's lists: it stays unknown (never written off here), and the user is warned
     [unknown] = json.loads(listed.out)["unknown_outcomes"]
     assert unknown["code"] == "005930" and unknown["status"] == "unknown"
-    assert "no answer came for buy 005930 1 @ market" in kiwoom("orders").err
+    assert json.loads(listed.out)["settled"] == []
+    assert "no answer came for buy 005930 2,000 @ market" in kiwoom("orders").err
 
 
 def journal_rows():

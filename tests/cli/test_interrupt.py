@@ -25,6 +25,15 @@ def test_ctrl_c_during_an_order_request_exits_5_and_says_check_orders(sim, mock_
             proc.kill()
     assert proc.returncode == 5, (out, err)
     assert "kiwoom orders" in err and "never resend" in err
-    # and `kiwoom orders` shows the order the user must look at
+    # `kiwoom orders` finds it in the broker's lists (the simulator filled it while holding the answer)
+    # and journals it as placed, so it stops warning; nothing is ever resent.
+    import json
+
     shown = kiwoom("orders", "--json")
-    assert shown.code == 0 and "005930" in shown.out
+    assert shown.code == 0
+    doc = json.loads(shown.out)
+    placed = sim.order_log[0]["result"]["ord_no"]
+    assert [s["order_no"] for s in doc["settled"]] == [placed] and doc["unknown_outcomes"] == []
+    again = kiwoom("orders")
+    assert again.code == 0 and "no answer came" not in again.err
+    assert len(sim.order_log) == 1
