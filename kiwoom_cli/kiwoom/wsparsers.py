@@ -59,6 +59,13 @@ def _entry_code(values: dict, entry: dict) -> str:
 def parse_tick(entry: dict, received: float = 0.0) -> Tick:
     """Parse a 0B 주식체결 entry (price direction sign dropped; change, rate and trade qty keep theirs)."""
     values = entry_values(entry)
+    try:  # the hot path: a plain code and well-formed numbers decode with the builtins alone
+        item = entry["item"]
+        if len(item) == 6 and item.isdigit():
+            return Tick(item, abs(int(values["10"])), int(values["11"]), float(values["12"]), int(values["15"]),
+                        int(values["13"]), values["20"], received)
+    except (KeyError, ValueError, TypeError):
+        pass  # "", "-0", prefixes, suffixes, missing FIDs: the careful decoders below say what is wrong
     return Tick(
         code=codec.code(entry.get("item") or values.get("9001"), "item"),
         price=codec.price(values.get("10"), "10"),

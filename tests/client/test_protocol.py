@@ -345,3 +345,20 @@ def test_cnsrlst_objects_and_search_paging():
     assert protocol.parse_conditions(frame) == [Condition("0", "a"), Condition("1", "b")]
     page = {"trnm": "CNSRREQ", "cont_yn": "Y", "next_key": "K2", "return_code": 0, "data": []}
     assert protocol.parse_search_page(page) == ([], "K2")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"20": "165208", "10": "-20800", "11": "-50", "12": "-0.24", "15": "+82", "13": "30379732"},
+        {"20": "135622", "10": "+686000", "11": "+25000", "12": "+3.78", "15": "+3", "13": "98232"},
+        {"20": "090000", "10": "70000", "11": "0", "12": "0.00", "15": "-1", "13": "1"},
+        {"20": "090000", "10": "-0", "11": "-0", "12": "", "15": "", "13": ""},  # "no value yet" forms
+    ],
+)
+def test_tick_fast_path_agrees_with_the_careful_decoders(values):
+    from kiwoom_cli.kiwoom.wsparsers import parse_tick
+
+    fast = parse_tick({"type": "0B", "item": "005930", "values": values}, 1.5)
+    careful = parse_tick({"type": "0B", "item": "005930_AL", "values": values}, 1.5)  # suffix: slow path
+    assert fast == careful
