@@ -43,13 +43,7 @@ def _register() -> None:
     import importlib
 
     for name in ("config_cmd", "quote", "account", "conditions", "order", "sim", "run"):
-        try:
-            module = importlib.import_module(f"kiwoom_cli.cli.{name}")
-        except ModuleNotFoundError as exc:  # a command not written yet must not break the others
-            if exc.name != f"kiwoom_cli.cli.{name}":
-                raise
-            continue
-        module.register(app)
+        importlib.import_module(f"kiwoom_cli.cli.{name}").register(app)
 
 
 _register()
