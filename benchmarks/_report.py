@@ -31,6 +31,16 @@ class GcWatch:
                 + (f" (max {max(p[1] for p in big):.1f} ms, generations {sorted({p[2] for p in big})})" if big else ""))
 
 
+def wait(pred, timeout: float, step: float = 0.001) -> bool:
+    """Poll pred() until true or timeout (benchmarks only: tests wait on events)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
 def pct(values: list[float], q: float) -> float:
     v = sorted(values)
     return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")

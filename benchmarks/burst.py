@@ -25,17 +25,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _engine_rig as R
+from _report import wait
 
 LIMITS = (1.0, 2)
-
-
-def wait(pred, timeout: float, step: float = 0.005) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 def scenario(name: str, sim, rig, tap, events, codes_prices, settings) -> dict:

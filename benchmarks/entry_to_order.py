@@ -34,15 +34,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _engine_rig as R
-
-
-def wait(pred, timeout: float, step: float = 0.001) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
+from _report import wait
 
 
 def go_flat(rig: R.Rig, timeout: float = 30.0) -> None:

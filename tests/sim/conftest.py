@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kiwoom_cli.sim.domain import ConditionChange, TradePrint
+
 import datetime as dt
 
 import pytest
@@ -37,3 +39,18 @@ def make_exchange(clock: ManualClock | None = None, **config) -> tuple[Exchange,
 def sim():
     """(exchange, events, clock) with 100,000,000 won in account KEY; prices move only when set."""
     return make_exchange()
+
+
+def trace(events):
+    """Market events as comparable tuples (trades and condition changes), for determinism checks."""
+    return [
+        (
+            type(e).__name__,
+            e.code,
+            getattr(e, "price", None),
+            getattr(e, "qty", None),
+            getattr(e, "event", None),
+        )
+        for e in events
+        if isinstance(e, (TradePrint, ConditionChange))
+    ]

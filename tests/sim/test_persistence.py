@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from kiwoom_cli.sim.domain import ConditionChange, SimAuthError, SimConfig, TradePrint
+from kiwoom_cli.sim.domain import SimAuthError, SimConfig
 from kiwoom_cli.sim.exchange import Exchange
-from tests.sim.conftest import KEY, Recorder, make_exchange
+from tests.sim.conftest import KEY, Recorder, make_exchange, trace
 
 SAMSUNG = "005930"
 
@@ -28,18 +28,6 @@ def _busy_exchange(tmp_path, seed=9):
     return ex, events, clock, token, path
 
 
-def _trace(events):
-    return [
-        (
-            type(e).__name__,
-            e.code,
-            getattr(e, "price", None),
-            getattr(e, "qty", None),
-            getattr(e, "event", None),
-        )
-        for e in events
-        if isinstance(e, (TradePrint, ConditionChange))
-    ]
 
 
 def test_save_writes_private_json_that_reloads_to_the_same_views(tmp_path):
@@ -70,7 +58,7 @@ def test_reloaded_seeded_market_continues_identically(tmp_path):
         clock.advance(0.05)
         ex.step()
         again.step()
-    assert _trace(events) and _trace(events) == _trace(reloaded_events)
+    assert trace(events) and trace(events) == trace(reloaded_events)
     assert again.account(KEY) == ex.account(KEY)
     n1 = ex.place_order(KEY, "buy", SAMSUNG, 1, None, "3").order_no
     n2 = again.place_order(KEY, "buy", SAMSUNG, 1, None, "3").order_no

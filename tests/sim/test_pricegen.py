@@ -6,11 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiwoom_cli import market
-from kiwoom_cli.sim.domain import ConditionChange, TradePrint
+from kiwoom_cli.sim.domain import TradePrint
 from kiwoom_cli.sim.instruments import INSTRUMENTS
 from kiwoom_cli.sim.pricegen import PriceGen
 from kiwoom_cli.sim.quotes import StockState
-from tests.sim.conftest import make_exchange
+from tests.sim.conftest import make_exchange, trace
 
 
 def test_table_has_thirty_stocks_across_markets_and_tick_bands():
@@ -82,17 +82,7 @@ def _run(seed, steps=600):
     for _ in range(steps):
         clock.advance(0.05)
         ex.step()
-    return [
-        (
-            type(e).__name__,
-            e.code,
-            getattr(e, "price", None),
-            getattr(e, "qty", None),
-            getattr(e, "event", None),
-        )
-        for e in events
-        if isinstance(e, (TradePrint, ConditionChange))
-    ]
+    return trace(events)
 
 
 def test_same_seed_same_events_different_seed_different():
