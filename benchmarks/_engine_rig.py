@@ -182,6 +182,21 @@ class WireTap:
 
         uc.HTTPConnection.send = send
         self._original = original
+
+        from kiwoom_cli.kiwoom import orderline
+
+        line_write = orderline.Line.write
+
+        def write(line, data):  # an order written on an order line (headers and body in one write)
+            n = line_write(line, data)
+            now = time.monotonic()
+            m = tap._API.search(data)
+            if m is not None:
+                tap._pending[threading.get_ident()] = m.group(1).decode()
+                tap._record(now, threading.get_ident(), bytes(data).split(b"\r\n\r\n", 1)[1])
+            return n
+
+        orderline.Line.write = write
         return self
 
     def _record(self, now: float, tid: int, body: bytes) -> None:
@@ -234,9 +249,10 @@ class Rig:
     dashboard_error: str | None = None
     renders: dict | None = None
 
-    def __init__(self, engine, journal, token_rest, tmp, dashboard_thread=None) -> None:
+    def __init__(self, engine, journal, token_rest, tmp, dashboard_thread=None, lines=None) -> None:
         self.engine, self.journal, self.token_rest, self.tmp = engine, journal, token_rest, tmp
         self.dashboard_thread = dashboard_thread
+        self.lines = lines
 
     def snapshot(self, timeout: float = 5.0):
         e = self.engine
@@ -252,13 +268,15 @@ class Rig:
             e.stop()
         if self.dashboard_thread is not None:
             self.dashboard_thread.join(5)
+        if self.lines is not None:
+            self.lines.close()
         self.journal.close()
         self.token_rest.close()
         self.tmp.cleanup()
 
 
 def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=None,
-                 ws_reader_url: str | None = None):
+                 ws_reader_url: str | None = None, order_lines: bool = True):
     """Wire Engine + Kernel + Journal + SocketClient + RestClients (as tests/core/test_engine_sim.py)."""
     from kiwoom_cli.clock import SystemClock
     from kiwoom_cli.core.engine import Engine
@@ -283,8 +301,14 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
     socket = SocketClient(endpoint, token_rest.token, events, backoff=(0.05, 0.5))
     journal = Journal(Path(tmp.name) / "journal.sqlite3")
     kernel = Kernel(settings, journal, id_prefix="b")
-    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
-    return Rig(engine, journal, token_rest, tmp)
+    lines = None
+    if order_lines:
+        from kiwoom_cli.kiwoom.orderline import OrderLines
+
+        lines = OrderLines(rest_factory())
+    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events,
+                    order_lines=lines)
+    return Rig(engine, journal, token_rest, tmp, lines=lines)
 
 
 def run_settings(**kw):

@@ -49,7 +49,7 @@ def go_flat(rig: R.Rig, timeout: float = 30.0) -> None:
     print("  warning: positions not flat", file=sys.stderr)
 
 
-STAGES: dict[str, list] = {"kernel": [], "worker": [], "post": [], "dispatch_reg": [], "fused_send": []}
+STAGES: dict[str, list] = {"kernel": [], "worker": [], "post": [], "dispatch_reg": []}
 PROFILES: dict[str, object] = {}  # --profile: cProfile of the engine's entry handling and of the order worker
 
 
@@ -108,64 +108,47 @@ def install_breakdown() -> None:
     Kernel.handle, OrderWorker.handle, RestClient._post = k_handle, w_handle, r_post
 
 
-def install_fused_orders() -> None:
-    """Measurement only (decisions §9, "measure before fusing"): send orders from the engine thread.
-
-    Wraps Engine._dispatch so order intents are sent inline, through the order worker's own handle()
-    and a RestClient made in the engine thread, their outcome put on the engine queue as the worker
-    would. The engine is blocked for each order's whole round trip: STAGES["fused_send"].
-    """
-    from kiwoom_cli.core import events as ev
-    from kiwoom_cli.core.engine import Engine
-
-    dispatch = Engine._dispatch
-
-    def fused(self, intents, *a, **kw):
-        others = []
-        for intent in intents:
-            if not isinstance(intent, ev.ORDER_INTENTS):
-                others.append(intent)
-                continue
-            api = self.__dict__.get("_fused_api")
-            if api is None:
-                api = self.__dict__["_fused_api"] = self.rest_factory()
-            t0 = time.monotonic()
-            for event in self._workers[0].handle(api, intent):
-                self.events.put(event)
-            STAGES["fused_send"].append((time.monotonic() - t0) * 1000)
-        return dispatch(self, others, *a, **kw)
-
-    Engine._dispatch = fused
-
-
 def breakdown(rows_src, dispatch_reg) -> None:
-    """Print per-stage times for tick-priced entries: (code, received, written) tuples."""
-    names = ("read -> kernel.handle starts (parse, queue hop, wake)", "kernel.handle (state, rules, journal)",
-             "handle end -> order worker takes the job", "worker -> RestClient._post called",
-             "_post -> kt10000 bytes written (urllib3)")
-    stages = [[] for _ in names]
+    """Print per-stage times for tick-priced entries: (code, received, written) tuples.
+
+    An order written by the engine on an order line has three stages; one sent by the order worker
+    (no idle line, no free rate slot, or an order already queued) has five.
+    """
+    common = ("read -> kernel.handle starts (parse, queue hop, wake)", "kernel.handle (state, rules, journal)")
+    line_names = ("handle end -> kt10000 bytes written (engine, order line)",)
+    worker_names = ("handle end -> order worker takes the job", "worker -> RestClient._post called",
+                    "_post -> kt10000 bytes written (urllib3)")
+    first = [[] for _ in common]
+    by_line, by_worker = [[] for _ in line_names], [[] for _ in worker_names]
+
+    def last(rows, code, received, written):
+        return max((x for x in rows if x[0] == code and received <= x[1] <= written), default=None,
+                   key=lambda x: x[1])
+
     for code, received, written in rows_src:
-        k = max((x for x in STAGES["kernel"] if x[0] == code and received <= x[1] <= written), default=None,
-                key=lambda x: x[1])
-        w = max((x for x in STAGES["worker"] if x[0] == code and received <= x[1] <= written), default=None,
-                key=lambda x: x[1])
-        p = max((x for x in STAGES["post"] if x[0] == code and received <= x[1] <= written), default=None,
-                key=lambda x: x[1])
-        if not (k and w and p):
+        k = last(STAGES["kernel"], code, received, written)
+        if k is None:
             continue
-        for i, v in enumerate((k[1] - received, k[2] - k[1], w[1] - k[2], p[1] - w[1], written - p[1])):
-            stages[i].append(v * 1000)
-    for name, v in zip(names, stages):
-        print(f"    {name:<55} {R.summary(v)}")
-    print(f"    {'engine blocked in _dispatch with a Register (all)':<55} {R.summary(dispatch_reg)}")
+        first[0].append((k[1] - received) * 1000)
+        first[1].append((k[2] - k[1]) * 1000)
+        w = last(STAGES["worker"], code, received, written)
+        p = last(STAGES["post"], code, received, written)
+        if w and p:
+            for i, v in enumerate((w[1] - k[2], p[1] - w[1], written - p[1])):
+                by_worker[i].append(v * 1000)
+        else:
+            by_line[0].append((written - k[2]) * 1000)
+    for name, v in zip(common + line_names + worker_names, first + by_line + by_worker):
+        print(f"    {name:<58} {R.summary(v)}")
+    print(f"    {'engine blocked in _dispatch with a Register (all)':<58} {R.summary(dispatch_reg)}")
 
 
-def one_mode(sim: R.SimProcess, tap: R.WireTap, dashboard: bool, args) -> dict:
+def one_mode(sim: R.SimProcess, tap: R.WireTap, dashboard: bool, lines: bool, args) -> dict:
     from kiwoom_cli.clock import KST
 
     events = R.EventTap()
     settings = R.run_settings(buy_amount=args.buy_amount)
-    rig = R.build_engine(sim.rest_url, sim.ws_url, settings, events=events)
+    rig = R.build_engine(sim.rest_url, sim.ws_url, settings, events=events, order_lines=lines)
     rig.engine.start()
     how = R.start_dashboard(rig) if dashboard else "off"
     if args.gc != "default":  # what kiwoom run does after start-up (cli/runner.py tune_gc)
@@ -207,6 +190,7 @@ def one_mode(sim: R.SimProcess, tap: R.WireTap, dashboard: bool, args) -> dict:
     finally:
         rig.close()
     how += R.dashboard_note(rig)
+    how += "; orders: " + ("written by the engine on order lines" if lines else "sent by the order worker")
     result = analyse(sim, tap.writes[first_write:], events.conditions, pushes, how, skipped)
     result["dispatch_reg"] = STAGES["dispatch_reg"][n_reg:]
     return result
@@ -262,13 +246,12 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="cProfile the engine's entry handling and the order worker")
     ap.add_argument("--breakdown", action="store_true",
                     help="also stamp stage boundaries (wraps Kernel.handle, OrderWorker.handle, RestClient._post)")
-    ap.add_argument("--fuse-orders", action="store_true",
-                    help="measurement only: send orders from the engine thread (no order worker hop)")
+    ap.add_argument("--lines", choices=("on", "off", "both"), default="on",
+                    help="on: the engine writes orders on order lines (what kiwoom run does); off: the "
+                         "order worker sends every order (the design before kiwoom/orderline.py)")
     args = ap.parse_args()
     if args.breakdown or args.profile:
         install_breakdown()
-    if args.fuse_orders:
-        install_fused_orders()
     if args.profile:
         import cProfile
 
@@ -277,13 +260,15 @@ def main() -> None:
     print(R.machine_line())
     print("simulator: separate process, static market, rate limits OFF; entries sequential, "
           f"gap {args.gap * 1000:g} ms; dashboard module: {R.dashboard_status()}")
-    modes = {"both": (False, True), "on": (True,), "off": (False,)}[args.dashboard]
+    dashes = {"both": (False, True), "on": (True,), "off": (False,)}[args.dashboard]
+    with_lines = {"both": (False, True), "on": (True,), "off": (False,)}[args.lines]
+    modes = [(dash, lines) for lines in with_lines for dash in dashes]
     tap = R.WireTap().install()
     gcw = R.GcWatch()
     results = []
     with R.SimProcess(rate_limit=None) as sim:
-        for dash in modes:
-            results.append((dash, one_mode(sim, tap, dash, args)))
+        for dash, lines in modes:
+            results.append((dash, one_mode(sim, tap, dash, lines, args)))
     base = R.polling_hop(50, args.baseline_n)
     print()
     print("all times in ms" + " " * 36 + "n     p50       p90       p99       max")
@@ -310,8 +295,6 @@ def main() -> None:
         for name, prof in PROFILES.items():
             print(f"-- cProfile: {name} (all modes, cumulative)")
             pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(18)
-    if args.fuse_orders:
-        print(f"-- fused: engine thread blocked per order (send + answer)  {R.summary(STAGES['fused_send'])}")
     print(f"-- {gcw.line()}")
     b50 = R.pct(base, .5)
     print(f"-- baseline, polling design (wake every 10 ms, 1 msg/wake) one hop at 50 msg/s {R.summary(base)}")

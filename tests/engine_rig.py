@@ -9,14 +9,20 @@ from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.store import Journal
+from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.socket import SocketClient
 from tests.client.simkit import endpoint, rest_client
 from tests.core.harness import settings
 
 
 @contextlib.contextmanager
-def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s") -> Iterator[tuple[Engine, Journal]]:
-    """Yield (engine, journal): buy on condition 1, sell on condition 2; stopped and closed on exit."""
+def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
+              lines: bool = True) -> Iterator[tuple[Engine, Journal]]:
+    """Yield (engine, journal): buy on condition 1, sell on condition 2; stopped and closed on exit.
+
+    lines: the engine writes orders on order lines, as `kiwoom run` does; False: the order worker
+    sends every order (the path an order takes when one would have to wait).
+    """
     def rest_factory():
         return rest_client(sim, tmp_path / "tokens", limiter=limiter)
 
@@ -24,11 +30,15 @@ def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s") -> Iter
     socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5))
     journal = Journal(tmp_path / "journal.sqlite3")
     kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix=prefix)
-    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
+    order_lines = OrderLines(rest_factory()) if lines else None
+    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events,
+                    order_lines=order_lines)
     try:
         yield engine, journal
     finally:
         if not engine.done.is_set() and engine._thread.is_alive():
             engine.stop()
+        if order_lines is not None:
+            order_lines.close()
         journal.close()
         token_rest.close()

@@ -22,10 +22,12 @@ from typing import Protocol
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker
+from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker, order_call
 from kiwoom_cli.models import ConditionEvent, SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")
+
+_OUTCOMES = (ev.OrderAcked, ev.OrderFailed, ev.OrderUnknown)
 
 
 class SocketApi(Protocol):
@@ -37,10 +39,17 @@ class SocketApi(Protocol):
     def subscribe_condition(self, seq: str, timeout: float = 10.0) -> list[str]: ...
 
 
+class OrderLinesApi(Protocol):
+    """kiwoom/orderline.OrderLines: try_buy/try_sell/try_amend/try_cancel write now or return None."""
+
+    def fill(self) -> None: ...
+    def try_buy(self, code: str, qty: int, price: int | None) -> object | None: ...
+
+
 class Engine:
     def __init__(self, kernel: Kernel, *, socket: SocketApi, rest_factory: Callable[[], object],
                  clock: Clock, order_factory: Callable[[], object] | None = None,
-                 events: queue.SimpleQueue | None = None,
+                 events: queue.SimpleQueue | None = None, order_lines: OrderLinesApi | None = None,
                  until: dt.datetime | None = None, stop_at_window_end: bool = False) -> None:
         self.kernel = kernel
         self.socket = socket
@@ -53,8 +62,14 @@ class Engine:
         self._rest_jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._socket_jobs: queue.SimpleQueue = queue.SimpleQueue()  # Register/Unregister (wait for acks)
         self._socket_worker = SocketWorker("kiwoom-socket-cmd", socket, self._socket_jobs, self.events)
+        # Orders are written here when nothing has to wait (kiwoom/orderline.py); the order worker
+        # reads their answers, and sends the others itself. `_queued`: intents handed to the worker
+        # to send and not yet answered; while there are any, later orders queue behind them (in order).
+        self.order_lines = order_lines
+        self._queued: set[str] = set()
         self._workers = [
-            OrderWorker("kiwoom-orders", order_factory or rest_factory, self._order_jobs, self.events),
+            OrderWorker("kiwoom-orders", order_factory or rest_factory, self._order_jobs, self.events,
+                        lines=order_lines),
             RestWorker("kiwoom-rest", rest_factory, self._rest_jobs, self.events),
             self._socket_worker,
         ]
@@ -83,6 +98,8 @@ class Engine:
             balance, open_orders, cash = rest.balance(), rest.open_orders(), rest.cash()
         finally:
             rest.close()
+        if self.order_lines is not None:
+            self.order_lines.fill()  # connected before the first entry: the engine never connects
         self.socket.start()
         try:
             self.socket.register_account()
@@ -190,6 +207,8 @@ class Engine:
             self._lat_peak = max(self._lat_peak, lat)
         if type(event) is ConditionEvent:
             self.conditions.append((now, event))
+        elif isinstance(event, _OUTCOMES):
+            self._queued.discard(event.intent_id)
         self._dispatch(self.kernel.handle(event, now))
         self._note(now)
         self.version += 1
@@ -202,7 +221,7 @@ class Engine:
     def _dispatch(self, intents: list, socket_inline: bool = False) -> None:
         for intent in intents:
             if isinstance(intent, ev.ORDER_INTENTS):
-                self._order_jobs.put(intent)
+                self._order(intent)
             elif isinstance(intent, (ev.NeedQuotes, ev.QueryOrders, ev.RefreshCash)):
                 self._rest_jobs.put(intent)
             elif isinstance(intent, (ev.Register, ev.Unregister)):
@@ -211,6 +230,16 @@ class Engine:
                     self._socket_worker.handle(intent)
                 else:
                     self._socket_jobs.put(intent)
+
+    def _order(self, intent) -> None:
+        """Write the order now if nothing has to wait, else hand it to the order worker to send."""
+        if self.order_lines is not None and not self._queued:
+            sent = order_call(self.order_lines, intent, "try_")
+            if sent is not None:
+                self._order_jobs.put(ev.AwaitAnswer(intent, sent))
+                return
+        self._queued.add(intent.intent_id)
+        self._order_jobs.put(intent)
 
     def _note(self, now: dt.datetime) -> None:
         for d in self.kernel.decisions:

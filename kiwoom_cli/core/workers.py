@@ -21,6 +21,7 @@ from kiwoom_cli.errors import (
     KiwoomError,
     OutcomeUnknown,
     TemporaryError,
+    TokenInvalid,
 )
 from kiwoom_cli.models import Cash, FillRow, OpenOrder, OrderAck, Quote, Side
 
@@ -76,37 +77,62 @@ class OrderWorker(Worker):
 
     If the factory's object has `submit(intent)` (core/orders.OrderService, the one order service),
     the request goes through it; otherwise the adapter's buy/sell/amend/cancel are called directly.
+    An AwaitAnswer job is an order the engine already wrote on one of `lines` (kiwoom/orderline.py):
+    the worker reads its answer, then reconnects any line that went down.
     """
 
+    def __init__(self, name: str, api_factory: Callable[[], object], jobs: queue.SimpleQueue,
+                 events: queue.SimpleQueue, lines=None) -> None:
+        super().__init__(name, api_factory, jobs, events)
+        self.lines = lines
+
     def handle(self, api, job) -> list:
-        if not isinstance(job, ev.ORDER_INTENTS):
+        if isinstance(job, ev.AwaitAnswer):
+            out = [self._outcome(api, job.intent, sent=job.sent)]
+        elif isinstance(job, ev.ORDER_INTENTS):
+            out = [self._outcome(api, job)]
+        else:
             log.error("order worker got %r", job)
             return []
+        if self.lines is not None:
+            self.lines.fill()
+        return out
+
+    def _outcome(self, api, intent, sent=None):
         try:
+            if sent is not None:
+                try:
+                    return ev.OrderAcked(intent.intent_id, self.lines.answer(sent).order_no)
+                except TokenInvalid:  # refused at the gate, nothing placed: a new token, sent once more
+                    self.lines.renew_token()
             submit = getattr(api, "submit", None)
-            return [submit(job) if submit is not None else _send(api, job)]
+            return submit(intent) if submit is not None else _send(api, intent)
         except OutcomeUnknown as e:
-            return [ev.OrderUnknown(job.intent_id, e.message)]
+            return ev.OrderUnknown(intent.intent_id, e.message)
         except BrokerRejected as e:
-            return [ev.OrderFailed(job.intent_id, e.message, e.code)]
+            return ev.OrderFailed(intent.intent_id, e.message, e.code)
         except (TemporaryError, ApiError) as e:  # refused before anything was placed (adapter contract)
-            return [ev.OrderFailed(job.intent_id, e.message, getattr(e, "code", None))]
+            return ev.OrderFailed(intent.intent_id, e.message, getattr(e, "code", None))
         except KiwoomError as e:
-            return [ev.OrderUnknown(job.intent_id, e.message)]
+            return ev.OrderUnknown(intent.intent_id, e.message)
         except Exception as e:
-            log.exception("order request %s failed unexpectedly", job.intent_id)
-            return [ev.OrderUnknown(job.intent_id, f"internal error: {type(e).__name__}")]
+            log.exception("order request %s failed unexpectedly", intent.intent_id)
+            return ev.OrderUnknown(intent.intent_id, f"internal error: {type(e).__name__}")
+
+
+def order_call(api, job, prefix: str = ""):
+    """Call the adapter method for an order intent: buy/sell/amend/cancel, or its `prefix` variant
+    (OrderLines' try_buy/...: the same arguments, an answer to read later)."""
+    if isinstance(job, ev.PlaceOrder):
+        name = "buy" if job.side is Side.BUY else "sell"
+        return getattr(api, prefix + name)(job.code, job.qty, job.price)
+    if isinstance(job, ev.AmendOrder):
+        return getattr(api, prefix + "amend")(job.order_no, job.code, job.qty, job.price)
+    return getattr(api, prefix + "cancel")(job.order_no, job.code, job.qty)
 
 
 def _send(api: OrderApi, job) -> ev.OrderAcked:
-    if isinstance(job, ev.PlaceOrder):
-        send = api.buy if job.side is Side.BUY else api.sell
-        ack = send(job.code, job.qty, job.price)
-    elif isinstance(job, ev.AmendOrder):
-        ack = api.amend(job.order_no, job.code, job.qty, job.price)
-    else:
-        ack = api.cancel(job.order_no, job.code, job.qty)
-    return ev.OrderAcked(job.intent_id, ack.order_no)
+    return ev.OrderAcked(job.intent_id, order_call(api, job).order_no)
 
 
 class RestWorker(Worker):

@@ -69,9 +69,15 @@ class TokenStore:
 
     def cached(self, mode: str, app_key: str) -> str | None:
         """Return the cached token if one is still valid, without issuing."""
+        key = (mode, app_key)
         with self._lock:
-            entry = self._memory.get((mode, app_key)) or self._read(mode, app_key)
-            return entry[0] if self._fresh(entry) else None
+            entry = self._memory.get(key)
+            if not self._fresh(entry):  # another process may have issued one: the file is shared
+                entry = self._read(mode, app_key)
+                if not self._fresh(entry):
+                    return None
+                self._memory[key] = entry
+            return entry[0]
 
     def discard(self, mode: str, app_key: str) -> None:
         """Forget the token (after revoking it)."""

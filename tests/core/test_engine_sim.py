@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import queue
+import threading
 
 import pytest
 
-from kiwoom_cli.clock import SystemClock
+from kiwoom_cli.clock import ManualClock, SystemClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from tests.client.simkit import running_sim
@@ -14,12 +15,12 @@ from tests.engine_rig import engine_on
 from tests.helpers import wait_until
 
 
-@pytest.fixture(params=[None], ids=["no-limits"])
+@pytest.fixture(params=[(None, True), (None, False)], ids=["no-limits", "no-limits-worker-sends"])
 def rig(request, tmp_path):
-    limits = request.param
+    limits, lines = request.param
     with running_sim(rate_limit=limits) as sim:
         limiter = RateLimiter(*limits, clock=SystemClock()) if limits else None  # one per process
-        with engine_on(sim, tmp_path, queue.SimpleQueue(), limiter=limiter) as (engine, journal):
+        with engine_on(sim, tmp_path, queue.SimpleQueue(), limiter=limiter, lines=lines) as (engine, journal):
             yield sim, engine, journal
 
 
@@ -47,9 +48,12 @@ def test_entry_buys_then_stop_loss_sells_and_unregisters(rig):
     assert rules == [("buy_cond", "buy"), ("stop_loss", "sell")]
     assert [i["status"] for i in journal.intents()] == ["filled", "filled"]
     assert len(sim.order_log) == 2
+    if engine.order_lines is not None:  # nothing had to wait: the engine wrote both orders itself
+        assert engine.order_lines.written == 2
 
 
-@pytest.mark.parametrize("rig", [(1.0, 2)], ids=["broker-limits"], indirect=True)
+@pytest.mark.parametrize("rig", [((1.0, 2), True), ((1.0, 2), False)],
+                         ids=["broker-limits", "broker-limits-worker-sends"], indirect=True)
 def test_burst_of_entries_under_the_broker_limits(rig):
     sim, engine, journal = rig
     codes = ["005930", "000660", "035420", "005380", "051910"]
@@ -66,3 +70,57 @@ def test_burst_of_entries_under_the_broker_limits(rig):
     assert 1 <= [e.get("api_id") for e in log].count("ka10095") <= 3
     buys = [i["code"] for i in journal.intents() if i["side"] == "buy"]
     assert buys == codes  # in arrival order
+    # ... and they reached the broker in that order, whichever thread wrote each one
+    assert [o["body"]["stk_cd"] for o in sim.order_log if o["api_id"] == "kt10000"] == codes
+
+
+def test_refused_token_order_is_placed_once_with_a_new_token(rig):
+    sim, engine, journal = rig
+    engine.start()
+    engine.socket.register(["005930"])  # a live tick prices the entry: the order is the next request
+    sim.set_price("005930", 100_000)
+    wait_until(lambda: "005930" in snapshot(engine).marks, message="a tick")
+    issued = [e.get("api_id") for e in sim.request_log].count("au10001")
+    sim.fault("expire_token", 1)  # the order carries a token the broker now refuses
+    sim.push_condition("1", "005930", "I")
+    pos = wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
+    engine.stop()
+    assert pos.qty > 0 and sim.errors == []
+    orders = [(o["body"]["stk_cd"], o["result"].get("return_code")) for o in sim.order_log]
+    assert orders == [("005930", 3), ("005930", 0)]  # refused at the gate once, then placed once
+    assert [e.get("api_id") for e in sim.request_log].count("au10001") == issued + 1
+    assert "ka10095" not in [e.get("api_id") for e in sim.request_log]
+    assert [i["status"] for i in journal.intents()] == ["filled"]
+    if engine.order_lines is not None:  # the engine wrote the refused one; the worker sent it again
+        assert engine.order_lines.written == 1
+
+
+def test_an_order_waiting_for_a_rate_slot_is_never_overtaken(tmp_path):
+    """Orders 1 and 2 use the burst (written by the engine); 3 waits in the order worker for a
+    slot; 4 arrives when a slot is free again, but 3 is still waiting: 4 must go after 3."""
+    clock, sleeping, release = ManualClock(), threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:  # the order worker waiting for its slot: held until released
+        sleeping.set()
+        assert release.wait(10)
+
+    prices = {"005930": 97_500, "000660": 571_000, "035420": 251_500, "005380": 254_000}  # base prices
+    codes = list(prices)
+    limiter = RateLimiter(1.0, 2, clock=clock, sleep=sleep)
+    with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), limiter=limiter) as (engine, _):
+        engine.start()
+        engine.socket.register(codes)  # live ticks price every entry: no quote requests
+        for code, price in prices.items():
+            sim.set_price(code, price)
+        wait_until(lambda: set(codes) <= set(snapshot(engine).marks), message="ticks for every code")
+        for code in codes[:3]:
+            sim.push_condition("1", code, "I")
+        wait_until(sleeping.is_set, message="the third order waiting for a rate slot")
+        clock.advance(5.0)  # slots are free again, and the third order still waits in the worker
+        sim.push_condition("1", codes[3], "I")
+        wait_until(lambda: codes[3] in {o.code for o in snapshot(engine).orders.values()},
+                   message="the fourth order decided")
+        release.set()
+        wait_until(lambda: len([o for o in sim.order_log if o["api_id"] == "kt10000"]) == 4, message="four orders")
+        assert [o["body"]["stk_cd"] for o in sim.order_log if o["api_id"] == "kt10000"] == codes
+        assert engine.order_lines.written == 2
