@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import inspect
@@ -40,12 +41,16 @@ SECRET = "BENCH-SECRET-9876543210zyxwvutsrqponmlkjihgfed"
 # --------------------------------------------------------------------------- simulator process
 
 
-def _sim_main(conn, config_kw: dict) -> None:
+def _sim_main(conn, config_kw: dict, cpus: set[int] | None = None) -> None:
     from kiwoom_cli.sim.domain import SimConfig
     from kiwoom_cli.sim.server import SimServer
 
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+
     with SimServer(SimConfig(**config_kw)) as sim:
         ex = lambda: sim.ctx.exchange
+        pushed: list[float] = []
         conn.send((sim.rest_url, sim.ws_url))
         while True:
             cmd, *args = conn.recv()
@@ -54,12 +59,19 @@ def _sim_main(conn, config_kw: dict) -> None:
                     conn.send(None)
                     return
                 if cmd == "push":  # [(seq, code, event)...] in one loop turn; wall time just before
-                    def push(items=args[0]):
-                        t = time.time()
-                        for seq, code, event in items:
-                            ex().push_condition(seq, code, event)
-                        return t
+                    def push(items=args[0], delay=args[1]):
+                        def fire():
+                            pushed.append(time.time())
+                            for seq, code, event in items:
+                                ex().push_condition(seq, code, event)
+                        if delay:
+                            asyncio.get_running_loop().call_later(delay, fire)
+                            return None
+                        fire()
+                        return pushed[-1]
                     conn.send(sim.call(push))
+                elif cmd == "pushed":  # wall times of the pushes made since the last call
+                    conn.send(sim.call(lambda: [pushed.pop(0) for _ in range(len(pushed))]))
                 elif cmd == "price":
                     def trade(items=args[0]):
                         for code, price in items:
@@ -90,16 +102,36 @@ def _sim_main(conn, config_kw: dict) -> None:
                 conn.send(exc)
 
 
+def split_cpus() -> tuple[set[int], set[int]] | None:
+    """(ours, the simulator's): disjoint CPU sets, or None with fewer than 2 CPUs (or no affinity API).
+
+    Why: on loopback, our send wakes the simulator, and Linux likes to run the woken task on the
+    waker's CPU: the simulator then pre-empts the thread that is still writing the order, for as long
+    as it takes to handle it (~0.6 ms measured: wall 600-900 us around a send that used 25 us of
+    CPU). The broker is another machine; giving the simulator its own CPU measures our process as
+    it runs against the broker. --no-pin shows the shared-CPU figures.
+    """
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return None
+    if len(cpus) < 2:
+        return None
+    half = len(cpus) // 2
+    return set(cpus[:half]), set(cpus[half:])
+
+
 class SimProcess:
     """A SimServer in a spawned process; methods are synchronous calls over a Pipe."""
 
-    def __init__(self, **config_kw) -> None:
+    def __init__(self, cpus: set[int] | None = None, **config_kw) -> None:
+        """cpus: the simulator process's CPUs (see split_cpus)."""
         config_kw.setdefault("static", True)
         config_kw.setdefault("cash", 10**11)
         self.config_kw = config_kw
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_sim_main, args=(child, config_kw), daemon=True)
+        self._proc = ctx.Process(target=_sim_main, args=(child, config_kw, cpus), daemon=True)
         self._lock = threading.Lock()
 
     def __enter__(self) -> Self:
@@ -122,9 +154,17 @@ class SimProcess:
             raise out
         return out
 
-    def push(self, items) -> float:
-        """Push [(seq, code, "I"|"D")] in one loop turn; return the sim's wall time just before."""
-        return self._call("push", list(items))
+    def push(self, items, delay: float = 0.0) -> float | None:
+        """Push [(seq, code, "I"|"D")] in one loop turn; return the sim's wall time just before.
+
+        delay > 0: answer at once and push `delay` seconds later (None; see pushed()), so the caller
+        is asleep again, not competing for this process's GIL, when the frame arrives.
+        """
+        return self._call("push", list(items), delay)
+
+    def pushed(self) -> list[float]:
+        """Wall times of the delayed pushes made since the last call."""
+        return self._call("pushed")
 
     def set_prices(self, items) -> None:
         self._call("price", list(items))

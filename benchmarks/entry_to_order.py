@@ -177,9 +177,10 @@ def one_mode(sim: R.SimProcess, tap: R.WireTap, dashboard: bool, lines: bool, ar
                         if not wait(lambda c=code, b=before, ms=marks: (m := ms.get(c)) is not None and m.at >= b, 2):
                             print(f"  warning: no tick for {code}", file=sys.stderr)
                     n0 = len(tap.writes)
-                    pushes.setdefault(code, []).append(sim.push([(settings.buy_cond, code, "I")]))
+                    at = sim.push([(settings.buy_cond, code, "I")], args.push_delay)
                     got = tap.wait_for(lambda w, c=code, n=n0: any(x[3] == "kt10000" and R.body_code(x[4]) == c
                                                                    for x in w[n:]), 3)
+                    pushes.setdefault(code, []).extend([at] if at is not None else sim.pushed())
                     skipped += not got
                     time.sleep(args.gap)  # let the ack and the fill go by before the next entry
                 go_flat(rig)
@@ -246,6 +247,13 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="cProfile the engine's entry handling and the order worker")
     ap.add_argument("--breakdown", action="store_true",
                     help="also stamp stage boundaries (wraps Kernel.handle, OrderWorker.handle, RestClient._post)")
+    ap.add_argument("--push-delay", type=float, default=0.005,
+                    help="seconds between asking the simulator for an entry and its push: the driver "
+                         "(this main thread) is asleep again when the frame arrives instead of running "
+                         "Python against the engine for the GIL, which kiwoom run has no thread doing; "
+                         "0: push at once (the driver's wake-up then overlaps the measured path)")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="let this process and the simulator share every CPU (see _engine_rig.split_cpus)")
     ap.add_argument("--lines", choices=("on", "off", "both"), default="on",
                     help="on: the engine writes orders on order lines (what kiwoom run does); off: the "
                          "order worker sends every order (the design before kiwoom/orderline.py)")
@@ -266,7 +274,12 @@ def main() -> None:
     tap = R.WireTap().install()
     gcw = R.GcWatch()
     results = []
-    with R.SimProcess(rate_limit=None) as sim:
+    split = None if args.no_pin else R.split_cpus()
+    print("CPUs: " + (f"this process {sorted(split[0])}, simulator {sorted(split[1])} (R.split_cpus)" if split
+                      else "shared by this process and the simulator"))
+    with R.SimProcess(rate_limit=None, cpus=split[1] if split else None) as sim:
+        if split:
+            os.sched_setaffinity(0, split[0])
         for dash, lines in modes:
             results.append((dash, one_mode(sim, tap, dash, lines, args)))
     base = R.polling_hop(50, args.baseline_n)
