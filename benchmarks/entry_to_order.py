@@ -252,6 +252,9 @@ def main() -> None:
                          "(this main thread) is asleep again when the frame arrives instead of running "
                          "Python against the engine for the GIL, which kiwoom run has no thread doing; "
                          "0: push at once (the driver's wake-up then overlaps the measured path)")
+    ap.add_argument("--live", action="store_true",
+                    help="a moving market (the simulator's default tick rate) instead of a static one: the "
+                         "engine handles the registered codes' ticks between entries, as in a session")
     ap.add_argument("--no-pin", action="store_true",
                     help="let this process and the simulator share every CPU (see _engine_rig.split_cpus)")
     ap.add_argument("--lines", choices=("on", "off", "both"), default="on",
@@ -277,7 +280,7 @@ def main() -> None:
     split = None if args.no_pin else R.split_cpus()
     print("CPUs: " + (f"this process {sorted(split[0])}, simulator {sorted(split[1])} (R.split_cpus)" if split
                       else "shared by this process and the simulator"))
-    with R.SimProcess(rate_limit=None, cpus=split[1] if split else None) as sim:
+    with R.SimProcess(rate_limit=None, cpus=split[1] if split else None, static=not args.live) as sim:
         if split:
             os.sched_setaffinity(0, split[0])
         for dash, lines in modes:

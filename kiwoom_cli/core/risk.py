@@ -75,10 +75,14 @@ def precheck_buy(view, s: RunSettings, code: str, now: dt.datetime, origin: str 
 
 def check_buy(view, s: RunSettings, code: str, qty: int, order_price: int | None, ref_price: int,
               reserve: int, now: dt.datetime, origin: str = "run",
-              planned: Planned | None = None) -> Denial | None:
-    """Run every buy check; return the first denial or None."""
+              planned: Planned | None = None, prechecked: bool = False) -> Denial | None:
+    """Run every buy check; return the first denial or None.
+
+    prechecked: the caller ran precheck_buy on this same view and `planned` just before (the entry
+    path, where it is on the clock); it is not run twice.
+    """
     planned = planned or Planned()
-    denial = precheck_buy(view, s, code, now, origin, planned)
+    denial = None if prechecked else precheck_buy(view, s, code, now, origin, planned)
     if denial:
         return denial
     if qty <= 0:

@@ -136,8 +136,8 @@ class Strategy:
             return [ev.Decision("buy_cond", c.code, "deny", denial.reason)]
         mark = view.marks.get(c.code)
         if mark is not None and mark.price > 0 and (now - mark.at).total_seconds() <= PRICE_MAX_AGE_S:
-            planned = risk.Planned()
-            return self._buy(view, c.code, now, planned) + self._register_planned(view, planned)
+            planned = risk.Planned()  # empty: the precheck above holds for _buy's checks
+            return self._buy(view, c.code, now, planned, prechecked=True) + self._register_planned(view, planned)
         return [ev.AwaitQuote(c.code, c.seq)]
 
     def _request_quotes(self, view) -> list:
@@ -161,7 +161,7 @@ class Strategy:
         out += self._register_planned(view, planned)
         return out + self._request_quotes(view)  # entries that came in meanwhile: the next batch
 
-    def _buy(self, view, code: str, now: dt.datetime, planned: risk.Planned) -> list:
+    def _buy(self, view, code: str, now: dt.datetime, planned: risk.Planned, prechecked: bool = False) -> list:
         s = self.s
         mark = view.marks[code]
         price = mark.price
@@ -178,7 +178,7 @@ class Strategy:
             if upper:
                 limit = max(lower, min(upper, limit))
         reserve = risk.reservation(qty, limit, upper, price, s)
-        denial = risk.check_buy(view, s, code, qty, limit, price, reserve, now, "run", planned)
+        denial = risk.check_buy(view, s, code, qty, limit, price, reserve, now, "run", planned, prechecked)
         if denial:
             return [ev.Decision("buy_cond", code, "deny", denial.reason)]
         planned.add(code, reserve, code not in view.registered)

@@ -9,9 +9,15 @@ benchmarks/entry_to_order.py measures both paths.
 
 A line is one kept-alive HTTP/1.1 connection used only for orders. Lines move between threads
 through queues (idle pool -> engine -> order job -> worker -> idle pool): one thread at a time
-touches a line. `try_send` never waits: with no idle connected line, no free rate-limit slot, no
-valid cached token, or an explicit proxy, it sends nothing and answers None, and the caller takes the
-ordinary path (the worker's RestClient). Connecting is the worker's job (`fill`), never the engine's.
+touches a line. `try_send` never waits: with no idle connected line, no free rate-limit slot or no
+valid cached token, it sends nothing and answers None, and the caller takes the ordinary path (the
+worker's RestClient). Connecting is the worker's job (`fill`), never the engine's.
+
+How long the broker keeps an idle connection open is unverified. A line the server closed while
+idle is found (usable()) at the next order, which then takes the ordinary path while the worker
+reconnects the line afterwards: after a quiet spell longer than the server's keep-alive, the first
+order pays ~0.5 ms more. A line found closed is never written on; one the server closes at the very
+moment of a write ends as an unknown outcome, never a resend (as with urllib3's reuse check).
 
 The answer is read with the RestClient's own rules (rest.py: order_answer / order_lost), so an order
 means the same on both paths: refused before any effect -> OrderFailed; sent and unanswered ->
