@@ -27,8 +27,6 @@ from kiwoom_cli.models import ConditionEvent, SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")
 
-_OUTCOMES = (ev.OrderAcked, ev.OrderFailed, ev.OrderUnknown)
-
 
 class SocketApi(Protocol):
     def start(self, timeout: float = 10.0) -> None: ...
@@ -207,7 +205,7 @@ class Engine:
             self._lat_peak = max(self._lat_peak, lat)
         if type(event) is ConditionEvent:
             self.conditions.append((now, event))
-        elif isinstance(event, _OUTCOMES):
+        elif isinstance(event, ev.ORDER_OUTCOMES):
             self._queued.discard(event.intent_id)
         self._dispatch(self.kernel.handle(event, now))
         self._note(now)

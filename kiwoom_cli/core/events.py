@@ -282,3 +282,4 @@ class Decision:
 Intent = PlaceOrder | AmendOrder | CancelOrder | Register | Unregister | NeedQuotes | QueryOrders | RefreshCash
 Output = Intent | AwaitQuote | TrailUpdate | SetFlag | Decision
 ORDER_INTENTS = (PlaceOrder, AmendOrder, CancelOrder)
+ORDER_OUTCOMES = (OrderAcked, OrderFailed, OrderUnknown)  # the answer to an order request

@@ -28,7 +28,6 @@ _FOR_WORKERS = (
     ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.Register, ev.Unregister, ev.NeedQuotes,
     ev.QueryOrders, ev.RefreshCash,
 )
-_OUTCOMES = (ev.OrderAcked, ev.OrderFailed, ev.OrderUnknown)
 
 
 class Kernel:
@@ -81,7 +80,7 @@ class Kernel:
             if isinstance(event, OrderEvent):
                 intent_id = intent_id or self.state.by_no.get(event.order_no)
                 self.journal.record_order_event(event, intent_id, now)
-            elif isinstance(event, _OUTCOMES):
+            elif isinstance(event, ev.ORDER_OUTCOMES):
                 self.journal.record_outcome(event, now)
             self._journal_notes(notes, now)
             self._save_open_orders(event, now)
