@@ -36,6 +36,28 @@ def run_holder() -> int | None:
     return None if pid is None or pid == os.getpid() else pid
 
 
+def _recover_ahead(journal) -> None:
+    """Commit what a killed run left in the journal's ahead file (core/ahead.py) before reading it.
+
+    Only with the run lock: while a run holds it, the file is that run's, and what it holds is an
+    order turn in flight for well under a millisecond.
+    """
+    from kiwoom_cli.core import lock
+    from kiwoom_cli.core.ahead import ahead_path
+
+    path = ahead_path(journal.path)
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        held = lock.acquire()
+    except AccountBusy:
+        return
+    try:
+        journal.recover_ahead()
+    finally:
+        lock.release(held)
+
+
 class Session:
     """REST client now; socket, journal and order service on first use; everything closed at the end."""
 
@@ -98,6 +120,7 @@ class Session:
             from kiwoom_cli.core.store import Journal
 
             self._journal = Journal.open_for(self.config.mode, journal_account(self.config))
+            _recover_ahead(self._journal)
         return self._journal
 
     def orders(self):

@@ -207,7 +207,7 @@ class Engine:
             self.conditions.append((now, event))
         elif isinstance(event, ev.ORDER_OUTCOMES):
             self._queued.discard(event.intent_id)
-        self._dispatch(self.kernel.handle(event, now))
+        self.kernel.handle(event, now, self._dispatch)  # the orders leave as soon as they are durable
         self._note(now)
         self.version += 1
         return True

@@ -4,6 +4,11 @@
 journals everything in one commit, then returns the intents for the workers. The commit happens
 before handle() returns, so every intent is durable before its order bytes can leave (§7). The
 engine (threads, queues, deadline heap) wraps this; tests drive it directly with a ManualClock.
+
+`handle(event, now, send)` (the engine's way) hands the intents to `send` itself: with the journal's
+ahead file on (store.write_ahead, `kiwoom run`), a turn that places orders is made durable there,
+sent, and only then committed to SQLite, which right after a wake-up costs more than the rest of the
+path to the order's bytes (ahead.py).
 """
 
 from __future__ import annotations
@@ -61,8 +66,23 @@ class Kernel:
             self.decisions = list(result.decisions)
             return self._outputs(self.strategy.sync_registrations(self.state), now)
 
-    def handle(self, event: object, now: dt.datetime) -> list:
-        """Process one event; return the intents to hand to workers (already journaled)."""
+    def handle(self, event: object, now: dt.datetime, send=None) -> list:
+        """Process one event; return the intents to hand to workers (already journaled).
+
+        send: called with the intents once they are durable (before handle() returns); the turn's
+        journal statements are committed to SQLite after it, if they went through the ahead file.
+        """
+        if send is None:
+            return self._handle(event, now, False)
+        try:
+            intents = self._handle(event, now, True)
+            if intents:
+                send(intents)
+            return intents
+        finally:
+            self.journal.flush()
+
+    def _handle(self, event: object, now: dt.datetime, ahead: bool) -> list:
         if now.date() != self.day:  # a run across midnight (the sim is always open): a new trading day
             self.day = now.date()
             self.state.realised = 0.0
@@ -72,9 +92,9 @@ class Kernel:
             outs = self.strategy.decide(event, self.state, now)
             if not outs:
                 return []
-            with self.journal.batch():
+            with self.journal.batch(ahead):
                 return self._outputs(outs, now)
-        with self.journal.batch():
+        with self.journal.batch(ahead):
             intent_id = self.state.by_no.get(event.order_no) if isinstance(event, OrderEvent) else None
             notes = self.state.apply(event, now)
             if isinstance(event, OrderEvent):

@@ -1,15 +1,14 @@
 """The durable journal: SQLite (stdlib), WAL, synchronous=NORMAL, write-through (decisions §7).
 
 Every intent, order request, order event, fill, position change and rule decision is written as it
-happens; an intent is committed before its order leaves. NORMAL survives a killed process (not a
-power cut) at ~15 µs a commit. One file per mode and account, 0600, under state_dir()/journal/.
-Used by one thread (the engine's); readers such as `kiwoom status` open their own connection.
+happens; an intent is durable before its order leaves. NORMAL survives a killed process (not a
+power cut) at ~15 µs a commit when warm. One file per mode and account, 0600, under
+state_dir()/journal/. Used by one thread (the engine's); readers such as `kiwoom status` open their
+own connection. The WAL is checkpointed off this thread (checkpoint.py).
 
-WAL checkpoints (copying the log into the database, with two fsyncs) took 5-6 ms inside whichever
-COMMIT crossed SQLite's 1000-page mark: an entry's intent commit now and then (the p99 of the
-entry -> order path). So the writing connection never checkpoints by itself; every
-CHECKPOINT_EVERY commits it wakes a checkpointer thread with its own connection, which runs a
-PASSIVE checkpoint (it never blocks the writer; sqlite3 releases the GIL while it runs).
+In `kiwoom run` (write_ahead()), an engine turn that places orders is made durable in the ahead file
+(ahead.py: one write(), instead of an SQLite commit that costs ~180 µs right after a wake-up), and
+committed here right after its orders left (flush()).
 """
 
 from __future__ import annotations
@@ -20,44 +19,16 @@ import json
 import os
 import re
 import sqlite3
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiwoom_cli import paths
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.ahead import AheadFile, ahead_path
+from kiwoom_cli.core.checkpoint import Checkpointer
 from kiwoom_cli.core.records import FillApplied, Order, Position
+from kiwoom_cli.core.schema import SCHEMA
 from kiwoom_cli.models import OrderEvent, OrderType, Side
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS intents(
-  intent_id TEXT PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,
-  target_id TEXT, origin TEXT, rule TEXT, side TEXT, code TEXT NOT NULL, name TEXT, qty INTEGER,
-  price INTEGER, order_type TEXT, ref_price INTEGER, upper INTEGER, lower INTEGER, reserve INTEGER,
-  status TEXT NOT NULL, order_no TEXT, numbers TEXT NOT NULL DEFAULT '{}',
-  filled_by_no TEXT NOT NULL DEFAULT '{}', filled INTEGER NOT NULL DEFAULT 0, remaining INTEGER,
-  amended INTEGER NOT NULL DEFAULT 0, cancel_sent INTEGER NOT NULL DEFAULT 0, unknown_since TEXT,
-  reason TEXT, updated TEXT);
-CREATE INDEX IF NOT EXISTS intents_status ON intents(status);
-CREATE TABLE IF NOT EXISTS order_requests(id INTEGER PRIMARY KEY, ts TEXT, intent_id TEXT,
-  kind TEXT, outcome TEXT, detail TEXT);
-CREATE INDEX IF NOT EXISTS order_requests_intent ON order_requests(intent_id);
-CREATE TABLE IF NOT EXISTS order_events(id INTEGER PRIMARY KEY, ts TEXT, intent_id TEXT,
-  order_no TEXT, orig_order_no TEXT, code TEXT, side TEXT, status TEXT, action TEXT,
-  order_qty INTEGER, order_price INTEGER, remaining INTEGER, filled_qty INTEGER,
-  fill_price INTEGER, fill_qty INTEGER, reject_reason TEXT, time TEXT);
-CREATE INDEX IF NOT EXISTS order_events_intent ON order_events(intent_id);
-CREATE TABLE IF NOT EXISTS fills(id INTEGER PRIMARY KEY, ts TEXT, day TEXT, intent_id TEXT,
-  order_no TEXT, code TEXT, side TEXT, qty INTEGER, price INTEGER, realised REAL);
-CREATE TABLE IF NOT EXISTS position_changes(id INTEGER PRIMARY KEY, ts TEXT, code TEXT,
-  qty INTEGER, sellable INTEGER, avg_price REAL, armed INTEGER, high INTEGER, reason TEXT);
-CREATE TABLE IF NOT EXISTS decisions(id INTEGER PRIMARY KEY, ts TEXT, rule TEXT, code TEXT,
-  action TEXT, reason TEXT);
-CREATE INDEX IF NOT EXISTS decisions_ts ON decisions(ts);
-CREATE TABLE IF NOT EXISTS positions(code TEXT PRIMARY KEY, name TEXT, qty INTEGER,
-  sellable INTEGER, avg_price REAL, armed INTEGER, high INTEGER, updated TEXT);
-CREATE TABLE IF NOT EXISTS flags(day TEXT, name TEXT, reason TEXT, PRIMARY KEY(day, name));
-"""
 
 OPEN_STATUSES = ("pending", "acked", "unknown")
 CHECKPOINT_EVERY = 100  # commits between checkpoints (a few pages each: well under SQLite's 1000 pages)
@@ -92,11 +63,15 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
-        self._db.execute("PRAGMA wal_autocheckpoint=0")  # _Checkpointer does it, off this thread
-        self._checkpointer = _Checkpointer(path)
+        self._db.execute("PRAGMA wal_autocheckpoint=0")  # Checkpointer does it, off this thread
+        self._checkpointer = Checkpointer(path)
         self._commits = 0
         self._depth = 0
         self._dirty = False
+        self._ahead: AheadFile | None = None  # set by write_ahead(): `kiwoom run` only
+        self._held: list | None = None  # statements of a batch(ahead=True) being built
+        self._held_ids: list[str] = []  # the intents among them
+        self._pending: list | None = None  # statements in the ahead file, to commit in flush()
 
     @classmethod
     def open_for(cls, mode: str, account: str) -> Journal:
@@ -104,23 +79,96 @@ class Journal:
         return cls(journal_path(mode, account))
 
     def close(self) -> None:
-        self._checkpointer.close()
-        self._db.close()  # the last connection to close checkpoints what is left
+        try:
+            self.flush()
+        finally:
+            if self._ahead is not None:
+                self._ahead.close()
+            self._checkpointer.close()
+            self._db.close()  # the last connection to close checkpoints what is left
+
+    # ------------------------------------------------------------------ the ahead file (ahead.py)
+
+    def write_ahead(self) -> int:
+        """Journal order turns through the ahead file from now on (`kiwoom run`, under the run lock).
+
+        Commits first what a killed run left in it; returns how many turns that was.
+        """
+        replayed = self.recover_ahead()
+        self._ahead = AheadFile(ahead_path(self.path))
+        return replayed
+
+    def recover_ahead(self) -> int:
+        """Commit the turns a killed run left in the ahead file (caller holds the run lock); empty it."""
+        path = ahead_path(self.path)
+        if not path.exists() or path.stat().st_size == 0:
+            return 0
+        file = AheadFile(path)
+        try:
+            replayed = 0
+            for turn in file.turns():
+                marks = ",".join("?" * len(turn.ids))
+                if self._db.execute(f"SELECT 1 FROM intents WHERE intent_id IN ({marks})", turn.ids).fetchone():
+                    continue  # committed before the crash (a turn is one transaction)
+                with self.batch():
+                    for sql, args in turn.sql:
+                        self._write(sql, args)
+                replayed += 1
+            file.clear()
+            return replayed
+        finally:
+            file.close()
+
+    def flush(self) -> None:
+        """Commit the turn batch(ahead=True) left in the ahead file (its orders have left); empty the file."""
+        pending, self._pending = self._pending, None
+        if pending:
+            with self.batch():
+                for sql, args in pending:
+                    self._write(sql, args)
+            self._ahead.clear()
 
     # ------------------------------------------------------------------ transactions
 
     @contextlib.contextmanager
-    def batch(self):
-        """Group the writes of one event into one commit (committed before the caller sends anything)."""
+    def batch(self, ahead: bool = False):
+        """Group the writes of one event into one commit (committed before the caller sends anything).
+
+        ahead (with write_ahead() on): when the batch records an order intent, its statements go to
+        the ahead file instead, and the caller sends, then calls flush(). Without intents it commits
+        as usual.
+        """
+        if self._depth == 0:
+            self.flush()  # a turn left unflushed (an error between the batch and flush()) commits first
+            if ahead and self._ahead is not None:
+                self._held, self._held_ids = [], []
         self._depth += 1
+        ok = False
         try:
             yield self
+            ok = True
         finally:
             self._depth -= 1
-            if self._depth == 0 and self._dirty:
-                self._commit()
+            if self._depth == 0:
+                if self._held is not None:
+                    self._end_ahead(ok)
+                elif self._dirty:
+                    self._commit()
+
+    def _end_ahead(self, ok: bool) -> None:
+        held, ids, self._held = self._held, self._held_ids, None
+        if ok and ids:
+            self._ahead.append(ids, held)  # durable from here: the caller may send
+            self._pending = held
+        elif held:  # nothing to send (or the turn failed): commit as a plain batch does
+            with self.batch():
+                for sql, args in held:
+                    self._write(sql, args)
 
     def _write(self, sql: str, args=()) -> None:
+        if self._held is not None:
+            self._held.append((sql, args))
+            return
         if not self._dirty:
             self._db.execute("BEGIN")
             self._dirty = True
@@ -139,6 +187,8 @@ class Journal:
 
     def record_intent(self, intent, now: dt.datetime) -> None:
         """Journal a place/amend/cancel intent; committed when this returns outside a batch."""
+        if self._held is not None:
+            self._held_ids.append(intent.intent_id)
         ts, day = now.isoformat(), now.date().isoformat()
         if isinstance(intent, ev.PlaceOrder):
             self._write(
@@ -300,41 +350,6 @@ class Journal:
             "fills": q("SELECT * FROM fills WHERE intent_id=? ORDER BY id"),
             "children": q("SELECT * FROM intents WHERE target_id=? ORDER BY ts, rowid"),
         }
-
-
-class _Checkpointer:
-    """A thread with its own connection that checkpoints the WAL when woken (never on a timer)."""
-
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._wanted = threading.Event()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="kiwoom-journal-checkpoint", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wanted.set()
-
-    def _run(self) -> None:
-        try:
-            while True:
-                self._wanted.wait()
-                self._wanted.clear()
-                if self._stop:
-                    return
-                # PASSIVE: copy what no reader needs, never wait for the writer. A failure only
-                # leaves a longer WAL (readers still see every commit): worth no more than a retry.
-                try:
-                    self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:
-                    pass
-        finally:
-            self._db.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self._wanted.set()
-        self._thread.join(10)
 
 
 def _detail(intent) -> str:

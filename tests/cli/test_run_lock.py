@@ -90,3 +90,41 @@ def test_cancel_is_confirmed_over_rest_while_a_run_holds_the_socket(mock_env, si
     doc = json.loads(ran.out)
     assert doc["followed_via"] == "rest" and doc["status"] == "confirmed"
     assert json.loads(kiwoom("orders", "--json").out)["open_orders"] == []
+
+
+def _killed_run_turn():
+    """A journal whose ahead file holds one order turn, as a run killed after its send leaves it."""
+    from kiwoom_cli.core.ahead import AheadFile, ahead_path
+    from kiwoom_cli.core.store import Journal
+
+    journal = Journal.open_for("sim", "paper")
+    f = AheadFile(ahead_path(journal.path))
+    f.append(["k1"], [["INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
+                       ["k1", "2026-11-25T10:00:00+09:00", "2026-11-25", "place", "005930", "pending"]]])
+    f.close()
+    return journal
+
+
+def test_a_one_shot_command_commits_what_a_killed_run_left_in_the_ahead_file(isolated_home):
+    from kiwoom_cli.cli.session import _recover_ahead
+
+    journal = _killed_run_turn()
+    try:
+        _recover_ahead(journal)
+        assert [i["intent_id"] for i in journal.intents("pending")] == ["k1"]
+        assert lock.holder_pid() is None  # the lock it took for that is given back
+    finally:
+        journal.close()
+
+
+def test_a_one_shot_command_leaves_a_live_runs_ahead_file_alone(run_holder):
+    from kiwoom_cli.cli.session import _recover_ahead
+    from kiwoom_cli.core.ahead import ahead_path
+
+    journal = _killed_run_turn()
+    try:
+        before = ahead_path(journal.path).read_bytes()
+        _recover_ahead(journal)
+        assert journal.intents() == [] and ahead_path(journal.path).read_bytes() == before
+    finally:
+        journal.close()

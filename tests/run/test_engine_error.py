@@ -17,10 +17,10 @@ def test_engine_bug_exits_70_with_one_line(sim, monkeypatch, capsys):
         monkeypatch.setenv(key, value)
     handle = ObservedKernel.handle
 
-    def broken(self, event, now):  # a fault injected into the kernel, the rest is the real run
+    def broken(self, event, now, send=None):  # a fault injected into the kernel, the rest is the real run
         if isinstance(event, ConditionEvent):
             raise RuntimeError("injected bug")  # noqa: TRY004 - any bug, not a type check
-        return handle(self, event, now)
+        return handle(self, event, now, send)
 
     monkeypatch.setattr(ObservedKernel, "handle", broken)
 
