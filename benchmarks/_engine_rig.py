@@ -288,6 +288,7 @@ class Rig:
 
     dashboard_error: str | None = None
     renders: dict | None = None
+    feed = log_handler = None  # the run's Feed and log file, when build_engine(feed=True)
 
     def __init__(self, engine, journal, token_rest, tmp, dashboard_thread=None, lines=None) -> None:
         self.engine, self.journal, self.token_rest, self.tmp = engine, journal, token_rest, tmp
@@ -310,14 +311,23 @@ class Rig:
             self.dashboard_thread.join(5)
         if self.lines is not None:
             self.lines.close()
+        if self.feed is not None:
+            from kiwoom_cli.cli.runner import close_log
+
+            self.feed.close()
+            close_log(self.log_handler)
         self.journal.close()
         self.token_rest.close()
         self.tmp.cleanup()
 
 
 def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=None,
-                 ws_reader_url: str | None = None, order_lines: bool = True):
-    """Wire Engine + Kernel + Journal + SocketClient + RestClients (as tests/core/test_engine_sim.py)."""
+                 ws_reader_url: str | None = None, order_lines: bool = True, feed: bool = True):
+    """Wire Engine + Kernel + Journal + SocketClient + RestClients (as tests/core/test_engine_sim.py).
+
+    feed: what `kiwoom run` adds on the engine thread (cli/runner.py): the ObservedKernel and
+    ObservedJournal reporting to a Feed, whose writer thread logs every event to a run log file.
+    """
     from kiwoom_cli.clock import SystemClock
     from kiwoom_cli.core.engine import Engine
     from kiwoom_cli.core.kernel import Kernel
@@ -339,8 +349,21 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
     token_rest = rest_factory()
     events = events if events is not None else queue.SimpleQueue()
     socket = SocketClient(endpoint, token_rest.token, events, backoff=(0.05, 0.5))
-    journal = Journal(Path(tmp.name) / "journal.sqlite3")
-    kernel = Kernel(settings, journal, id_prefix="b")
+    run_feed = None
+    if feed:
+        from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
+        from kiwoom_cli.cli.runner import open_log
+
+        os.environ["KIWOOM_HOME"] = tmp.name  # the run log goes under the rig's temporary state dir
+        _, log_handler = open_log(dt.datetime.now())
+        run_feed = Feed(None)  # the dashboard's case: no JSON lines on stdout, every event in the log
+        run_feed.start()
+        journal = ObservedJournal(Path(tmp.name) / "journal.sqlite3", run_feed, SystemClock())
+        kernel = ObservedKernel(settings, journal, id_prefix="b", feed=run_feed)
+    else:
+        journal = Journal(Path(tmp.name) / "journal.sqlite3")
+        kernel = Kernel(settings, journal, id_prefix="b")
+    journal.write_ahead()  # order turns through the journal's ahead file, as in kiwoom run
     lines = None
     if order_lines:
         from kiwoom_cli.kiwoom.orderline import OrderLines
@@ -348,7 +371,10 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
         lines = OrderLines(rest_factory())
     engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events,
                     order_lines=lines)
-    return Rig(engine, journal, token_rest, tmp, lines=lines)
+    rig = Rig(engine, journal, token_rest, tmp, lines=lines)
+    if run_feed is not None:
+        rig.feed, rig.log_handler = run_feed, log_handler
+    return rig
 
 
 def run_settings(**kw):

@@ -54,7 +54,8 @@ PROFILES: dict[str, object] = {}  # --profile: cProfile of the engine's entry ha
 
 
 def install_breakdown() -> None:
-    """Stamp stage boundaries: wrap Kernel.handle, OrderWorker.handle, RestClient._post, Engine._dispatch."""
+    """Stamp stage boundaries: wrap Kernel._handle (ends when the turn is durable), OrderWorker.handle,
+    RestClient._post, Engine._dispatch."""
     from kiwoom_cli.core import events as ev
     from kiwoom_cli.core.engine import Engine
     from kiwoom_cli.core.kernel import Kernel
@@ -62,7 +63,7 @@ def install_breakdown() -> None:
     from kiwoom_cli.kiwoom.rest import RestClient
     from kiwoom_cli.models import ConditionEvent
 
-    handle, work, post = Kernel.handle, OrderWorker.handle, RestClient._post
+    handle, work, post = Kernel._handle, OrderWorker.handle, RestClient._post
     dispatch = Engine._dispatch
 
     def e_dispatch(self, intents, *a, **kw):
@@ -76,14 +77,14 @@ def install_breakdown() -> None:
 
     Engine._dispatch = e_dispatch
 
-    def k_handle(self, event, now):
+    def k_handle(self, event, now, ahead):
         if type(event) is not ConditionEvent:
-            return handle(self, event, now)
+            return handle(self, event, now, ahead)
         prof = PROFILES.get("kernel.handle(ConditionEvent)")
         t0 = time.monotonic()
         if prof is not None:
             prof.enable()
-        out = handle(self, event, now)
+        out = handle(self, event, now, ahead)
         if prof is not None:
             prof.disable()
         STAGES["kernel"].append((event.code, t0, time.monotonic()))
@@ -105,7 +106,7 @@ def install_breakdown() -> None:
             STAGES["post"].append((body.get("stk_cd"), time.monotonic()))
         return post(self, api_id, body, token, **kw)
 
-    Kernel.handle, OrderWorker.handle, RestClient._post = k_handle, w_handle, r_post
+    Kernel._handle, OrderWorker.handle, RestClient._post = k_handle, w_handle, r_post
 
 
 def breakdown(rows_src, dispatch_reg) -> None:
@@ -114,9 +115,9 @@ def breakdown(rows_src, dispatch_reg) -> None:
     An order written by the engine on an order line has three stages; one sent by the order worker
     (no idle line, no free rate slot, or an order already queued) has five.
     """
-    common = ("read -> kernel.handle starts (parse, queue hop, wake)", "kernel.handle (state, rules, journal)")
-    line_names = ("handle end -> kt10000 bytes written (engine, order line)",)
-    worker_names = ("handle end -> order worker takes the job", "worker -> RestClient._post called",
+    common = ("read -> kernel starts (parse, queue hop, wake)", "kernel: state, rules, intent made durable")
+    line_names = ("durable -> kt10000 bytes written (engine, order line)",)
+    worker_names = ("durable -> order worker takes the job", "worker -> RestClient._post called",
                     "_post -> kt10000 bytes written (urllib3)")
     first = [[] for _ in common]
     by_line, by_worker = [[] for _ in line_names], [[] for _ in worker_names]
