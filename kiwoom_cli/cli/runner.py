@@ -250,7 +250,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     # order turns go through the journal's ahead file (core/ahead.py); first, commit what a killed run left there
     recovered = journal.write_ahead()
     if recovered:
-        log.warning("journal: committed %d order turn(s) a stopped run left in %s-ahead", recovered, journal.path.name)
+        log.warning("journal: committed the order turn a stopped run left in %s-ahead", journal.path.name)
     rest_url, ws_url = stack.enter_context(broker_endpoint(config))
 
     endpoint = Endpoint(config.mode, rest_url, ws_url)
@@ -289,7 +289,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
               buy_cond={"seq": buy.seq, "name": buy.name},
               sell_cond={"seq": sell.seq, "name": sell.name} if sell else None,
               until=until.isoformat() if until else None, settings=_plain(settings),
-              journal=str(journal.path), log=str(log_path), rest_url=rest_url, recovered_turns=recovered)
+              journal=str(journal.path), log=str(log_path), rest_url=rest_url, recovered_turn=recovered)
     # From here a signal asks the engine to stop (it is handled once the engine runs) instead of
     # raising in the middle of start-up with the engine's threads half started.
     interrupts.engine = engine

@@ -1,23 +1,27 @@
-"""The journal's ahead file: a run's order intents made durable by one write() before the send.
+"""The journal's ahead file: a run's order turn made durable by one write() before the send.
 
 Why (issue #5: condition entry -> order bytes, p50 < 0.5 ms): the engine sleeps between market
 events, and on this kind of machine the first microseconds after a wake-up run several times slower
 than warm code. An SQLite commit of one intent costs ~15-25 µs warm but ~180 µs right after a wake-up
-(benchmarks/entry_to_order.py; the commit of an empty transaction alone ~45 µs), most of the path's
-budget. A write() of one line to a file is a single short system call.
+(the commit of an empty transaction alone ~45 µs), most of the path's budget; a write() of a few
+hundred bytes over blocks the file already has costs ~30 µs then (benchmarks/entry_to_order.py).
 
 So in `kiwoom run` the statements of an engine turn that places orders are not executed before the
-send: they are written here as one JSON line, {"ids": [intent ids], "sql": [[statement, args], ...]},
-the orders leave, and the journal then commits the same statements to SQLite in one transaction and
-empties this file (Journal.flush). What this file holds was thus made durable before the bytes left
-(decisions §7), and it survives a killed process as the WAL does with synchronous=NORMAL (both live
-in the OS's page cache: neither survives a power cut).
+send: they are written here as one record, the orders leave, and the journal then commits the same
+statements to SQLite in one transaction and marks this file empty (Journal.flush). What this file
+holds was thus durable before the bytes left (decisions §7), and it survives a killed process as the
+WAL does with synchronous=NORMAL (both live in the OS's page cache: neither survives a power cut).
 
-Replay (Journal.recover_ahead, before anything reads the journal): a line whose intents SQLite does
+One slot: at most one turn is ever waiting (the journal commits it before the next batch), so each
+record is written at offset 0 over the last one, with no allocation and no size change. A record is
+one line: `<crc32 of the JSON, 8 hex> {"ids": [intent ids], "sql": [[statement, args], ...]}`; an
+empty first line means nothing is waiting. A first line whose checksum does not match is a write
+that never finished (mixed with the bytes of an older record): nothing was sent after it.
+
+Replay (Journal.recover_ahead, before anything reads the journal): a turn whose intents SQLite does
 not have is committed then; its orders may or may not have left, exactly as for an intent committed
-just before a crash (status pending: the settle rules ask the broker, never resend). A line whose
-intents SQLite has was committed before the crash (one transaction holds the whole turn). A last line
-without its newline is a write that never finished: nothing was sent after it, so it is dropped.
+just before a crash (status pending: the settle rules ask the broker, never resend). A turn whose
+intents SQLite has was committed before the crash (one transaction holds the whole turn).
 
 Only the process holding the run lock writes or replays this file.
 """
@@ -26,20 +30,15 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-
-from kiwoom_cli.errors import KiwoomError
 
 try:  # optional speed-up (decisions §9); both write the same JSON for str / int / float / None
     from orjson import dumps as _dumps
 except ImportError:  # pragma: no cover - exercised where orjson is not installed
     def _dumps(obj) -> bytes:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-class AheadFileCorrupt(KiwoomError):
-    """A line in the middle of the ahead file does not parse: refuse to guess what it held."""
 
 
 @dataclass(frozen=True)
@@ -58,33 +57,31 @@ def ahead_path(journal: Path) -> Path:
 class AheadFile:
     def __init__(self, path: Path) -> None:
         self.path = path
-        # 0600 like the journal; O_APPEND: every write lands at the end, after a truncation too
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # 0600 like the journal
 
-    def append(self, ids: list[str], statements: list) -> None:
-        """Write one turn; return only once all of it is written (an OSError propagates: send nothing)."""
-        data = _dumps({"ids": ids, "sql": statements}) + b"\n"
-        view = memoryview(data)
+    def write(self, ids: list[str], statements: list) -> None:
+        """Write the turn; return only once all of it is written (an OSError propagates: send nothing)."""
+        payload = _dumps({"ids": ids, "sql": statements})
+        view = memoryview(b"%08x " % zlib.crc32(payload) + payload + b"\n")
+        at = 0
         while view:
-            view = view[os.write(self._fd, view):]
+            n = os.pwrite(self._fd, view, at)
+            view, at = view[n:], at + n
 
-    def turns(self) -> list[Turn]:
-        """Read every complete turn in the file (a torn last line is dropped: see the module doc)."""
+    def turn(self) -> Turn | None:
+        """Return the waiting turn, or None (none, or a write that never finished: see the module doc)."""
         with open(self._fd, "rb", closefd=False) as f:
             f.seek(0)
-            lines = f.read().split(b"\n")
-        out = []
-        for n, line in enumerate(lines[:-1], 1):  # lines[-1]: b"" after the last newline, or a torn write
-            try:
-                item = json.loads(line)
-                out.append(Turn(tuple(item["ids"]), tuple((sql, tuple(args)) for sql, args in item["sql"])))
-            except (ValueError, KeyError, TypeError):
-                raise AheadFileCorrupt(f"{self.path}: line {n} is not a journal turn; the file is left "
-                                       "as it is for inspection") from None
-        return out
+            line = f.readline()
+        crc, _, payload = line.rstrip(b"\n").partition(b" ")
+        if not line.endswith(b"\n") or not payload or crc != b"%08x" % zlib.crc32(payload):
+            return None
+        item = json.loads(payload)
+        return Turn(tuple(item["ids"]), tuple((sql, tuple(args)) for sql, args in item["sql"]))
 
     def clear(self) -> None:
-        os.ftruncate(self._fd, 0)
+        """Mark the file empty: the waiting turn is committed (one byte; the blocks stay for the next)."""
+        os.pwrite(self._fd, b"\n", 0)
 
     def close(self) -> None:
         if self._fd >= 0:

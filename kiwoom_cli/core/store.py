@@ -89,44 +89,53 @@ class Journal:
 
     # ------------------------------------------------------------------ the ahead file (ahead.py)
 
-    def write_ahead(self) -> int:
+    def write_ahead(self) -> bool:
         """Journal order turns through the ahead file from now on (`kiwoom run`, under the run lock).
 
-        Commits first what a killed run left in it; returns how many turns that was.
+        Commits first what a killed run left in it; returns whether there was such a turn.
         """
-        replayed = self.recover_ahead()
+        recovered = self.recover_ahead()
         self._ahead = AheadFile(ahead_path(self.path))
-        return replayed
+        return recovered
 
-    def recover_ahead(self) -> int:
-        """Commit the turns a killed run left in the ahead file (caller holds the run lock); empty it."""
+    def recover_ahead(self) -> bool:
+        """Commit the turn a killed run left in the ahead file (the caller holds the run lock)."""
         path = ahead_path(self.path)
-        if not path.exists() or path.stat().st_size == 0:
-            return 0
+        if not path.exists():
+            return False
         file = AheadFile(path)
         try:
-            replayed = 0
-            for turn in file.turns():
-                marks = ",".join("?" * len(turn.ids))
-                if self._db.execute(f"SELECT 1 FROM intents WHERE intent_id IN ({marks})", turn.ids).fetchone():
-                    continue  # committed before the crash (a turn is one transaction)
-                with self.batch():
-                    for sql, args in turn.sql:
-                        self._write(sql, args)
-                replayed += 1
+            turn = file.turn()
+            if turn is None:
+                return False
+            marks = ",".join("?" * len(turn.ids))
+            done = self._db.execute(f"SELECT 1 FROM intents WHERE intent_id IN ({marks})", turn.ids).fetchone()
+            if not done:  # else committed before the crash, the file not yet marked empty
+                self._commit_all(turn.sql)
             file.clear()
-            return replayed
+            return not done
         finally:
             file.close()
 
     def flush(self) -> None:
-        """Commit the turn batch(ahead=True) left in the ahead file (its orders have left); empty the file."""
-        pending, self._pending = self._pending, None
-        if pending:
-            with self.batch():
-                for sql, args in pending:
-                    self._write(sql, args)
+        """Commit the turn batch(ahead=True) left in the ahead file (its orders have left); empty the file.
+
+        On an error the turn stays waiting, in memory and in the file (the next batch tries again).
+        """
+        if self._pending:
+            self._commit_all(self._pending)
+            self._pending = None
             self._ahead.clear()
+
+    def _commit_all(self, statements) -> None:
+        self._db.execute("BEGIN")
+        try:
+            for sql, args in statements:
+                self._db.execute(sql, args)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._commit()
 
     # ------------------------------------------------------------------ transactions
 
@@ -158,12 +167,10 @@ class Journal:
     def _end_ahead(self, ok: bool) -> None:
         held, ids, self._held = self._held, self._held_ids, None
         if ok and ids:
-            self._ahead.append(ids, held)  # durable from here: the caller may send
+            self._ahead.write(ids, held)  # durable from here: the caller may send
             self._pending = held
         elif held:  # nothing to send (or the turn failed): commit as a plain batch does
-            with self.batch():
-                for sql, args in held:
-                    self._write(sql, args)
+            self._commit_all(held)
 
     def _write(self, sql: str, args=()) -> None:
         if self._held is not None:

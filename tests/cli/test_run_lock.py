@@ -99,8 +99,8 @@ def _killed_run_turn():
 
     journal = Journal.open_for("sim", "paper")
     f = AheadFile(ahead_path(journal.path))
-    f.append(["k1"], [["INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
-                       ["k1", "2026-11-25T10:00:00+09:00", "2026-11-25", "place", "005930", "pending"]]])
+    f.write(["k1"], [["INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
+                      ["k1", "2026-11-25T10:00:00+09:00", "2026-11-25", "place", "005930", "pending"]]])
     f.close()
     return journal
 

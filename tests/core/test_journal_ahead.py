@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.ahead import AheadFile, AheadFileCorrupt, ahead_path
+from kiwoom_cli.core.ahead import AheadFile, ahead_path
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import OrderType, Side
 from tests.core.harness import T0, Driver, entry, quote, quotes
@@ -45,6 +45,15 @@ def intent_ids(path: Path) -> list[str]:
         return [r[0] for r in other.execute("SELECT intent_id FROM intents ORDER BY rowid")]
 
 
+def waiting(journal_path: Path):
+    """The turn waiting in a journal's ahead file, read as a restart reads it (None: none)."""
+    f = AheadFile(ahead_path(journal_path))
+    try:
+        return f.turn()
+    finally:
+        f.close()
+
+
 @pytest.fixture
 def journal(tmp_path):
     j = Journal(tmp_path / "j.sqlite3")
@@ -57,20 +66,20 @@ def test_an_order_turn_is_in_the_ahead_file_then_in_sqlite_after_flush(journal):
     with journal.batch(ahead=True):
         buy_turn(journal, place("a1"))
     # durable in the ahead file, not yet in SQLite: the moment the engine sends
-    assert [t.ids for t in AheadFile(ahead_path(journal.path)).turns()] == [("a1",)]
+    assert waiting(journal.path).ids == ("a1",)
     assert intent_ids(journal.path) == []
     journal.flush()
     assert intent_ids(journal.path) == ["a1"]
     assert [r[2:4] for r in rows(journal.path, "order_requests")] == [("a1", "place")]
     assert len(rows(journal.path, "decisions")) == 1
-    assert ahead_path(journal.path).stat().st_size == 0
+    assert waiting(journal.path) is None
 
 
 def test_a_turn_without_orders_commits_at_once(journal):
     with journal.batch(ahead=True):
         journal.record_decision(ev.Decision("buy_cond", "005930", "deny", "window closed"), T0)
     assert len(rows(journal.path, "decisions")) == 1
-    assert ahead_path(journal.path).stat().st_size == 0
+    assert waiting(journal.path) is None
 
 
 def test_without_write_ahead_a_batch_commits_before_returning(tmp_path):
@@ -89,7 +98,7 @@ def test_a_failed_turn_is_committed_as_a_plain_batch_and_never_left_for_a_send(j
         buy_turn(journal, place("a1"))
         raise RuntimeError("a bug in the middle of a turn")
     assert intent_ids(journal.path) == ["a1"]  # as before the ahead file: what was written is kept
-    assert ahead_path(journal.path).stat().st_size == 0
+    assert waiting(journal.path) is None
 
 
 def test_an_unflushed_turn_is_committed_before_the_next_batch(journal):
@@ -123,7 +132,7 @@ def test_a_run_killed_between_send_and_commit_loses_nothing_and_duplicates_nothi
     assert intent_ids(path) == []  # SQLite never saw the turn
     j = Journal(path)
     try:
-        assert j.write_ahead() == 1
+        assert j.write_ahead() is True
         assert [(i["intent_id"], i["status"], i["rule"]) for i in j.intents()] == [("k1", "pending", "buy_cond")]
         assert [d["action"] for d in j.decisions()] == ["buy"]
         assert j.load(T0.date()).orders[0].unknown  # pending: settled with the broker, never resent
@@ -131,7 +140,7 @@ def test_a_run_killed_between_send_and_commit_loses_nothing_and_duplicates_nothi
         j.close()
     j = Journal(path)
     try:
-        assert j.write_ahead() == 0
+        assert j.write_ahead() is False
         assert intent_ids(path) == ["k1"]
     finally:
         j.close()
@@ -143,45 +152,49 @@ def test_a_turn_committed_before_the_file_was_emptied_is_not_replayed(tmp_path):
     with j.batch():
         buy_turn(j, place("c1"))
     j.close()
-    f = AheadFile(ahead_path(path))  # a crash between the commit and the truncation
-    f.append(["c1"], [["INSERT INTO decisions(ts, rule, code, action, reason) VALUES(?,?,?,?,?)",
-                       [T0.isoformat(), "buy_cond", "005930", "buy", "twice?"]]])
+    f = AheadFile(ahead_path(path))  # a crash between the commit and marking the file empty
+    f.write(["c1"], [["INSERT INTO decisions(ts, rule, code, action, reason) VALUES(?,?,?,?,?)",
+                      [T0.isoformat(), "buy_cond", "005930", "buy", "twice?"]]])
     f.close()
     j = Journal(path)
     try:
-        assert j.write_ahead() == 0
+        assert j.write_ahead() is False
         assert [d["reason"] for d in j.decisions()] == ["10 @ market"]
+        assert waiting(path) is None
     finally:
         j.close()
 
 
-def test_a_torn_last_line_was_never_sent_and_is_dropped(tmp_path):
+def test_a_write_that_never_finished_was_never_sent_and_is_dropped(tmp_path):
     path = tmp_path / "j.sqlite3"
-    Journal(path).close()
+    j = Journal(path)
+    j.write_ahead()
+    with j.batch(ahead=True):  # an earlier turn, longer than the next one, committed
+        buy_turn(j, place("old-and-long-intent-id"))
+    j.flush()
+    j.close()
+    fd = os.open(ahead_path(path), os.O_WRONLY)
+    os.pwrite(fd, b'0badc0de {"ids":["t2"],"sql":[["INS', 0)  # the next turn's write, cut short
+    os.close(fd)
+    assert waiting(path) is None  # the old record's tail does not make it whole
+    j = Journal(path)
+    try:
+        assert j.write_ahead() is False
+        assert intent_ids(path) == ["old-and-long-intent-id"]
+    finally:
+        j.close()
+
+
+def test_each_record_is_written_over_the_last_and_checked_against_its_checksum(tmp_path):
+    path = tmp_path / "j.sqlite3"
     f = AheadFile(ahead_path(path))
-    f.append(["t1"], [["INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
-                       ["t1", T0.isoformat(), "2026-11-25", "place", "005930", "pending"]]])
-    os.write(os.open(ahead_path(path), os.O_WRONLY | os.O_APPEND), b'{"ids":["t2"],"sql":[["INSERT')
+    f.write(["a-much-longer-intent-id"], [["SELECT 1", []]])
+    f.write(["x1"], [])
     f.close()
-    j = Journal(path)
-    try:
-        assert j.write_ahead() == 1
-        assert intent_ids(path) == ["t1"]
-    finally:
-        j.close()
-
-
-def test_a_corrupt_line_in_the_middle_stops_the_start_and_keeps_the_file(tmp_path):
-    path = tmp_path / "j.sqlite3"
-    Journal(path).close()
-    ahead_path(path).write_bytes(b'not json\n{"ids":["x"],"sql":[]}\n')
-    j = Journal(path)
-    try:
-        with pytest.raises(AheadFileCorrupt, match="line 1"):
-            j.write_ahead()
-        assert ahead_path(path).read_bytes().startswith(b"not json")
-    finally:
-        j.close()
+    assert waiting(path).ids == ("x1",)
+    good = ahead_path(path).read_bytes()
+    ahead_path(path).write_bytes(good.replace(b"x1", b"x2"))
+    assert waiting(path) is None
 
 
 def test_the_kernel_sends_once_the_turn_is_durable_and_commits_after(tmp_path):
@@ -191,8 +204,8 @@ def test_the_kernel_sends_once_the_turn_is_durable_and_commits_after(tmp_path):
 
     def send(intents):
         place_ = next(i for i in intents if isinstance(i, ev.PlaceOrder))
-        on_disk = AheadFile(ahead_path(d.journal.path)).turns()
-        seen.append((place_.intent_id, [t.ids for t in on_disk], intent_ids(d.journal.path)))
+        on_disk = waiting(d.journal.path)
+        seen.append((place_.intent_id, [on_disk.ids], intent_ids(d.journal.path)))
 
     try:
         d.feed(entry("005930"), ev.Idle())
@@ -200,6 +213,6 @@ def test_the_kernel_sends_once_the_turn_is_durable_and_commits_after(tmp_path):
         placed = [i.intent_id for i in out if isinstance(i, ev.PlaceOrder)]
         assert seen == [(placed[0], [tuple(placed)], [])]  # in the ahead file, not in SQLite, when sent
         assert intent_ids(d.journal.path) == placed
-        assert ahead_path(d.journal.path).stat().st_size == 0
+        assert waiting(d.journal.path) is None
     finally:
         d.close()
