@@ -2,7 +2,7 @@
 
     /work/venv/bin/python benchmarks/entry_to_order.py [--cycles 4] [--quote-cycles 2]
         [--dashboard both|on|off] [--switch-interval 0.5] [--breakdown] [--profile] [--gap 0.03]
-        [--gc default|freeze|run|<gen-0 threshold>]
+        [--gc run|default|freeze|<gen-0 threshold>]
 
 The real Engine, SocketClient and RestClients against a SimServer running in ANOTHER process
 (static market, rate limits off, buy condition "4" which a static market never enters by itself).
@@ -241,9 +241,10 @@ def main() -> None:
     ap.add_argument("--dashboard", choices=("both", "on", "off"), default="both")
     ap.add_argument("--switch-interval", type=float, default=0.5,
                     help="sys.setswitchinterval in ms (0.5: what kiwoom run sets, cli/runner.py)")
-    ap.add_argument("--gc", default="default",
-                    help="default: Python's GC; freeze: gc.freeze() after start-up; run: what kiwoom run "
-                         "does (freeze + its gen-0 threshold); a number: freeze + that gen-0 threshold")
+    ap.add_argument("--gc", default="run",
+                    help="run (default): what kiwoom run does after start-up (freeze + its gen-0 threshold); "
+                         "default: Python's GC untouched; freeze: gc.freeze() only; a number: freeze + that "
+                         "gen-0 threshold")
     ap.add_argument("--baseline-n", type=int, default=200)
     ap.add_argument("--profile", action="store_true", help="cProfile the engine's entry handling and the order worker")
     ap.add_argument("--breakdown", action="store_true",
