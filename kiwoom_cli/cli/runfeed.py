@@ -176,7 +176,7 @@ class ObservedKernel(Kernel):
         feed = self.feed
         feed.hold()  # reported after the turn's orders left (Feed.hold)
         try:
-            if type(event) is not Tick:  # the hot path pays one type check, nothing more
+            if type(event) is not Tick:  # a tick (the hot path) is never reported itself
                 if isinstance(event, ConditionEvent):
                     feed.emit("condition", now, seq=event.seq, code=event.code, event="I" if event.entered else "D")
                 elif isinstance(event, SocketStatus):

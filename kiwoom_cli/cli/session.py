@@ -43,10 +43,9 @@ def _recover_ahead(journal) -> None:
     order turn in flight for well under a millisecond.
     """
     from kiwoom_cli.core import lock
-    from kiwoom_cli.core.ahead import ahead_path
+    from kiwoom_cli.core.ahead import ahead_path, waiting
 
-    path = ahead_path(journal.path)
-    if not path.exists() or path.stat().st_size == 0:
+    if not waiting(ahead_path(journal.path)):
         return
     try:
         held = lock.acquire()

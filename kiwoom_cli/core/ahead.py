@@ -54,6 +54,15 @@ def ahead_path(journal: Path) -> Path:
     return journal.with_name(journal.name + "-ahead")
 
 
+def waiting(path: Path) -> bool:
+    """Say whether the ahead file at `path` may hold a turn (cheap: its first byte, no parsing)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(1) not in (b"", b"\n")
+    except FileNotFoundError:
+        return False
+
+
 class AheadFile:
     def __init__(self, path: Path) -> None:
         self.path = path

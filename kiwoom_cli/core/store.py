@@ -24,7 +24,7 @@ from pathlib import Path
 
 from kiwoom_cli import paths
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.ahead import AheadFile, ahead_path
+from kiwoom_cli.core.ahead import AheadFile, ahead_path, waiting
 from kiwoom_cli.core.checkpoint import Checkpointer
 from kiwoom_cli.core.records import FillApplied, Order, Position
 from kiwoom_cli.core.schema import SCHEMA
@@ -101,7 +101,7 @@ class Journal:
     def recover_ahead(self) -> bool:
         """Commit the turn a killed run left in the ahead file (the caller holds the run lock)."""
         path = ahead_path(self.path)
-        if not path.exists():
+        if not waiting(path):
             return False
         file = AheadFile(path)
         try:

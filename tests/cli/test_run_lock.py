@@ -128,3 +128,26 @@ def test_a_one_shot_command_leaves_a_live_runs_ahead_file_alone(run_holder):
         assert journal.intents() == [] and ahead_path(journal.path).read_bytes() == before
     finally:
         journal.close()
+
+
+def test_a_one_shot_command_does_not_touch_the_lock_when_no_turn_waits(isolated_home, monkeypatch):
+    from kiwoom_cli.cli.session import _recover_ahead
+    from kiwoom_cli.core.store import Journal
+
+    from kiwoom_cli.core import events as ev
+    from kiwoom_cli.models import OrderType, Side
+    from tests.core.harness import T0
+
+    journal = Journal.open_for("sim", "paper")
+    journal.write_ahead()
+    with journal.batch(ahead=True):  # one order turn, committed: what a run leaves after its orders
+        journal.record_intent(ev.PlaceOrder("p1", Side.BUY, "005930", 1, None, OrderType.MARKET, "buy_cond",
+                                            "run"), T0)
+    journal.flush()
+    taken = []
+    monkeypatch.setattr(lock, "acquire", lambda *a: taken.append(a))
+    try:
+        _recover_ahead(journal)
+        assert taken == []
+    finally:
+        journal.close()
