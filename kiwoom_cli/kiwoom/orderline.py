@@ -140,6 +140,8 @@ class OrderLines:
         self._closed = False
         self._out: set[int] = set()  # ids of lines written and not yet answered (the worker's)
         self.written = 0  # orders written by try_send (the others took the ordinary path)
+        self._heads: dict[str, bytes] = {}  # api-id -> request head for _heads_token (engine thread)
+        self._heads_token = ""
 
     # ------------------------------------------------------------------ worker side
 
@@ -219,13 +221,16 @@ class OrderLines:
         return Sent(api_id, token, line)
 
     def _request(self, api_id: str, body: bytes, token: str) -> bytes:
-        head = (
-            f"POST {protocol.PATHS[api_id]} HTTP/1.1\r\nHost: {self._path_host}\r\n"
-            "Accept-Encoding: identity\r\n"
-            + "".join(f"{k}: {v}\r\n" for k, v in protocol.rest_headers(api_id, token).items())
-            + f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        return head.encode("latin-1") + body
+        if token != self._heads_token:  # a new token: the old heads are done with
+            self._heads, self._heads_token = {}, token
+        head = self._heads.get(api_id)
+        if head is None:  # once per api-id and token: what stays the same from one order to the next
+            head = self._heads[api_id] = (
+                f"POST {protocol.PATHS[api_id]} HTTP/1.1\r\nHost: {self._path_host}\r\n"
+                "Accept-Encoding: identity\r\n"
+                + "".join(f"{k}: {v}\r\n" for k, v in protocol.rest_headers(api_id, token).items())
+            ).encode("latin-1")
+        return b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body)
 
     def renew_token(self) -> None:
         """The broker refused the token an order carried ([8005]): issue another (the worker's thread)."""
