@@ -6,6 +6,7 @@ process is a real SIGKILL of a child process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -52,6 +53,16 @@ def waiting(journal_path: Path):
         return f.turn()
     finally:
         f.close()
+
+
+@contextlib.contextmanager
+def restarted(path: Path):
+    """Open the journal as the next run does: yield it and whether write_ahead() committed a turn."""
+    j = Journal(path)
+    try:
+        yield j, j.write_ahead()
+    finally:
+        j.close()
 
 
 @pytest.fixture
@@ -130,20 +141,14 @@ def test_a_run_killed_between_send_and_commit_loses_nothing_and_duplicates_nothi
                            check=False, capture_output=True, text=True, timeout=60)
     assert child.returncode == -signal.SIGKILL and child.stdout == "sent\n", child.stderr
     assert intent_ids(path) == []  # SQLite never saw the turn
-    j = Journal(path)
-    try:
-        assert j.write_ahead() is True
+    with restarted(path) as (j, recovered):
+        assert recovered is True
         assert [(i["intent_id"], i["status"], i["rule"]) for i in j.intents()] == [("k1", "pending", "buy_cond")]
         assert [d["action"] for d in j.decisions()] == ["buy"]
         assert j.load(T0.date()).orders[0].unknown  # pending: settled with the broker, never resent
-    finally:
-        j.close()
-    j = Journal(path)
-    try:
-        assert j.write_ahead() is False
+    with restarted(path) as (j, recovered):
+        assert recovered is False
         assert intent_ids(path) == ["k1"]
-    finally:
-        j.close()
 
 
 def test_a_turn_committed_before_the_file_was_emptied_is_not_replayed(tmp_path):
@@ -156,13 +161,10 @@ def test_a_turn_committed_before_the_file_was_emptied_is_not_replayed(tmp_path):
     f.write(["c1"], [["INSERT INTO decisions(ts, rule, code, action, reason) VALUES(?,?,?,?,?)",
                       [T0.isoformat(), "buy_cond", "005930", "buy", "twice?"]]])
     f.close()
-    j = Journal(path)
-    try:
-        assert j.write_ahead() is False
+    with restarted(path) as (j, recovered):
+        assert recovered is False
         assert [d["reason"] for d in j.decisions()] == ["10 @ market"]
         assert waiting(path) is None
-    finally:
-        j.close()
 
 
 def test_a_write_that_never_finished_was_never_sent_and_is_dropped(tmp_path):
@@ -177,12 +179,9 @@ def test_a_write_that_never_finished_was_never_sent_and_is_dropped(tmp_path):
     os.pwrite(fd, b'0badc0de {"ids":["t2"],"sql":[["INS', 0)  # the next turn's write, cut short
     os.close(fd)
     assert waiting(path) is None  # the old record's tail does not make it whole
-    j = Journal(path)
-    try:
-        assert j.write_ahead() is False
+    with restarted(path) as (_, recovered):
+        assert recovered is False
         assert intent_ids(path) == ["old-and-long-intent-id"]
-    finally:
-        j.close()
 
 
 def test_each_record_is_written_over_the_last_and_checked_against_its_checksum(tmp_path):
