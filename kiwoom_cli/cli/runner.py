@@ -303,6 +303,9 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
         engine.put(ev.StopRun())
         engine.join()
         interrupts.engine = None
+        if engine.alive:  # stuck past the join's timeout: never close its journal under it
+            log.error("the engine did not stop in time; its journal is left open")
+            journal.detach()
     return _finish(engine, feed, reason, interrupts, interactive, started, clock, log_path)
 
 

@@ -36,27 +36,6 @@ def run_holder() -> int | None:
     return None if pid is None or pid == os.getpid() else pid
 
 
-def _recover_ahead(journal) -> None:
-    """Commit what a killed run left in the journal's ahead file (core/ahead.py) before reading it.
-
-    Only with the run lock: while a run holds it, the file is that run's, and what it holds is an
-    order turn in flight for well under a millisecond.
-    """
-    from kiwoom_cli.core import lock
-    from kiwoom_cli.core.ahead import ahead_path, waiting
-
-    if not waiting(ahead_path(journal.path)):
-        return
-    try:
-        held = lock.acquire()
-    except AccountBusy:
-        return
-    try:
-        journal.recover_ahead()
-    finally:
-        lock.release(held)
-
-
 class Session:
     """REST client now; socket, journal and order service on first use; everything closed at the end."""
 
@@ -119,7 +98,8 @@ class Session:
             from kiwoom_cli.core.store import Journal
 
             self._journal = Journal.open_for(self.config.mode, journal_account(self.config))
-            _recover_ahead(self._journal)
+            # a killed run's last order turn, unless a live run owns that file (core/ahead.py)
+            self._journal.recover_ahead()
         return self._journal
 
     def orders(self):

@@ -23,7 +23,7 @@ not have is committed then; its orders may or may not have left, exactly as for 
 just before a crash (status pending: the settle rules ask the broker, never resend). A turn whose
 intents SQLite has was committed before the crash (one transaction holds the whole turn).
 
-Only the process holding the run lock writes or replays this file.
+A run holds owner_lock_path() while it writes this file; only a holder of that lock replays it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,22 @@ def ahead_path(journal: Path) -> Path:
     return journal.with_name(journal.name + "-ahead")
 
 
+def owner_lock_path(journal: Path) -> Path:
+    """Return the lock a run holds on its journal's ahead file while it runs: <journal>-ahead.lock.
+
+    Per journal, not the run lock (one for the whole state dir): a one-shot command may commit
+    the turn a killed run left in one journal while a run on another mode or account is live.
+    """
+    return journal.with_name(journal.name + "-ahead.lock")
+
+
+def _pwrite(fd: int, data, at: int) -> int:
+    if hasattr(os, "pwrite"):
+        return os.pwrite(fd, data, at)
+    os.lseek(fd, at, os.SEEK_SET)  # Windows: no pwrite; one thread uses the file
+    return os.write(fd, data)
+
+
 def waiting(path: Path) -> bool:
     """Say whether the ahead file at `path` may hold a turn (cheap: its first byte, no parsing)."""
     try:
@@ -74,7 +90,7 @@ class AheadFile:
         view = memoryview(b"%08x " % zlib.crc32(payload) + payload + b"\n")
         at = 0
         while view:
-            n = os.pwrite(self._fd, view, at)
+            n = _pwrite(self._fd, view, at)
             view, at = view[n:], at + n
 
     def turn(self) -> Turn | None:
@@ -90,7 +106,7 @@ class AheadFile:
 
     def clear(self) -> None:
         """Mark the file empty: the waiting turn is committed (one byte; the blocks stay for the next)."""
-        os.pwrite(self._fd, b"\n", 0)
+        _pwrite(self._fd, b"\n", 0)
 
     def close(self) -> None:
         if self._fd >= 0:

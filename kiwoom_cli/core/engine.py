@@ -126,6 +126,11 @@ class Engine:
         self.events.put(ev.STOP)
         self.join(timeout)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the engine thread still runs (after a join() that timed out, say)."""
+        return self._thread.is_alive()
+
     def join(self, timeout: float = 10.0) -> None:
         self._thread.join(timeout)
         for w in self._workers:

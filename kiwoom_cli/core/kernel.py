@@ -14,6 +14,7 @@ path to the order's bytes (ahead.py).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.reconcile import reconcile
@@ -28,6 +29,8 @@ from kiwoom_cli.core.state import State
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.core.strategy import Strategy
 from kiwoom_cli.models import Balance, Cash, OpenOrder, OrderEvent, Tick
+
+log = logging.getLogger(__name__)
 
 _FOR_WORKERS = (
     ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.Register, ev.Unregister, ev.NeedQuotes,
@@ -78,9 +81,14 @@ class Kernel:
             intents = self._handle(event, now, True)
             if intents:
                 send(intents)
-            return intents
-        finally:
-            self.journal.flush()
+        except BaseException:
+            try:  # commit what is waiting all the same, without hiding the error that says what was not sent
+                self.journal.flush()
+            except Exception:
+                log.exception("journal: the turn stays in the ahead file (committed at the next start)")
+            raise
+        self.journal.flush()
+        return intents
 
     def _handle(self, event: object, now: dt.datetime, ahead: bool) -> list:
         if now.date() != self.day:  # a run across midnight (the sim is always open): a new trading day

@@ -16,32 +16,26 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import re
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiwoom_cli import paths
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.ahead import AheadFile, ahead_path, waiting
+from kiwoom_cli.core import lock
+from kiwoom_cli.core.ahead import AheadFile, ahead_path, owner_lock_path, waiting
 from kiwoom_cli.core.checkpoint import Checkpointer
+from kiwoom_cli.core.journal_reads import OPEN_STATUSES, JournalReads, Stored  # noqa: F401 - re-exported
 from kiwoom_cli.core.records import FillApplied, Order, Position
 from kiwoom_cli.core.schema import SCHEMA
-from kiwoom_cli.models import OrderEvent, OrderType, Side
+from kiwoom_cli.errors import AccountBusy
+from kiwoom_cli.models import OrderEvent
 
-OPEN_STATUSES = ("pending", "acked", "unknown")
+log = logging.getLogger(__name__)
+
 CHECKPOINT_EVERY = 100  # commits between checkpoints (a few pages each: well under SQLite's 1000 pages)
-
-
-@dataclass
-class Stored:
-    """What a restart resumes from."""
-
-    positions: list[Position] = field(default_factory=list)
-    orders: list[Order] = field(default_factory=list)
-    flags: dict[str, str] = field(default_factory=dict)
-    realised: float = 0.0
 
 
 def journal_path(mode: str, account: str) -> Path:
@@ -50,7 +44,7 @@ def journal_path(mode: str, account: str) -> Path:
     return paths.ensure_private_dir(paths.state_dir() / "journal") / f"{safe}.sqlite3"
 
 
-class Journal:
+class Journal(JournalReads):
     def __init__(self, path: Path) -> None:
         path = Path(path)
         paths.ensure_private_dir(path.parent)
@@ -72,6 +66,8 @@ class Journal:
         self._held: list | None = None  # statements of a batch(ahead=True) being built
         self._held_ids: list[str] = []  # the intents among them
         self._pending: list | None = None  # statements in the ahead file, to commit in flush()
+        self._owner: lock.RunLock | None = None  # the ahead file's owner lock (write_ahead)
+        self._detached = False
 
     @classmethod
     def open_for(cls, mode: str, account: str) -> Journal:
@@ -79,38 +75,64 @@ class Journal:
         return cls(journal_path(mode, account))
 
     def close(self) -> None:
+        if self._detached:
+            return
         try:
             self.flush()
         finally:
             if self._ahead is not None:
                 self._ahead.close()
+            if self._owner is not None:
+                lock.release(self._owner)
             self._checkpointer.close()
             self._db.close()  # the last connection to close checkpoints what is left
+
+    def detach(self) -> None:
+        """Leave the journal to a thread that still uses it: close() does nothing from now on."""
+        self._detached = True
 
     # ------------------------------------------------------------------ the ahead file (ahead.py)
 
     def write_ahead(self) -> bool:
-        """Journal order turns through the ahead file from now on (`kiwoom run`, under the run lock).
+        """Journal order turns through the ahead file from now on (`kiwoom run`).
 
-        Commits first what a killed run left in it; returns whether there was such a turn.
+        Holds the file's owner lock until close(), and first commits what a killed run left in it;
+        returns whether there was such a turn.
         """
-        recovered = self.recover_ahead()
-        self._ahead = AheadFile(ahead_path(self.path))
+        self._owner = lock.acquire(owner_lock_path(self.path))
+        try:
+            recovered = self._recover_owned()
+            self._ahead = AheadFile(ahead_path(self.path))
+        except BaseException:
+            lock.release(self._owner)
+            self._owner = None
+            raise
         return recovered
 
     def recover_ahead(self) -> bool:
-        """Commit the turn a killed run left in the ahead file (the caller holds the run lock)."""
+        """Commit the turn a killed run left in the ahead file, unless a live run owns the file."""
+        if self._owner is not None or not waiting(ahead_path(self.path)):
+            return False
+        try:
+            held = lock.acquire(owner_lock_path(self.path))
+        except AccountBusy:
+            return False  # a live run's file: what it holds is a turn in flight for under a millisecond
+        try:
+            return self._recover_owned()
+        finally:
+            lock.release(held)
+
+    def _recover_owned(self) -> bool:
         path = ahead_path(self.path)
         if not waiting(path):
             return False
         file = AheadFile(path)
         try:
-            turn = file.turn()
-            if turn is None:
-                return False
-            marks = ",".join("?" * len(turn.ids))
-            done = self._db.execute(f"SELECT 1 FROM intents WHERE intent_id IN ({marks})", turn.ids).fetchone()
-            if not done:  # else committed before the crash, the file not yet marked empty
+            turn = file.turn()  # None: a write cut short; nothing was sent after it
+            done = turn is None or self._db.execute(
+                f"SELECT 1 FROM intents WHERE intent_id IN ({','.join('?' * len(turn.ids))})", turn.ids
+            ).fetchone() is not None  # committed before the crash, the file not yet marked empty
+            if not done:
                 self._commit_all(turn.sql)
             file.clear()
             return not done
@@ -128,14 +150,17 @@ class Journal:
             self._ahead.clear()
 
     def _commit_all(self, statements) -> None:
-        self._db.execute("BEGIN")
+        db = self._db
+        db.execute("BEGIN")
         try:
             for sql, args in statements:
-                self._db.execute(sql, args)
+                db.execute(sql, args)
+            db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        self._commit()
+        self._count_commit()
 
     # ------------------------------------------------------------------ transactions
 
@@ -167,10 +192,22 @@ class Journal:
     def _end_ahead(self, ok: bool) -> None:
         held, ids, self._held = self._held, self._held_ids, None
         if ok and ids:
-            self._ahead.write(ids, held)  # durable from here: the caller may send
-            self._pending = held
-        elif held:  # nothing to send (or the turn failed): commit as a plain batch does
+            try:
+                self._ahead.write(ids, held)  # durable from here: the caller may send
+                self._pending = held
+                return
+            except (OSError, TypeError) as exc:  # disk full, I/O error, a value JSON cannot hold
+                log.warning("journal ahead file not written (%s): this turn is committed to SQLite before "
+                            "its orders leave", type(exc).__name__)
+        if not held:
+            return
+        if ok:  # nothing to send, or the ahead file failed: commit before the caller sends, as a batch does
             self._commit_all(held)
+            return
+        try:  # the turn failed: keep what it wrote, as a plain batch does, without hiding its error
+            self._commit_all(held)
+        except Exception:
+            log.exception("journal: the writes of a failed turn could not be committed")
 
     def _write(self, sql: str, args=()) -> None:
         if self._held is not None:
@@ -184,8 +221,11 @@ class Journal:
             self._commit()
 
     def _commit(self) -> None:
+        self._db.execute("COMMIT")  # if it fails, the transaction stays open: the next commit retries
         self._dirty = False
-        self._db.execute("COMMIT")
+        self._count_commit()
+
+    def _count_commit(self) -> None:
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpointer.wake()
@@ -316,48 +356,6 @@ class Journal:
         self._write("INSERT OR REPLACE INTO flags(day, name, reason) VALUES(?,?,?)",
                     (day.isoformat(), name, reason))
 
-    # ------------------------------------------------------------------ reads
-
-    def load(self, day: dt.date) -> Stored:
-        """Return tracked positions, open orders, today's flags and realised P&L."""
-        db = self._db
-        positions = [
-            Position(r["code"], r["name"] or "", r["qty"], r["sellable"], r["avg_price"],
-                     armed=bool(r["armed"]), high=r["high"] or 0)
-            for r in db.execute("SELECT * FROM positions ORDER BY code")
-        ]
-        orders = [_order(r) for r in db.execute(
-            "SELECT * FROM intents WHERE kind='place' AND status IN (?,?,?) ORDER BY ts, rowid", OPEN_STATUSES)]
-        flags = {r["name"]: r["reason"] for r in db.execute("SELECT * FROM flags WHERE day=?", (day.isoformat(),))}
-        realised = db.execute("SELECT COALESCE(SUM(realised), 0) FROM fills WHERE day=?",
-                              (day.isoformat(),)).fetchone()[0]
-        return Stored(positions, orders, flags, float(realised))
-
-    def decisions(self, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[dict]:
-        """Return decisions in time order, optionally between two times."""
-        sql, args = "SELECT ts, rule, code, action, reason FROM decisions WHERE 1=1", []
-        if since is not None:
-            sql, args = sql + " AND ts >= ?", [*args, since.isoformat()]
-        if until is not None:
-            sql, args = sql + " AND ts < ?", [*args, until.isoformat()]
-        return [dict(r) for r in self._db.execute(sql + " ORDER BY id", args)]
-
-    def intents(self, status: str | None = None) -> list[dict]:
-        sql = "SELECT * FROM intents" + (" WHERE status=?" if status else "") + " ORDER BY ts, rowid"
-        return [dict(r) for r in self._db.execute(sql, (status,) if status else ())]
-
-    def orders_for(self, intent_id: str) -> dict:
-        """Return an intent with its requests, order events, fills and amend/cancel intents."""
-        one = self._db.execute("SELECT * FROM intents WHERE intent_id=?", (intent_id,)).fetchone()
-        q = lambda sql: [dict(r) for r in self._db.execute(sql, (intent_id,))]
-        return {
-            "intent": dict(one) if one else None,
-            "requests": q("SELECT * FROM order_requests WHERE intent_id=? ORDER BY id"),
-            "events": q("SELECT * FROM order_events WHERE intent_id=? ORDER BY id"),
-            "fills": q("SELECT * FROM fills WHERE intent_id=? ORDER BY id"),
-            "children": q("SELECT * FROM intents WHERE target_id=? ORDER BY ts, rowid"),
-        }
-
 
 def _detail(intent) -> str:
     if isinstance(intent, ev.PlaceOrder):
@@ -366,16 +364,3 @@ def _detail(intent) -> str:
     if isinstance(intent, ev.AmendOrder):
         return f"amend {intent.order_no} {intent.code} {intent.qty} @ {intent.price}"
     return f"cancel {intent.order_no} {intent.code} {intent.qty or 'all'}"
-
-
-def _order(r: sqlite3.Row) -> Order:
-    return Order(
-        r["intent_id"], Side(r["side"]), r["code"], r["qty"], r["price"], OrderType(r["order_type"]),
-        r["rule"] or "", r["origin"] or "run", dt.datetime.fromisoformat(r["ts"]), name=r["name"] or "",
-        upper=r["upper"] or 0, lower=r["lower"] or 0, reserve=r["reserve"] or 0, order_no=r["order_no"],
-        numbers=json.loads(r["numbers"]), filled_by_no=json.loads(r["filled_by_no"]),
-        remaining=r["remaining"], filled=r["filled"], amended=bool(r["amended"]),
-        cancel_sent=bool(r["cancel_sent"]), unknown=r["status"] in ("unknown", "pending"),
-        unknown_since=dt.datetime.fromisoformat(r["unknown_since"]) if r["unknown_since"]
-        else (dt.datetime.fromisoformat(r["ts"]) if r["status"] != "acked" else None),
-    )

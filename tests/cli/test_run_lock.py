@@ -105,36 +105,39 @@ def _killed_run_turn():
     return journal
 
 
-def test_a_one_shot_command_commits_what_a_killed_run_left_in_the_ahead_file(isolated_home):
-    from kiwoom_cli.cli.session import _recover_ahead
-
-    journal = _killed_run_turn()
+def test_a_one_shot_command_commits_what_a_killed_run_left_even_while_another_run_trades(run_holder):
+    journal = _killed_run_turn()  # the run lock is another run's (the run_holder process)
     try:
-        _recover_ahead(journal)
+        assert journal.recover_ahead() is True
         assert [i["intent_id"] for i in journal.intents("pending")] == ["k1"]
-        assert lock.holder_pid() is None  # the lock it took for that is given back
     finally:
         journal.close()
 
 
-def test_a_one_shot_command_leaves_a_live_runs_ahead_file_alone(run_holder):
-    from kiwoom_cli.cli.session import _recover_ahead
-    from kiwoom_cli.core.ahead import ahead_path
+def test_a_one_shot_command_leaves_a_live_runs_ahead_file_alone(isolated_home):
+    from kiwoom_cli.core.ahead import ahead_path, owner_lock_path
 
     journal = _killed_run_turn()
+    live = subprocess.Popen([sys.executable, "-c", OWN.format(path=str(owner_lock_path(journal.path)))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
+        assert live.stdout.readline().strip() == "held"
         before = ahead_path(journal.path).read_bytes()
-        _recover_ahead(journal)
+        assert journal.recover_ahead() is False
         assert journal.intents() == [] and ahead_path(journal.path).read_bytes() == before
     finally:
+        live.stdin.close()
+        live.wait(timeout=10)
         journal.close()
+
+
+OWN = ("from pathlib import Path; from kiwoom_cli.core import lock; held = lock.acquire(Path({path!r})); "
+       "print('held', flush=True); import sys; sys.stdin.read(); lock.release(held)")
 
 
 def test_a_one_shot_command_does_not_touch_the_lock_when_no_turn_waits(isolated_home, monkeypatch):
-    from kiwoom_cli.cli.session import _recover_ahead
-    from kiwoom_cli.core.store import Journal
-
     from kiwoom_cli.core import events as ev
+    from kiwoom_cli.core.store import Journal
     from kiwoom_cli.models import OrderType, Side
     from tests.core.harness import T0
 
@@ -144,10 +147,12 @@ def test_a_one_shot_command_does_not_touch_the_lock_when_no_turn_waits(isolated_
         journal.record_intent(ev.PlaceOrder("p1", Side.BUY, "005930", 1, None, OrderType.MARKET, "buy_cond",
                                             "run"), T0)
     journal.flush()
+    journal.close()
+    journal = Journal.open_for("sim", "paper")
     taken = []
     monkeypatch.setattr(lock, "acquire", lambda *a: taken.append(a))
     try:
-        _recover_ahead(journal)
+        assert journal.recover_ahead() is False
         assert taken == []
     finally:
         journal.close()

@@ -175,13 +175,19 @@ def test_a_write_that_never_finished_was_never_sent_and_is_dropped(tmp_path):
         buy_turn(j, place("old-and-long-intent-id"))
     j.flush()
     j.close()
+    scratch = tmp_path / "scratch"  # the next turn's record as AheadFile writes it...
+    f = AheadFile(scratch)
+    f.write(["t2"], [["INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
+                      ["t2", T0.isoformat(), "2026-11-25", "place", "000660", "pending"]]])
+    f.close()
     fd = os.open(ahead_path(path), os.O_WRONLY)
-    os.pwrite(fd, b'0badc0de {"ids":["t2"],"sql":[["INS', 0)  # the next turn's write, cut short
+    os.write(fd, scratch.read_bytes()[:40])  # ...cut short over the old one
     os.close(fd)
     assert waiting(path) is None  # the old record's tail does not make it whole
     with restarted(path) as (_, recovered):
         assert recovered is False
         assert intent_ids(path) == ["old-and-long-intent-id"]
+        assert ahead_path(path).read_bytes()[:1] == b"\n"  # marked empty: nothing for others to look at
 
 
 def test_each_record_is_written_over_the_last_and_checked_against_its_checksum(tmp_path):
@@ -215,3 +221,85 @@ def test_the_kernel_sends_once_the_turn_is_durable_and_commits_after(tmp_path):
         assert waiting(d.journal.path) is None
     finally:
         d.close()
+
+
+def test_an_ahead_file_that_cannot_be_written_makes_the_turn_durable_in_sqlite_instead(journal, monkeypatch):
+    def disk_full(*_):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(AheadFile, "write", disk_full)
+    with journal.batch(ahead=True):
+        buy_turn(journal, place("a1"))
+    assert intent_ids(journal.path) == ["a1"]  # before the caller sends: the order may still leave
+    assert len(rows(journal.path, "decisions")) == 1
+
+
+def test_a_flush_that_fails_keeps_the_turn_waiting_and_the_next_batch_commits_it(journal):
+    with journal.batch(ahead=True):
+        buy_turn(journal, place("a1"))
+    journal._db.execute("PRAGMA busy_timeout=0")
+    other = sqlite3.connect(journal.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    with pytest.raises(sqlite3.OperationalError):
+        journal.flush()
+    assert waiting(journal.path).ids == ("a1",)
+    other.execute("ROLLBACK")
+    other.close()
+    with journal.batch(ahead=True):  # the next turn commits the waiting one before it writes its own
+        buy_turn(journal, place("a2", "000660"))
+    assert intent_ids(journal.path) == ["a1"]
+    assert waiting(journal.path).ids == ("a2",)
+    journal.flush()
+    assert intent_ids(journal.path) == ["a1", "a2"]
+
+
+def test_a_send_that_fails_still_has_its_turn_committed_and_its_error_raised(tmp_path):
+    d = Driver(tmp_path / "j.sqlite3")
+    d.journal.write_ahead()
+
+    def broken_send(intents):
+        raise ConnectionError("order worker gone")
+
+    try:
+        d.feed(entry("005930"), ev.Idle())
+        with pytest.raises(ConnectionError, match="order worker gone"):
+            d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now(), broken_send)
+        assert len(intent_ids(d.journal.path)) == 1
+        assert waiting(d.journal.path) is None
+    finally:
+        d.close()
+
+
+def test_the_engine_hands_orders_over_only_once_their_turn_is_durable(tmp_path):
+    """The Engine's own wiring of send: what its dispatch sees when an order goes out."""
+    import queue
+
+    from kiwoom_cli.core.engine import Engine
+
+    d = Driver(tmp_path / "j.sqlite3")
+    d.journal.write_ahead()
+    engine = Engine(d.kernel, socket=None, rest_factory=None, clock=d.clock, events=queue.SimpleQueue())
+    seen = []
+    engine._order = lambda intent: seen.append((intent.intent_id, waiting(d.journal.path).ids,
+                                                intent_ids(d.journal.path)))
+    try:
+        d.feed(entry("005930"), ev.Idle())
+        engine._process(quotes(quote("005930", 70_000)))
+        (placed,) = [i for i in d.state.orders]
+        assert seen == [(placed, (placed,), [])]
+        assert intent_ids(d.journal.path) == [placed]
+    finally:
+        d.close()
+
+
+def test_a_run_owns_its_ahead_file_until_it_closes_the_journal(tmp_path):
+    from kiwoom_cli.core import lock
+    from kiwoom_cli.core.ahead import owner_lock_path
+    from kiwoom_cli.errors import AccountBusy
+
+    j = Journal(tmp_path / "j.sqlite3")
+    j.write_ahead()
+    with pytest.raises(AccountBusy):
+        lock.acquire(owner_lock_path(j.path))
+    j.close()
+    lock.release(lock.acquire(owner_lock_path(j.path)))
