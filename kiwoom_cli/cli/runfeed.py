@@ -60,6 +60,17 @@ class Feed:
         else:
             self._q.put(item)
 
+    def emit_with(self, kind: str, now: dt.datetime, build, obj) -> None:
+        """Queue one event whose fields the writer thread builds: build(obj), obj immutable.
+
+        The engine thread then only queues a reference (the entry -> order path's events).
+        """
+        item = (kind, now, (build, obj))
+        if self._held is not None:
+            self._held.append(item)
+        else:
+            self._q.put(item)
+
     def hold(self) -> None:
         """Keep the events emitted from now on until release() (the engine thread, during one turn).
 
@@ -85,6 +96,9 @@ class Feed:
             if item is _STOP:
                 return
             for kind, now, fields in item if isinstance(item, list) else (item,):
+                if type(fields) is tuple:  # emit_with
+                    build, obj = fields
+                    fields = build(obj)
                 self.write({"time": _ts(now), "kind": kind, **fields})
 
     def write(self, item: dict) -> None:
@@ -101,6 +115,30 @@ class Feed:
             self._out = None
 
 
+_INTENT_KINDS = {ev.PlaceOrder: "place", ev.AmendOrder: "amend", ev.CancelOrder: "cancel"}
+
+
+def _order_fields(intent) -> dict:
+    if isinstance(intent, ev.PlaceOrder):
+        return {"action": "place", "intent_id": intent.intent_id, "side": _value(intent.side),
+                "code": intent.code, "name": intent.name, "qty": intent.qty, "price": intent.price,
+                "order_type": _value(intent.order_type), "rule": intent.rule, "origin": intent.origin,
+                "ref_price": intent.ref_price}
+    fields = {"action": _INTENT_KINDS[type(intent)], "intent_id": intent.intent_id,
+              "target_id": intent.target_id, "order_no": intent.order_no, "code": intent.code, "qty": intent.qty}
+    if isinstance(intent, ev.AmendOrder):
+        fields["price"] = intent.price
+    return fields
+
+
+def _decision_fields(d: ev.Decision) -> dict:
+    return {"rule": d.rule, "code": d.code, "action": d.action, "reason": d.reason}
+
+
+def _condition_fields(e: ConditionEvent) -> dict:
+    return {"seq": e.seq, "code": e.code, "event": "I" if e.entered else "D"}
+
+
 class ObservedJournal(Journal):
     """The run's journal: every write is also reported on the feed, after it is journaled."""
 
@@ -111,20 +149,8 @@ class ObservedJournal(Journal):
 
     def record_intent(self, intent, now: dt.datetime) -> None:
         super().record_intent(intent, now)
-        if isinstance(intent, ev.PlaceOrder):
-            self.feed.intents["place"] += 1
-            self.feed.emit("order", now, action="place", intent_id=intent.intent_id, side=_value(intent.side),
-                           code=intent.code, name=intent.name, qty=intent.qty, price=intent.price,
-                           order_type=_value(intent.order_type), rule=intent.rule, origin=intent.origin,
-                           ref_price=intent.ref_price)
-        elif isinstance(intent, ev.AmendOrder):
-            self.feed.intents["amend"] += 1
-            self.feed.emit("order", now, action="amend", intent_id=intent.intent_id, target_id=intent.target_id,
-                           order_no=intent.order_no, code=intent.code, qty=intent.qty, price=intent.price)
-        elif isinstance(intent, ev.CancelOrder):
-            self.feed.intents["cancel"] += 1
-            self.feed.emit("order", now, action="cancel", intent_id=intent.intent_id, target_id=intent.target_id,
-                           order_no=intent.order_no, code=intent.code, qty=intent.qty)
+        self.feed.intents[_INTENT_KINDS[type(intent)]] += 1
+        self.feed.emit_with("order", now, _order_fields, intent)
 
     def record_outcome(self, event, now: dt.datetime) -> None:
         super().record_outcome(event, now)
@@ -158,7 +184,7 @@ class ObservedJournal(Journal):
 
     def record_decision(self, d: ev.Decision, now: dt.datetime) -> None:
         super().record_decision(d, now)
-        self.feed.emit("decision", now, rule=d.rule, code=d.code, action=d.action, reason=d.reason)
+        self.feed.emit_with("decision", now, _decision_fields, d)
 
     def set_flag(self, day: dt.date, name: str, reason: str) -> None:
         super().set_flag(day, name, reason)
@@ -178,7 +204,7 @@ class ObservedKernel(Kernel):
         try:
             if type(event) is not Tick:  # a tick (the hot path) is never reported itself
                 if isinstance(event, ConditionEvent):
-                    feed.emit("condition", now, seq=event.seq, code=event.code, event="I" if event.entered else "D")
+                    feed.emit_with("condition", now, _condition_fields, event)
                 elif isinstance(event, SocketStatus):
                     feed.emit("socket", now, state=event.state, detail=event.detail)
             return super().handle(event, now, send)
