@@ -131,6 +131,17 @@ def _order_fields(intent) -> dict:
     return fields
 
 
+def _order_event_fields(e: OrderEvent, intent_id: str | None) -> dict:
+    return {"intent_id": intent_id, "order_no": e.order_no, "orig_order_no": e.orig_order_no, "code": e.code,
+            "side": _value(e.side), "status": _value(e.status), "action": _value(e.action),
+            "order_qty": e.order_qty, "order_price": e.order_price, "remaining": e.remaining_qty,
+            "filled_qty": e.filled_qty, "fill_price": e.fill_price, "fill_qty": e.fill_qty,
+            "reject_reason": e.reject_reason}
+
+
+_MAX_UNLINKED = 1000  # order numbers held at most (a bound, should a flood of foreign frames come)
+
+
 def _decision_fields(d: ev.Decision) -> dict:
     return {"rule": d.rule, "code": d.code, "action": d.action, "reason": d.reason}
 
@@ -146,6 +157,12 @@ class ObservedJournal(Journal):
         super().__init__(path)
         self.feed = feed
         self._clock = clock  # set_flag() is given a day, not a time
+        # An order's 00 frames may come before the REST answer (or the settle query) names its number.
+        # While an order of ours awaits its number, order events with no intent are held here and
+        # reported once linked (link_order), so each JSON line names its intent; the rest are
+        # reported when nothing awaits a number any more (ObservedKernel).
+        self._unlinked: dict[str, list] = {}  # order no -> held (time, fields)
+        self.answer_pending = lambda: False  # set by the ObservedKernel: does an order of ours lack a number?
 
     def record_intent(self, intent, now: dt.datetime) -> None:
         super().record_intent(intent, now)
@@ -164,11 +181,24 @@ class ObservedJournal(Journal):
 
     def record_order_event(self, e: OrderEvent, intent_id: str | None, now: dt.datetime) -> None:
         super().record_order_event(e, intent_id, now)
-        self.feed.emit("order_event", now, intent_id=intent_id, order_no=e.order_no, orig_order_no=e.orig_order_no,
-                       code=e.code, side=_value(e.side), status=_value(e.status), action=_value(e.action),
-                       order_qty=e.order_qty, order_price=e.order_price, remaining=e.remaining_qty,
-                       filled_qty=e.filled_qty, fill_price=e.fill_price, fill_qty=e.fill_qty,
-                       reject_reason=e.reject_reason)
+        line = (now, _order_event_fields(e, intent_id))
+        if intent_id is None and self.answer_pending() and len(self._unlinked) < _MAX_UNLINKED:
+            self._unlinked.setdefault(e.order_no, []).append(line)  # ours, probably: see link_order
+        else:
+            self.feed.emit("order_event", line[0], **line[1])
+
+    def link_order(self, intent_id: str, order_no: str) -> None:
+        """Report the order's events that came before its number, now with their intent."""
+        super().link_order(intent_id, order_no)
+        for now, fields in self._unlinked.pop(order_no, ()):
+            self.feed.emit("order_event", now, **{**fields, "intent_id": intent_id})
+
+    def release_unlinked(self) -> None:
+        """No order of ours awaits its number: the events still held were not ours; report them."""
+        for lines in self._unlinked.values():
+            for now, fields in lines:
+                self.feed.emit("order_event", now, **fields)
+        self._unlinked.clear()
 
     def record_fill(self, f: FillApplied, now: dt.datetime) -> None:
         super().record_fill(f, now)
@@ -197,6 +227,9 @@ class ObservedKernel(Kernel):
     def __init__(self, *args, feed: Feed, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.feed = feed
+        if isinstance(self.journal, ObservedJournal):
+            orders = self.state.orders
+            self.journal.answer_pending = lambda: any(o.order_no is None for o in orders.values())
 
     def handle(self, event: object, now: dt.datetime, send=None) -> list:
         feed = self.feed
@@ -209,6 +242,10 @@ class ObservedKernel(Kernel):
                     feed.emit("socket", now, state=event.state, detail=event.detail)
             return super().handle(event, now, send)
         finally:
+            journal = self.journal
+            if type(event) is not Tick and isinstance(journal, ObservedJournal) and journal._unlinked \
+                    and not journal.answer_pending():
+                journal.release_unlinked()
             feed.release()
 
 

@@ -306,6 +306,8 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
         if engine.alive:  # stuck past the join's timeout: never close its journal under it
             log.error("the engine did not stop in time; its journal is left open")
             journal.detach()
+        else:
+            journal.release_unlinked()  # order events still waiting for a number: reported as they are
     return _finish(engine, feed, reason, interrupts, interactive, started, clock, log_path)
 
 

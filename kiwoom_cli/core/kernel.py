@@ -152,6 +152,7 @@ class Kernel:
                 j.close_order(n.intent_id, n.status, n.reason, now)
             elif isinstance(n, OrderSettled):
                 j.record_request(n.intent_id, "settle", "found", n.order_no, now)
+                j.link_order(n.intent_id, n.order_no)
 
     def _save_open_orders(self, event: object, now: dt.datetime) -> None:
         # order progress (numbers, cumulative fills, unknown) must survive a restart

@@ -271,11 +271,7 @@ class Journal(JournalReads):
             self.record_request(event.intent_id, "answer", "acked", event.order_no, now)
             self._write("UPDATE intents SET status='acked', order_no=?, unknown_since=NULL, updated=?"
                         " WHERE intent_id=?", (event.order_no, ts, event.intent_id))
-            # The broker may push the order's 00 frames before the REST answer names its number:
-            # those rows were written with no intent; tie them to it now (orders_for() reads by intent).
-            for table in ("order_events", "fills"):
-                self._write(f"UPDATE {table} SET intent_id=? WHERE order_no=? AND intent_id IS NULL",
-                            (event.intent_id, event.order_no))
+            self.link_order(event.intent_id, event.order_no)
         elif isinstance(event, ev.OrderFailed):
             detail = f"{event.error_code or ''} {event.reason}".strip()
             self.record_request(event.intent_id, "answer", "failed", detail, now)
@@ -285,6 +281,16 @@ class Journal(JournalReads):
             self.record_request(event.intent_id, "answer", "unknown", event.reason, now)
             self._write("UPDATE intents SET status='unknown', unknown_since=?, reason=?, updated=?"
                         " WHERE intent_id=? AND status='pending'", (ts, event.reason, ts, event.intent_id))
+
+    def link_order(self, intent_id: str, order_no: str) -> None:
+        """Tie to an intent the rows of its order written before its number was known.
+
+        The broker may push an order's 00 frames before the REST answer names its number, or before
+        a settle query finds it: those rows have no intent (orders_for() reads by intent).
+        """
+        for table in ("order_events", "fills"):
+            self._write(f"UPDATE {table} SET intent_id=? WHERE order_no=? AND intent_id IS NULL",
+                        (intent_id, order_no))
 
     def record_order_event(self, e: OrderEvent, intent_id: str | None, now: dt.datetime) -> None:
         self._write(
