@@ -54,18 +54,16 @@ class Feed:
 
     def emit(self, kind: str, now: dt.datetime, **fields: object) -> None:
         """Queue one event (cheap: called on the engine thread)."""
-        item = (kind, now, fields)  # made a dict by the writer thread
-        if self._held is not None:
-            self._held.append(item)
-        else:
-            self._q.put(item)
+        self._queue((kind, now, fields))  # made a dict by the writer thread
 
     def emit_with(self, kind: str, now: dt.datetime, build, obj) -> None:
         """Queue one event whose fields the writer thread builds: build(obj), obj immutable.
 
         The engine thread then only queues a reference (the entry -> order path's events).
         """
-        item = (kind, now, (build, obj))
+        self._queue((kind, now, (build, obj)))
+
+    def _queue(self, item: tuple) -> None:
         if self._held is not None:
             self._held.append(item)
         else:
@@ -193,8 +191,13 @@ class ObservedJournal(Journal):
         for now, fields in self._unlinked.pop(order_no, ()):
             self.feed.emit("order_event", now, **{**fields, "intent_id": intent_id})
 
+    def end_turn(self) -> None:
+        """After an engine turn: once no order of ours awaits its number, report what is still held."""
+        if self._unlinked and not self.answer_pending():
+            self.release_unlinked()
+
     def release_unlinked(self) -> None:
-        """No order of ours awaits its number: the events still held were not ours; report them."""
+        """Report the held order events as they are (not ours, or the run ends)."""
         for lines in self._unlinked.values():
             for now, fields in lines:
                 self.feed.emit("order_event", now, **fields)
@@ -227,9 +230,10 @@ class ObservedKernel(Kernel):
     def __init__(self, *args, feed: Feed, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.feed = feed
-        if isinstance(self.journal, ObservedJournal):
+        self._observed = self.journal if isinstance(self.journal, ObservedJournal) else None
+        if self._observed is not None:
             orders = self.state.orders
-            self.journal.answer_pending = lambda: any(o.order_no is None for o in orders.values())
+            self._observed.answer_pending = lambda: any(o.order_no is None for o in orders.values())
 
     def handle(self, event: object, now: dt.datetime, send=None) -> list:
         feed = self.feed
@@ -242,10 +246,8 @@ class ObservedKernel(Kernel):
                     feed.emit("socket", now, state=event.state, detail=event.detail)
             return super().handle(event, now, send)
         finally:
-            journal = self.journal
-            if type(event) is not Tick and isinstance(journal, ObservedJournal) and journal._unlinked \
-                    and not journal.answer_pending():
-                journal.release_unlinked()
+            if self._observed is not None and type(event) is not Tick:
+                self._observed.end_turn()
             feed.release()
 
 
