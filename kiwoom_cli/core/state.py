@@ -8,12 +8,14 @@ engine journals. The strategy reads the live State (zero copy, read-only by cont
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core import retry
 from kiwoom_cli.core.reads import Reads
 from kiwoom_cli.core.records import (
     Awaiting,
@@ -64,6 +66,7 @@ class Snapshot(Reads):
     quotes_in_flight: bool
     query_in_flight: bool
     query_retry_at: dt.datetime | None
+    retries: Mapping[str, object] = field(default_factory=dict)  # intent id -> retry.Retry (copies)
 
 
 class State(Reads):
@@ -87,6 +90,8 @@ class State(Reads):
         self.query_retry_at: dt.datetime | None = None  # back-off after a failed settle query
         self.side_intents: dict[str, tuple[str, str]] = {}  # amend/cancel intent -> (target, kind)
         self.orphans: dict[str, list[OrderEvent]] = {}  # events for order numbers not (yet) known
+        self.sent: dict[str, object] = {}  # order intent id -> the intent as last sent, until answered
+        self.retries: dict[str, retry.Retry] = {}  # rate-limited intents to send again (core/retry.py)
 
     # ------------------------------------------------------------------ views
 
@@ -109,6 +114,7 @@ class State(Reads):
             quotes_in_flight=self.quotes_in_flight,
             query_in_flight=self.query_in_flight,
             query_retry_at=self.query_retry_at,
+            retries=MappingProxyType({i: copy.copy(r) for i, r in self.retries.items()}),
         )
 
     # ------------------------------------------------------------------ facts in
@@ -134,6 +140,14 @@ class State(Reads):
             self.cash = event.cash.orderable
             seen = event.fills_seen
             self.spent = {} if seen is None else {s: a for s, a in self.spent.items() if s > seen}
+            return []
+        if isinstance(event, ev.ORDER_OUTCOMES):
+            self.sent.pop(event.intent_id, None)
+            self.retries.pop(event.intent_id, None)
+        if isinstance(event, ev.OrderRefused):
+            intent = self.sent.get(event.intent_id)
+            if intent is not None and event.kind == ev.REFUSED_RATE:
+                retry.refused(self.retries, intent, event, now)
             return []
         if isinstance(event, ev.OrderAcked):
             return self._acked(event.intent_id, event.order_no)
@@ -321,6 +335,12 @@ class State(Reads):
 
     def apply_output(self, out: object, now: dt.datetime) -> list:
         """Record what the strategy (or the user) decided; return change notes."""
+        if isinstance(out, ev.ORDER_INTENTS):
+            self.sent[out.intent_id] = out
+        if isinstance(out, ev.RetryOrder):
+            return retry.retrying(self, out.intent)
+        if isinstance(out, ev.GiveUp):
+            return self.apply(ev.OrderFailed(out.intent_id, out.reason, out.error_code), now)
         if isinstance(out, ev.PlaceOrder):
             self.orders[out.intent_id] = Order(
                 out.intent_id, out.side, out.code, out.qty, out.price, out.order_type, out.rule,

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterable
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import risk
+from kiwoom_cli.core import retry, risk
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
 from kiwoom_cli.market import (
@@ -70,6 +70,8 @@ class Strategy:
             return [ev.Decision("order", None, "info", f"settle query failed: {event.reason}")]
         if isinstance(event, ev.OrderUnknown):
             return [ev.Decision("order", None, "info", f"outcome unknown for {event.intent_id}: {event.reason}")]
+        if isinstance(event, ev.OrderRefused):
+            return [_refusal_decision(event, view)]
         if isinstance(event, ev.SellCode):
             return self.sell(view, event.code, "manual", now, origin="manual", reason="user asked")
         if isinstance(event, ev.SellAll):
@@ -295,7 +297,7 @@ class Strategy:
                 out.append(ev.Decision("amend", order.code, "amend", why))
         if not view.query_in_flight and any(d <= now for d in self._settle_deadlines(view)):
             out.append(ev.QueryOrders("settle unknown orders"))
-        return out
+        return out + retry.due_outputs(view, s, now)
 
     def _amend_deadlines(self, view) -> Iterable:
         after = self.s.amend_after_s
@@ -326,4 +328,17 @@ class Strategy:
         s = self.s
         if s.liquidate_at is not None and "liquidated" not in view.flags:
             times.append(dt.datetime.combine(now.date(), s.liquidate_at, tzinfo=now.tzinfo))
+        due = retry.deadline(view)
+        if due is not None:
+            times.append(due)
         return min(times) if times else None
+
+
+def _refusal_decision(event, view) -> ev.Decision:
+    """What the dashboard's log and the JSON lines say about a refused order (nothing placed)."""
+    intent = getattr(view, "sent", {}).get(event.intent_id)
+    code = intent.code if intent is not None else None
+    if event.kind == ev.REFUSED_TOKEN:
+        return ev.Decision("order", code, "info", f"{event.intent_id}: token refused, sent again with a new one")
+    return ev.Decision("order", code, "info", f"{event.intent_id} rate-limited ({event.reason}): "
+                                              f"sent again at the next slot")
