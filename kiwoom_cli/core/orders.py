@@ -7,8 +7,8 @@ kernel has already journaled and gets the outcome back as an event instead of an
 An order refused with a recognised refusal placed nothing, so it is sent again, each try journaled
 as a retry of the same intent: a refused token once more with a fresh token (a second refusal is
 TokenInvalid, exit 3); a rate limit at the next free slot, quote, price and checks redone first.
-A new buy gives up after BUY_TRIES tries or BUY_GIVE_UP_S seconds (RateLimited, exit 4, "not
-sent"); sells, amends and cancels keep trying. An order whose answer never came is OutcomeUnknown
+A new buy gives up after 3 tries or 5 seconds (core/retry.py; RateLimited, exit 4, "not sent");
+sells, amends and cancels keep trying. An order whose answer never came is OutcomeUnknown
 ("check `kiwoom orders`"), never resent.
 """
 
@@ -23,6 +23,7 @@ from typing import Protocol
 from kiwoom_cli import market
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core import retry
 from kiwoom_cli.errors import (
     ApiError,
     BadInput,
@@ -37,8 +38,6 @@ from kiwoom_cli.models import OpenOrder, OrderAck, OrderType, Quote, Side
 _CODE = re.compile(r"\d{6}")
 _UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # kiwoom-api.md §3.6
 UNKNOWN_HINT = "check `kiwoom orders` before doing anything else; never resend blindly"
-BUY_TRIES = 3  # a rate-limited new buy is sent at most this many times ...
-BUY_GIVE_UP_S = 5.0  # ... and not retried this long after its first try (a late buy is a worse buy)
 
 
 class OrderRest(Protocol):
@@ -112,21 +111,6 @@ def price_for(quote: Quote, price: int | None, ticks: int | None, side: Side = S
     if Side(side) is Side.SELL:
         return market.add_ticks(market.round_down_to_tick(reference), -ticks)
     return market.add_ticks(market.round_up_to_tick(reference), ticks)
-
-
-def gives_up(intent) -> bool:
-    """Whether a rate-limited intent stops after BUY_TRIES / BUY_GIVE_UP_S: only a new buy does.
-
-    A sell, amend or cancel acts on a position or an order already at the broker: dropping it would
-    leave the account in a state nobody chose, so it keeps trying (until placed or the run ends).
-    """
-    return isinstance(intent, ev.PlaceOrder) and intent.side is Side.BUY
-
-
-def _again(error: KiwoomError, message: str) -> KiwoomError:
-    """The final refusal, saying what happened to the order (its type keeps the exit code)."""
-    error.message, error.args = message, (message,)
-    return error
 
 
 # --------------------------------------------------------------------------- the service
@@ -263,18 +247,11 @@ class OrderService:
     def _final_refusal(self, intent, refused: ev.OrderRefused, tries: int, first: float, error,
                        token_resent: bool):
         """(None, error) if `intent` may be sent again after this refusal, else (OrderFailed, error to raise)."""
-        if refused.kind == ev.REFUSED_TOKEN:
-            if not token_resent:
-                return None, error
-            why = f"not sent: the broker refused a fresh token too ({refused.reason})"
-            return ev.OrderFailed(intent.intent_id, why, refused.error_code), _again(error, why)
-        if not gives_up(intent):
+        why = retry.stop_reason(intent, refused, tries, self._clock.monotonic() - first, token_resent)
+        if why is None:
             return None, error
-        waited = self._clock.monotonic() - first
-        if tries < BUY_TRIES and waited < BUY_GIVE_UP_S:
-            return None, error
-        why = f"not sent: rate-limited {tries} times in {waited:.1f}s ({refused.reason}); nothing was placed"
-        return ev.OrderFailed(intent.intent_id, why, refused.error_code), _again(error, why)
+        error.message, error.args = why, (why,)  # its type keeps the exit code (3 or 4)
+        return ev.OrderFailed(intent.intent_id, why, refused.error_code), error
 
     def _redo(self, intent):
         """Before a rate-limited order is sent again: a fresh quote, the price and the checks redone."""

@@ -5,8 +5,8 @@ a Retry per refused intent; the strategy, on the engine's clock (TimerFired at `
 it again (RetryOrder, priced from the live price and checked anew) or gives up (GiveUp). Retries go
 out in the order their intents were first refused, ahead of every order held behind them.
 
-A new buy gives up after BUY_TRIES tries or BUY_GIVE_UP_S seconds (core/orders.py, as for a manual
-order); a sell, amend or cancel keeps trying until it is placed or the run ends.
+A new buy gives up after BUY_TRIES tries or BUY_GIVE_UP_S seconds (as a manual order does,
+core/orders.py); a sell, amend or cancel keeps trying until it is placed or the run ends.
 """
 
 from __future__ import annotations
@@ -17,11 +17,30 @@ from dataclasses import dataclass
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import risk
-from kiwoom_cli.core.orders import BUY_GIVE_UP_S, BUY_TRIES, gives_up
 from kiwoom_cli.market import add_ticks, round_down_to_tick, round_up_to_tick
 from kiwoom_cli.models import OrderType, Side
 
 RETRY_GAP_S = 1.0  # the broker allows about one request per second per api-id: the next slot
+BUY_TRIES = 3  # a rate-limited new buy is sent at most this many times ...
+BUY_GIVE_UP_S = 5.0  # ... and not retried this long after its first try (a late buy is a worse buy)
+
+
+def gives_up(intent) -> bool:
+    """Whether a rate-limited intent stops after BUY_TRIES / BUY_GIVE_UP_S: only a new buy does.
+
+    A sell, amend or cancel acts on a position or an order already at the broker: dropping it would
+    leave the account in a state nobody chose, so it keeps trying (until placed or the run ends).
+    """
+    return isinstance(intent, ev.PlaceOrder) and intent.side is Side.BUY
+
+
+def stop_reason(intent, refused: ev.OrderRefused, tries: int, waited: float, token_resent: bool) -> str | None:
+    """Why `intent` is not sent again after this refusal (None: it may be), for a manual order."""
+    if refused.kind == ev.REFUSED_TOKEN:
+        return f"not sent: the broker refused a fresh token too ({refused.reason})" if token_resent else None
+    if not gives_up(intent) or (tries < BUY_TRIES and waited < BUY_GIVE_UP_S):
+        return None
+    return f"not sent: rate-limited {tries} times in {waited:.1f}s ({refused.reason}); nothing was placed"
 
 
 @dataclass(slots=True)

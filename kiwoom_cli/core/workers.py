@@ -96,6 +96,14 @@ class OrderWorker(Worker):
         self.waiting: set[str] = set()  # rate-limited intents the engine has not resent or given up
         self.held: collections.deque = collections.deque()  # jobs that arrived behind them
 
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            if self.waiting or self.held:  # the run's summary lists them ("unanswered")
+                log.warning("the run ended with %d rate-limited order(s) waiting to go again and %d held "
+                            "behind them: not sent", len(self.waiting), len(self.held))
+
     def handle(self, api, job) -> list:
         if isinstance(job, (ev.RetryOrder, ev.GiveUp)):
             intent_id = job.intent.intent_id if isinstance(job, ev.RetryOrder) else job.intent_id
