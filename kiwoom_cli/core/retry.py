@@ -90,6 +90,25 @@ def _when(r: Retry) -> dt.datetime:
     return r.due
 
 
+def after_refusal(event: ev.OrderRefused, view, now: dt.datetime) -> list:
+    """What the dashboard's log and the JSON lines say of a refused order; a buy out of tries gives up now."""
+    intent = getattr(view, "sent", {}).get(event.intent_id)
+    code = intent.code if intent is not None else None
+    if event.kind == ev.REFUSED_TOKEN:
+        return [ev.Decision("order", code, "info", f"{event.intent_id}: token refused, sent again with a new one")]
+    r = view.retries.get(event.intent_id)
+    why = _give_up(r, now) if r is not None else None
+    if why is not None:
+        return _not_sent(r.intent, why, r.code)
+    return [ev.Decision("order", code, "info",
+                        f"{event.intent_id} rate-limited ({event.reason}): sent again at the next slot")]
+
+
+def _not_sent(intent, why: str, code: str | None) -> list:
+    return [ev.GiveUp(intent.intent_id, f"not sent: {why}", code),
+            ev.Decision("order", intent.code, "not sent", f"{intent.intent_id} not sent: {why}")]
+
+
 def due_outputs(view, s, now: dt.datetime) -> list:
     """RetryOrder or GiveUp (with a Decision saying so) for every retry due at `now`, in arrival order."""
     out: list = []
@@ -101,8 +120,7 @@ def due_outputs(view, s, now: dt.datetime) -> list:
         if why is None:
             intent, why = _redo(view, s, intent, now)
         if why is not None:
-            out.append(ev.GiveUp(intent.intent_id, f"not sent: {why}", r.code))
-            out.append(ev.Decision("order", intent.code, "not sent", f"{intent.intent_id} not sent: {why}"))
+            out += _not_sent(intent, why, r.code)
             continue
         out.append(ev.RetryOrder(intent, r.tries + 1))
         out.append(ev.Decision("order", intent.code, "retry",

@@ -71,7 +71,7 @@ class Strategy:
         if isinstance(event, ev.OrderUnknown):
             return [ev.Decision("order", None, "info", f"outcome unknown for {event.intent_id}: {event.reason}")]
         if isinstance(event, ev.OrderRefused):
-            return [_refusal_decision(event, view)]
+            return retry.after_refusal(event, view, now)
         if isinstance(event, ev.SellCode):
             return self.sell(view, event.code, "manual", now, origin="manual", reason="user asked")
         if isinstance(event, ev.SellAll):
@@ -333,12 +333,3 @@ class Strategy:
             times.append(due)
         return min(times) if times else None
 
-
-def _refusal_decision(event, view) -> ev.Decision:
-    """What the dashboard's log and the JSON lines say about a refused order (nothing placed)."""
-    intent = getattr(view, "sent", {}).get(event.intent_id)
-    code = intent.code if intent is not None else None
-    if event.kind == ev.REFUSED_TOKEN:
-        return ev.Decision("order", code, "info", f"{event.intent_id}: token refused, sent again with a new one")
-    return ev.Decision("order", code, "info", f"{event.intent_id} rate-limited ({event.reason}): "
-                                              f"sent again at the next slot")

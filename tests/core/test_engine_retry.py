@@ -150,3 +150,20 @@ def test_refused_token_order_is_journaled_as_two_tries(rig):
     [intent] = journal.intents()
     assert requests(journal, intent["intent_id"])[:4] == [
         ("place", "sent"), ("answer", "token_refused"), ("retry", "sent"), ("answer", "acked")]
+
+
+def test_a_buy_refused_three_times_is_not_sent_a_fourth(rig):
+    sim, engine, journal, clock = rig
+    engine.start()
+    priced(sim, engine, {"005930": 100_000})
+    sim.fault("rate_limit", 3)
+    sim.push_condition("1", "005930", "I")
+    for tried in (1, 2):
+        wait_until(lambda: len(buys(sim)) == tried and snapshot(engine).retries, message=f"try {tried} refused")
+        next_slot(engine, clock)
+    wait_until(lambda: not snapshot(engine).orders, message="given up after the third")
+    engine.stop()
+    assert len(buys(sim)) == 3 and buys(sim, placed_only=True) == []
+    [intent] = journal.intents()
+    assert intent["status"] == "failed" and intent["reason"].startswith("not sent: rate-limited 3 times")
+    assert [k for k, _ in requests(journal, intent["intent_id"])].count("retry") == 2
