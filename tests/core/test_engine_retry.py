@@ -10,6 +10,7 @@ import pytest
 
 from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.models import OrderType
 from tests.client.simkit import running_sim
 from tests.engine_rig import engine_on
@@ -167,3 +168,28 @@ def test_a_buy_refused_three_times_is_not_sent_a_fourth(rig):
     [intent] = journal.intents()
     assert intent["status"] == "failed" and intent["reason"].startswith("not sent: rate-limited 3 times")
     assert [k for k, _ in requests(journal, intent["intent_id"])].count("retry") == 2
+
+
+def test_two_token_refusals_fail_the_order_and_the_run_says_so(rig, monkeypatch):
+    sim, engine, journal, clock = rig
+    engine.start()
+    priced(sim, engine, {"005930": 100_000})
+    issue = RestClient._issue
+
+    def refused_at_once(self):  # the simulator refuses every token issued from here on, too
+        entry = issue(self)
+        sim.fault("expire_token", 1)
+        return entry
+
+    monkeypatch.setattr(RestClient, "_issue", refused_at_once)
+    sim.fault("expire_token", 1)
+    sim.push_condition("1", "005930", "I")
+    wait_until(lambda: len(buys(sim)) == 2 and not snapshot(engine).orders, message="refused twice: failed")
+    engine.stop()
+    assert len(buys(sim)) == 2 and buys(sim, placed_only=True) == []
+    [intent] = journal.intents()
+    assert intent["reason"].startswith("not sent: a fresh token was refused too")
+    assert [o for _, o in requests(journal, intent["intent_id"])] == [
+        "sent", "token_refused", "sent", "failed"]
+    said = [d["reason"] for d in journal.decisions() if d["rule"] == "order"]
+    assert any("refused: not sent" in r for r in said)
