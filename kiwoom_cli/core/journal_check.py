@@ -47,8 +47,7 @@ def open_checked(path: Path) -> sqlite3.Connection:
             raise JournalError(f"journal {path} is missing, but {left[0].name} beside it shows that one "
                                "existed: its positions and orders would be forgotten", hint=RESET)
         _create(path)
-    wal = path.with_name(path.name + "-wal")
-    if path.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0):
+    if path.stat().st_size == 0:  # SQLite would read it as a new, empty database
         raise JournalError(f"journal {path} is empty (0 bytes)", hint=RESET)
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:

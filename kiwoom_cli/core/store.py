@@ -370,9 +370,8 @@ def _checked(file: AheadFile):
         raise JournalError(
             f"the journal's ahead file {file.path} holds a record kiwoom would not have written ({exc}): "
             "nothing of it was executed",
-            hint="its orders may have reached the broker: compare `kiwoom orders --fills`, then run "
-                 "`kiwoom journal reset` with this command's --mode and --config: it sets the file aside, kept, "
-                 "and keeps the journal",
+            hint="run `kiwoom journal reset` with this command's --mode and --config: it sets the file aside, "
+                 "kept, and keeps the journal; orders of that turn may have reached the broker (`kiwoom account`)",
         ) from None
 
 
