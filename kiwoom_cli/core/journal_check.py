@@ -93,7 +93,15 @@ def _create(path: Path) -> None:
         db.execute(f"PRAGMA user_version={VERSION}")
     finally:
         db.close()  # checkpoints: the file holds the whole schema
-    os.replace(tmp, path)
+    try:  # never over a journal another process created meanwhile (both fail when path exists)
+        if os.name == "nt":
+            os.rename(tmp, path)
+        else:
+            os.link(tmp, path)
+    except FileExistsError:
+        return  # theirs: checked like any other
+    finally:
+        tmp.unlink(missing_ok=True)
     _write_marker(path)
 
 

@@ -175,3 +175,20 @@ def test_a_first_run_with_nothing_there_starts_a_journal_with_its_marker(sim, st
     assert oct(marker_path(path).stat().st_mode & 0o777) == "0o600"
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_after_a_reset_the_old_journals_holdings_are_shown_not_managed(sim, env, start_run):
+    bought = kiwoom("order", "buy", "005930", "10", "--market", "--wait", "0")
+    assert bought.code == 0, bought.err
+    path = journal_path("mock", "default")
+    j = Journal(path)
+    j.save_position(Position("005930", "삼성전자", 10, 10, 70_000.0), "bought", T0)  # as a run tracks it
+    j.close()
+    truncated(path)
+    assert kiwoom("journal", "reset").code == 0
+    run = start_run("--buy-cond", "1", *ANY_HOUR)
+    (shown,) = run.wait_for("decision", rule="reconcile", code="005930")
+    assert "not managed" in shown["reason"], shown  # the new journal never adopts on its own
+    run.signal()
+    assert run.wait_exit() == 130
+    assert [o["api_id"] for o in sim.order_log] == ["kt10000"]  # the one buy, nothing since
