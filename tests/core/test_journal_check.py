@@ -110,3 +110,19 @@ def test_a_damaged_record_is_never_executed_and_the_journal_refuses_to_open_for_
         assert [p.code for p in j.load(T0.date()).positions] == ["005930"]  # its first statement not run either
     finally:
         j.close()
+
+
+def test_a_creation_that_lost_the_race_leaves_the_other_processs_journal_in_place(tmp_path):
+    from kiwoom_cli.core import journal_check
+
+    path = tmp_path / "j.sqlite3"
+    j = Journal(path)  # another process created it and wrote to it after we found no journal
+    j.save_position(Position("005930", "삼성전자", 10, 10, 70_000.0), "bought", T0)
+    j.close()
+    journal_check._create(path)
+    j = Journal(path)
+    try:
+        assert [p.code for p in j.load(T0.date()).positions] == ["005930"]
+    finally:
+        j.close()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")] == []
