@@ -126,3 +126,17 @@ def test_a_creation_that_lost_the_race_leaves_the_other_processs_journal_in_plac
     finally:
         j.close()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")] == []
+
+
+def test_a_record_with_a_valid_checksum_that_is_not_json_is_damage_not_a_crash(tmp_path):
+    import zlib
+
+    path = tmp_path / "j.sqlite3-ahead"
+    payload = b"DELETE FROM intents"
+    path.write_bytes(b"%08x " % zlib.crc32(payload) + payload + b"\n")
+    f = AheadFile(path)
+    try:
+        with pytest.raises(DamagedRecord, match="not a list"):
+            f.checked_turn(TABLES)
+    finally:
+        f.close()
