@@ -77,7 +77,9 @@ def _reset(config, path, yes: bool) -> None:
     moved = journal_check.set_aside(path, ("", *journal_check.COMPANIONS) if journal_bad else ("-ahead",), now)
     for old, new in moved:
         say(f"kept {old.name} as {new}")
-    if journal_bad:
+    if not journal_bad:
+        say(f"the journal {path} passed its checks and is kept as it is")
+    else:
         journal_check.open_checked(path).close()  # no trace is left: a new journal with its marker
         say(f"started a new journal at {path}")
         note("holdings at the broker are shown, not managed, until they are bought by a run or adopted "
