@@ -48,6 +48,7 @@ def test_the_setting_is_the_default_and_the_option_beats_it(mock_env, sim, monke
     ("order", "sell", "005930", "1", "--market", "--exchange", "nxt"),
     ("order", "cancel", "0000001", "--exchange", "KOSDAQ"),
     ("order", "amend", "0000001", "--price", "97500", "--exchange", ""),
+    ("run", "--buy-cond", "1", "--window", "false", "--headless", "--exchange", "NYSE"),
 ])
 def test_a_value_not_in_the_list_exits_2_with_one_line_and_sends_nothing(mock_env, sim, argv):
     ran = kiwoom(*argv)
