@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import risk
-from kiwoom_cli.core.venue import market_orders_ok
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
+from kiwoom_cli.core.venue import market_orders_ok
 from kiwoom_cli.market import (
     add_ticks,
     price_limits,
@@ -174,7 +174,7 @@ class Strategy:
             why = f"quantity 0: price {price:,} is above buy_amount {s.buy_amount:,}"
             return [ev.Decision("buy_cond", code, "skip", why)]
         limit = None
-        order_type = s.buy_order if market_orders_ok(s.exchange, now) else OrderType.LIMIT  # core/venue.py
+        order_type = s.buy_order if market_orders_ok(s.exchange, now) else OrderType.LIMIT
         if order_type is OrderType.LIMIT:
             limit = add_ticks(round_up_to_tick(price), s.buy_ticks)
             if upper:
@@ -210,7 +210,7 @@ class Strategy:
         price = pos.price or (mark.price if mark else 0)
         upper, lower = (mark.upper, mark.lower) if mark else (0, 0)
         limit = None
-        forced = s.sell_order is OrderType.MARKET and not market_orders_ok(s.exchange, now)  # core/venue.py
+        forced = s.sell_order is OrderType.MARKET and not market_orders_ok(s.exchange, now)
         if forced and price <= 0:
             why = f"no price to set a limit at, and {s.exchange} takes no market orders outside KRX hours"
             return [ev.Decision(rule, code, "skip", why)]
