@@ -11,7 +11,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import venue
 from kiwoom_cli.errors import BadInput, ConfigError
 from kiwoom_cli.market import add_ticks, round_down_to_tick
-from kiwoom_cli.models import OrderType
+from kiwoom_cli.models import OrderType, Side
 from tests.core.harness import Driver, entry, quote, quotes, settings, tick
 
 
@@ -71,3 +71,16 @@ def test_amend_and_cancel_venue_is_where_the_order_was_placed():
     assert venue.order_venue("", "NXT", "KRX", "1") == "NXT"
     with pytest.raises(BadInput, match="placed on SOR, not KRX"):
         venue.order_venue("SOR", "KRX", "KRX", "0000123")
+
+
+def test_a_run_warns_of_open_orders_on_another_venue(path):
+    from dataclasses import replace
+
+    from tests.core.harness import open_order
+
+    on_nxt = replace(open_order("0000007", "005930", Side.BUY, 1, 90_000), exchange="NXT")
+    on_krx = replace(open_order("0000008", "000660", Side.BUY, 1, 500_000), exchange="KRX")
+    d = Driver(path, settings(exchange="KRX"), open_orders=[on_nxt, on_krx])
+    warned = [r for r in d.decisions() if r["rule"] == "reconcile" and r["action"] == "warn"]
+    assert [r["code"] for r in warned] == ["005930"]
+    assert "is on NXT, this run trades on KRX" in warned[0]["reason"]
