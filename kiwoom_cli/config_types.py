@@ -103,6 +103,7 @@ class Config:
     run: RunConfig
     costs: CostSchedule
     sim: SimSettings
+    exchange: str = "KRX"  # where orders go: "KRX" | "NXT" | "SOR" (dmst_stex_tp)
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     warnings: tuple[str, ...] = ()
 
