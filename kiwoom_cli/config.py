@@ -148,6 +148,7 @@ def load_config(
         sim=SimSettings(**{f.name: parsed[f"sim.{f.name}"] for f in fields(SimSettings)}),
         origins=MappingProxyType(origins),
         warnings=_warnings(source, origins),
+        rate_burst=parsed["rate_burst"],
     )
 
 
@@ -334,6 +335,7 @@ def redacted(config: Config) -> dict[str, Any]:
         "account": config.account,
         "rest_url": ep.rest_url,
         "ws_url": ep.ws_url,
+        "rate_burst": config.rate_burst,
         "run": {k: plain(v) for k, v in vars(config.run).items()},
         "costs": {"commission": config.costs.commission, "sell_tax": dict(config.costs.sell_tax)},
         "sim": {k: v for k, v in vars(config.sim).items()},

@@ -53,9 +53,9 @@ class Session:
         creds = config.credentials
         self._credentials = Credentials(creds.app_key, creds.app_secret)
         self.tokens = TokenStore(state_dir() / "tokens", self.clock)
-        # The broker's limits (1 req/s, burst 2 per api-id, decisions §8) bind one-shot commands too.
+        # The broker's limits (1 req/s per api-id, burst `rate_burst`) bind one-shot commands too.
         self.rest = RestClient(self.endpoint, self._credentials, tokens=self.tokens, clock=self.clock,
-                               limiter=RateLimiter(clock=self.clock),
+                               limiter=RateLimiter(burst=config.rate_burst, clock=self.clock),
                                timeout=REST_TIMEOUT_S if timeout is None else timeout)
         self.events: queue.Queue = queue.Queue()
         self._socket = None
