@@ -77,18 +77,6 @@ def _worker_orders(rest, clock: Clock, commission: float):
 # --------------------------------------------------------------------------- checks before anything runs
 
 
-def run_limiter(config: Config, clock: Clock):
-    """The one RateLimiter of a run: 1 req/s per api-id, burst `rate_burst` (sim: its own limit, if lower)."""
-    from kiwoom_cli.kiwoom.ratelimit import RateLimiter
-
-    if config.mode != "sim":
-        return RateLimiter(1.0, config.rate_burst, clock=clock)
-    if not config.sim.rate_limit:
-        return None
-    rate, burst = config.sim.rate_limit
-    return RateLimiter(rate, min(burst, config.rate_burst), clock=clock)
-
-
 def confirm_real(config: Config, settings: RunSettings, yes: bool) -> None:
     """Refuse a real-money run without --yes / confirm_real; on a terminal show the exposure and ask once."""
     if config.mode != "real" or yes or config.run.confirm_real:
@@ -246,7 +234,7 @@ def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> i
 def _run_locked(config, settings, options, until, interactive, clock, started, log_path, interrupts,
                 stack: contextlib.ExitStack) -> int:
     from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
-    from kiwoom_cli.cli.session import journal_account
+    from kiwoom_cli.cli.session import journal_account, rate_limiter
     from kiwoom_cli.core.engine import Engine
     from kiwoom_cli.core.store import journal_path
     from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
@@ -267,7 +255,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     endpoint = Endpoint(config.mode, rest_url, ws_url)
     creds = Credentials(config.credentials.app_key, config.credentials.app_secret)
     tokens = TokenStore(state_dir() / "tokens", clock)  # shared by every client (and other processes)
-    limiter = run_limiter(config, clock)
+    limiter = rate_limiter(config, clock)
 
     def make_rest() -> RestClient:  # one per thread (decisions §2)
         return RestClient(endpoint, creds, tokens=tokens, clock=clock, limiter=limiter, timeout=REST_TIMEOUT_S)

@@ -291,8 +291,8 @@ def test_rate_burst_defaults_to_the_safe_1_against_the_broker(mode, expected, wr
 @pytest.mark.parametrize("mode, text, expected", [
     ("mock", "", 1), ("real", "", 1), ("mock", "rate_burst = 2\n", 2),
     ("sim", "", 2), ("sim", '[sim]\nrate_limit = "1/1"\n', 1), ("sim", "rate_burst = 1\n", 1)])
-def test_kiwoom_run_builds_its_limiter_with_rate_burst(mode, text, expected, write):
-    from kiwoom_cli.cli.runner import run_limiter
+def test_commands_and_run_build_their_limiter_with_rate_burst(mode, text, expected, write):
+    from kiwoom_cli.cli.session import rate_limiter as run_limiter
     from kiwoom_cli.clock import ManualClock
 
     env = {"KIWOOM_APPKEY": "k", "KIWOOM_SECRETKEY": "s"}
