@@ -72,3 +72,10 @@ def test_rate_burst_2_is_refused_once_then_learned(strict_sim, tmp_path):
     ran = kiwoom("--config", str(config), "account", "--json")
     assert ran.code == 0, ran.err
     assert statuses(strict_sim, since, "kt00018") == [200, 429, 200]  # refused once, retried at the next slot
+
+
+def test_malformed_query_answer_is_exit_4_never_no_holdings(mock_env, sim):
+    arm(sim, kind="bad_answer", api_id="kt00018", status=204, body="", count=1)
+    ran = kiwoom("account")
+    assert ran.code == 4, (ran.out, ran.err)  # was 70, an "internal error"
+    assert "unexpected answer from the broker" in ran.err and "no holdings" not in ran.out
