@@ -230,7 +230,7 @@ def _return_code(body: dict) -> int | None:
         return None
 
 
-# Kiwoom's error table (docs: the spec's error_codes), grouped by what the caller must do.
+# Kiwoom's documented error numbers, grouped by what the caller must do.
 TOKEN_REFUSED = frozenset({"8005", "8031", "8103"})  # this token is no good: re-issue once, repeat
 RATE_LIMITED = frozenset({"1700", "1701", "1702"})  # the gateway's per-api, total and group limits
 NOT_AUTH = frozenset({"8104", "8200"})  # 8xxx request errors: TR not on mock, not for corporate accounts

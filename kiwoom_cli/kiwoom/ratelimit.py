@@ -1,7 +1,9 @@
 """Per-api-id token buckets mirroring the broker (about 1 request/s per api-id).
 
 The broker's burst is not settled (1 or 2: sources conflict), so it is a setting (`rate_burst`,
-default 1 = safe) and the limiter learns: see `penalize`. One RateLimiter is shared by every RestClient of a process. `acquire` reserves the caller's slot
+default 1 = safe) and the limiter learns: see `penalize`.
+
+One RateLimiter is shared by every RestClient of a process. `acquire` reserves the caller's slot
 under a lock, then sleeps outside it, so callers leave in the order they asked (FIFO per api-id)
 and nobody polls. It waits rather than fails.
 """
