@@ -213,3 +213,11 @@ def test_server_failure_on_a_query_is_retried(sim, client):
     arm(sim, kind="bad_answer", api_id="ka10075", status=503, body="", count=3)
     with pytest.raises(TemporaryError):
         client.open_orders()
+
+
+def test_a_30_s_sim_token_is_reused_not_reissued_on_every_call(tmp_path):
+    with running_sim(token_lifetime_s=30) as sim, RestClient(endpoint(sim), Credentials("short", "s"),
+                                                            tokens=TokenStore(tmp_path)) as c:
+        for _ in range(3):
+            c.cash()
+        assert count(sim, "au10001") == 1
