@@ -150,6 +150,7 @@ def load_config(
         exchange=parsed["exchange"],
         origins=MappingProxyType(origins),
         warnings=_warnings(source, origins),
+        rate_burst=parsed["rate_burst"],
     )
 
 
@@ -337,6 +338,7 @@ def redacted(config: Config) -> dict[str, Any]:
         "rest_url": ep.rest_url,
         "ws_url": ep.ws_url,
         "exchange": config.exchange,
+        "rate_burst": config.rate_burst,
         "run": {k: plain(v) for k, v in vars(config.run).items()},
         "costs": {"commission": config.costs.commission, "sell_tax": dict(config.costs.sell_tax)},
         "sim": {k: v for k, v in vars(config.sim).items()},

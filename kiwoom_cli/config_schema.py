@@ -99,6 +99,13 @@ def choice(*options: str) -> Callable[[Any], str]:
     return parse
 
 
+def rate_burst(v: Any) -> int:
+    """Parse the burst per api-id we allow ourselves: 1 or 2 (the broker's is not settled)."""
+    if isinstance(v, bool) or v not in (1, 2) or not isinstance(v, int):
+        raise Invalid(f"must be 1 or 2, not {v!r}")
+    return v
+
+
 def boolean(v: Any) -> bool:
     """Parse true/false."""
     if not isinstance(v, bool):
@@ -248,6 +255,7 @@ KEYS: dict[str, Key] = {
         Key("rest_url", url(_HTTP), None, "an http:// or https:// URL"),
         Key("ws_url", url(_WS), None, "a ws:// or wss:// URL"),
         Key("exchange", choice(*EXCHANGES), "KRX", '"KRX", "NXT" (Nextrade) or "SOR" (smart order routing)'),
+        Key("rate_burst", rate_burst, 1, "1 or 2 (quick requests of one api-id before waiting 1 s)", "int"),
         # [run]
         Key("run.buy_amount", whole(1), 1_000_000, "KRW per buy, a whole number above 0", "int"),
         Key("run.max_positions", whole(1), 5, "a whole number, 1 or more", "int"),
@@ -289,6 +297,7 @@ TABLES = ("run", "costs", "sim")
 MODE_DEFAULTS: dict[str, dict[str, Any]] = {
     "run.window": {"sim": None, "mock": (dt.time(9, 0), dt.time(15, 20)), "real": (dt.time(9, 0), dt.time(15, 20))},
     "run.liquidate_at": {"sim": None, "mock": dt.time(15, 15), "real": dt.time(15, 15)},
+    "rate_burst": {"sim": 2, "mock": 1, "real": 1},  # the simulator's burst is 2; the broker's may be 1
 }
 
 
