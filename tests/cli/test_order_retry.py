@@ -13,7 +13,8 @@ from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.tokens import TokenStore
-from tests.cli.conftest import APP_KEY, SECRET
+from tests.cli.conftest import APP_KEY, SECRET, kiwoom
+from tests.client.simkit import arm
 
 
 class Refusing:
@@ -155,3 +156,23 @@ def test_two_token_refusals_exit_3_nothing_placed(sim, isolated_home, journal):
     assert [o for _, o in tries(journal, intent.intent_id)] == [
         "sent", "token_refused", "sent", "token_refused", "failed"]
     rest.close()
+
+
+# --------------------------------------------------------------------------- the command, as a user runs it
+
+
+@pytest.mark.parametrize(("kind", "form", "code", "times", "exit_code", "says"), [
+    ("rate_limited", "top", "1700", 1, 0, None),
+    ("rate_limited", "http429", "1701", 3, 4, "not sent: rate-limited 3 times"),
+    ("token_refused", "top", "8005", 1, 0, None),
+    ("token_refused", "rc3", "8031", 2, 3, "not sent: the broker refused a fresh token too"),
+])
+def test_order_buy_resends_a_recognised_refusal(mock_env, sim, kind, form, code, times, exit_code, says):
+    arm(sim, kind=kind, form=form, code=code, api_id="kt10000", count=times)
+    ran = kiwoom("order", "buy", "005930", "1", "--market", "--wait", "0")
+    assert ran.code == exit_code, ran.err
+    sent = [o for o in sim.order_log if o["api_id"] == "kt10000"]
+    assert len(placed(sim)) == (1 if exit_code == 0 else 0) and len(sent) == len(placed(sim)) + times
+    if says:
+        [line] = ran.err.strip().splitlines()  # one clear line
+        assert says in line, line
