@@ -83,6 +83,10 @@ def report(r: dict, burst: int) -> bool:
     sim_orders = {o["body"].get("stk_cd"): o for o in r["order_log"] if o["api_id"] == "kt10000"}
     statuses = [e["status"] for e in r["req_log"]]
     n429 = sum(1 for s in statuses if s == 429)
+    by_api = {}
+    for e in r["req_log"]:
+        if e["status"] == 429:
+            by_api[e.get("api_id")] = by_api.get(e.get("api_id"), 0) + 1
     print(f"\n-- scenario {r['name']}: {len(conds)} entries arrived over "
           f"{(max(arrival.values()) - t0) * 1000 if arrival else 0:.1f} ms; "
           f"{len(quotes)} ka10095 request(s) {[len(q[1]) for q in quotes]} codes each")
@@ -110,7 +114,8 @@ def report(r: dict, burst: int) -> bool:
           f"last order at {(max(order_at.values()) - t0) if order_at else float('nan'):.3f} s "
           f"(floor {(len(codes) - burst) / RATE:g} s with burst {burst})")
     offsets = ", ".join(f"{t - first_order:.3f}" for t in sorted(order_at.values()))
-    print(f"   burst {burst}: order offsets from the first (s): {offsets}; 429s: {n429}; orders resent: {resent}")
+    print(f"   burst {burst}: order offsets from the first (s): {offsets}; 429s: {n429} {by_api or ''}; "
+          f"orders resent: {resent}")
     return ok_all and in_order and n429 == 0 and r["done"]
 
 
