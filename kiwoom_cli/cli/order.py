@@ -36,14 +36,16 @@ def parse_price(text: str | None, option: str = "--price") -> int | None:
     """Parse a price in won ("97500", "97,500"); BadInput for anything else."""
     if text is None:
         return None
-    clean = text.strip().replace(",", "").replace("_", "")
-    if not re.fullmatch(r"\d+", clean) or int(clean) <= 0:
-        raise BadInput(f"{option}: a price is a positive whole number of won, got {text!r}")
-    return int(clean)
+    from kiwoom_cli import inputs
+
+    return inputs.price(text, option)
 
 
 def _pricing(price: str | None, market: bool, ticks: int | None) -> int | None:
+    from kiwoom_cli import inputs
+
     value = parse_price(price)
+    inputs.ticks(ticks)
     if market and (value is not None or ticks):
         raise BadInput("--market cannot be combined with --price or --ticks")
     if not market and value is None and ticks is None:
@@ -278,8 +280,9 @@ def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price
             yes: bool, as_json: bool) -> None:
     from kiwoom_cli.cli.session import open_session
 
-    if not order_no.strip().isdigit():
-        raise BadInput(f"not an order number: {order_no!r}", hint="see `kiwoom orders`")
+    from kiwoom_cli import inputs
+
+    order_no = inputs.order_no(order_no)
     config = ctx.obj.config()
     with open_session(config) as session:
         service = session.orders()

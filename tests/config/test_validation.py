@@ -19,14 +19,14 @@ BAD_FILES = [
     ("run = 5\n", "run", "table"),
     ('mode = "paper"\n', "mode", '"sim", "mock" or "real"'),
     ("mode = 1\n", "mode", '"sim", "mock" or "real"'),
-    ('[run]\nbuy_amount = "1000"\n', "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = 1000.0\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = -5\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = 0\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = true\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = false\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nmax_positions = false\n", "run.max_positions", "1 or more"),
-    ("[run]\nmax_positions = 0\n", "run.max_positions", "1 or more"),
+    ('[run]\nbuy_amount = "1000"\n', "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = 1000.0\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = -5\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = 0\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = true\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = false\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nmax_positions = false\n", "run.max_positions", "from 1 to 1000"),
+    ("[run]\nmax_positions = 0\n", "run.max_positions", "from 1 to 1000"),
     ("[run]\nbuy_order = false\n", "run.buy_order", '"market" or "limit"'),
     ('[run]\nbuy_order = "limt"\n', "run.buy_order", '"market" or "limit"'),
     ('[run]\nsell_order = "MARKET"\n', "run.sell_order", '"market" or "limit"'),
@@ -43,8 +43,8 @@ BAD_FILES = [
     ("[run]\ntrail_drop_pct = 100\n", "run.trail_drop_pct", "between 0 and 100"),
     ("[run]\namend_after_s = 0\n", "run.amend_after_s", "above 0"),
     ('[run]\namend_after_s = "10s"\n', "run.amend_after_s", "above 0"),
-    ("[run]\nmax_daily_loss = -100\n", "run.max_daily_loss", "whole number above 0"),
-    ("[run]\nmax_order_value = 1.5\n", "run.max_order_value", "whole number above 0"),
+    ("[run]\nmax_daily_loss = -100\n", "run.max_daily_loss", "whole number from 1 to 10^13"),
+    ("[run]\nmax_order_value = 1.5\n", "run.max_order_value", "whole number from 1 to 10^13"),
     ("[run]\nbuy_amount = 2_000_000\nmax_order_value = 1_000_000\n", "run.max_order_value", "at most"),
     ('[run]\nadopt_holdings = "yes"\n', "run.adopt_holdings", "true or false"),
     ("[run]\nconfirm_real = 1\n", "run.confirm_real", "true or false"),
@@ -67,8 +67,8 @@ BAD_FILES = [
     ("[costs]\nsell_tax = {2026 = 0.5}\n", "costs.sell_tax", "year = fraction"),
     ('[costs]\nsell_tax = "x"\n', "costs.sell_tax", "year = fraction"),
     ('[sim]\nhours = "24/7"\n', "sim.hours", '"always" or "krx"'),
-    ("[sim]\ncash = 0\n", "sim.cash", "whole number above 0"),
-    ("[sim]\nseed = -1\n", "sim.seed", "0 or more"),
+    ("[sim]\ncash = 0\n", "sim.cash", "whole number from 1 to 10^13"),
+    ("[sim]\nseed = -1\n", "sim.seed", "from 0 to"),
     ("[sim]\ntick_rate = 0\n", "sim.tick_rate", "above 0"),
     ('[sim]\nrate_limit = "fast"\n', "sim.rate_limit", '"1/2"'),
     ('[sim]\nrate_limit = "0/2"\n', "sim.rate_limit", '"1/2"'),
@@ -82,6 +82,24 @@ BAD_FILES = [
     ('account = "12ab"\n', "account", "as a string"),
     ('app_key = "only-the-key"\n', "app_secret", "both, or neither"),
     ('mode = "real"\nrest_url = "http://evil.example"\napp_key = "k"\napp_secret = "s"\n', "rest_url", "https://"),
+    # hostile numbers: every one is a bound, named in the message (issue 12 item 7)
+    ("[costs]\ncommission = 1e20\n", "costs.commission", "below 0.01"),
+    ("[costs]\nsell_tax = 1e20\n", "costs.sell_tax", "year = fraction"),
+    ("[costs]\nsell_tax = {2026 = 1e20}\n", "costs.sell_tax", "year = fraction"),
+    ("[sim]\ntick_rate = 1e20\n", "sim.tick_rate", "below 1000"),
+    ("[sim]\ntick_rate = nan\n", "sim.tick_rate", "below 1000"),
+    ("[sim]\ncash = 9223372036854775807\n", "sim.cash", "10^13"),
+    ("[run]\nbuy_amount = 10_000_000_000_001\n", "run.buy_amount", "from 1 to 10^13"),
+    ("[run]\nmax_order_value = 9223372036854775807\n", "run.max_order_value", "10^13"),
+    ("[run]\nmax_daily_loss = 9223372036854775807\n", "run.max_daily_loss", "10^13"),
+    ("[run]\nmax_positions = 1001\n", "run.max_positions", "from 1 to 1000"),
+    ("[run]\nbuy_ticks = 1001\n", "run.buy_ticks", "-1000 to 1000"),
+    ("[run]\nsell_ticks = -9223372036854775808\n", "run.sell_ticks", "-1000 to 1000"),
+    ("[run]\ntrail_arm_pct = 1e20\n", "run.trail_arm_pct", "below 1000"),
+    ("[run]\namend_after_s = 1e20\n", "run.amend_after_s", "below 86400"),
+    ('[sim]\nrate_limit = "1e20/2"\n', "sim.rate_limit", '"1/2"'),
+    ('[sim]\nrate_limit = "1/99999999999"\n', "sim.rate_limit", '"1/2"'),
+    ('account = "１２３４５６７８"\n', "account", "6 to 12 digits"),
     ('mode = "mock"\nws_url = "ws://10.0.0.5:9/ws"\napp_key = "k"\napp_secret = "s"\n', "ws_url", "wss://"),
 ]
 
@@ -111,6 +129,28 @@ def test_unreadable_toml_names_the_file(text, tmp_path):
     assert str(path) in str(err.value)
     assert "TOML" in str(err.value)
     assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize("text", [
+    "a = " + "[" * 100_000 + "]" * 100_000 + "\n",  # the parser itself would recurse to death
+    "a = " + "[" * 20 + "]" * 20 + "\n",  # parses, but no setting nests like that
+    "[run]\nx = " + "{a = " * 12 + "1" + "}" * 12 + "\n",
+    "a." * 50 + "b = 1\n",  # dotted keys are tables too
+])
+def test_absurd_nesting_is_refused_with_one_line(text, tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    assert str(path) in str(err.value) and "nested deeper than 8 levels" in str(err.value)
+    assert err.value.exit_code == 2
+
+
+def test_a_huge_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text("# padding\n" * 200_000)
+    with pytest.raises(ConfigError, match="larger than 1,000,000 bytes"):
+        load_config(path, env={})
 
 
 # (overrides, env, key named, origin named)
