@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 
 from kiwoom_cli.clock import SystemClock
+from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.store import Journal
@@ -43,3 +44,14 @@ def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
             order_lines.close()
         journal.close()
         token_rest.close()
+
+
+def give_limits(engine: Engine, sim, tmp_path, codes) -> None:
+    """Hand the engine today's limits of `codes`, as a quote would, without spending the run's rate
+    budget (prices of a code count only once a quote gave its limits: core/prices.py)."""
+    rest = rest_client(sim, tmp_path / "tokens")
+    try:
+        found = tuple(rest.quotes(list(codes)))
+    finally:
+        rest.close()
+    engine.put(ev.QuotesArrived(found, ()))
