@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 
-from kiwoom_cli.models import Tick
+from kiwoom_cli.models import OrderAction, OrderEvent, OrderStatus, OrderType, Side, Tick
 from tests.cli.conftest import instrument
 from tests.client.simkit import running_sim
 from tests.engine_rig import engine_on
@@ -74,4 +74,28 @@ def test_a_one_won_tick_on_a_held_stock_fires_no_stop_loss(tmp_path):
         wait_until(lambda: CODE not in snapshot(engine).positions, timeout=10, message="sold")
         engine.stop()
         assert [o["api_id"] for o in sim.order_log] == ["kt10000", "kt10001"]
+        assert sim.errors == []
+
+
+def test_a_fill_at_an_implausible_price_is_applied_flagged_and_checked_over_rest(tmp_path):
+    """The fill frame is handed to the engine as the parser would make it: the simulator only fills
+    at real prices. The buy rests far below the market, so no real fill of it races this one."""
+    with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), buy_order=OrderType.LIMIT,
+                                         buy_ticks=-100, amend_after_s=None) as (engine, journal):
+        sim.set_price(CODE, 100_000)
+        engine.start()
+        sim.push_condition("1", CODE, "I")
+        order = wait_until(lambda: next((o for o in snapshot(engine).orders.values() if o.order_no), None),
+                           timeout=10, message="a resting limit buy")
+        queried = [e.get("api_id") for e in sim.request_log].count("ka10076")
+        engine.put(OrderEvent(order.order_no, None, CODE, "", Side.BUY, OrderStatus.FILLED, OrderAction.NEW,
+                              order.qty, order.price, 0, order.qty, 1, order.qty, "100000", None))
+        pos = wait_until(lambda: snapshot(engine).positions.get(CODE), timeout=10, message="the fill applied")
+        assert pos.qty == order.qty and pos.avg_price == order.price  # the shares count, at the order's price
+        flags = [d for _, d in engine.log if d.rule == "fill" and d.action == "flag"]
+        assert len(flags) == 1 and "1" in flags[0].reason
+        wait_until(lambda: [e.get("api_id") for e in sim.request_log].count("ka10076") > queried,
+                   timeout=10, message="the broker's fills asked for")
+        engine.stop()
+        assert [(d["rule"], d["action"]) for d in journal.decisions() if d["rule"] == "fill"] == [("fill", "flag")]
         assert sim.errors == []
