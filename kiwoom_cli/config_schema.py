@@ -322,6 +322,8 @@ def from_text(key: Key, raw: str) -> Any:
         if low in ("false", "no", "0", "off"):
             return False
         return raw
+    if not s.isascii():  # int() and float() take full-width digits: a value is typed in ASCII
+        return raw
     try:
         return int(s.replace("_", "")) if key.kind == "int" else float(s.replace("_", ""))
     except ValueError:

@@ -66,11 +66,17 @@ def price(value: object, what: str = "price") -> int:
     return n
 
 
-def ticks(value: int | None, what: str = "--ticks") -> int | None:
-    """Return a tick offset -MAX_TICKS..MAX_TICKS (None passes) or raise BadInput."""
-    if value is not None and (type(value) is not int or not -MAX_TICKS <= value <= MAX_TICKS):
+def ticks(value: object, what: str = "--ticks") -> int | None:
+    """Return a tick offset -MAX_TICKS..MAX_TICKS (an int, or text with an optional "-"; None
+    passes) or raise BadInput."""
+    if value is None:
+        return None
+    n = value if type(value) is int else None
+    if isinstance(value, str) and re.fullmatch(r"-?(?:0|[1-9][0-9]{0,5})", value):
+        n = int(value)
+    if n is None or not -MAX_TICKS <= n <= MAX_TICKS:
         raise BadInput(f"{what}: a whole number of ticks from -{MAX_TICKS} to {MAX_TICKS}, got {value!r}")
-    return value
+    return n
 
 
 def order_no(value: object) -> str:

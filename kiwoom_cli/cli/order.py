@@ -42,10 +42,7 @@ def parse_price(text: str | None, option: str = "--price") -> int | None:
 
 
 def _pricing(price: str | None, market: bool, ticks: int | None) -> int | None:
-    from kiwoom_cli import inputs
-
     value = parse_price(price)
-    inputs.ticks(ticks)
     if market and (value is not None or ticks):
         raise BadInput("--market cannot be combined with --price or --ticks")
     if not market and value is None and ticks is None:
@@ -189,11 +186,12 @@ def _result(intent, ack, progress) -> dict:
 
 
 def _place(ctx: typer.Context, side: Side, code: str, qty: str, price: str | None, market: bool,
-           ticks: int | None, wait: float, yes: bool, as_json: bool) -> None:
+           ticks: str | None, wait: float, yes: bool, as_json: bool) -> None:
+    from kiwoom_cli import inputs
     from kiwoom_cli.cli.session import open_session
     from kiwoom_cli.core.orders import check_code, check_qty
 
-    code, quantity = check_code(code), check_qty(qty)
+    code, quantity, ticks = check_code(code), check_qty(qty), inputs.ticks(ticks)
     limit = _pricing(price, market, ticks)
     config = ctx.obj.config()
     with open_session(config) as session:
@@ -226,7 +224,7 @@ def _side_command(side: Side):
         qty: str = typer.Argument(..., help="Number of shares."),
         price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
         market: bool = typer.Option(False, "--market", help="Market order."),
-        ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price: above it for a buy, below it for a sell."),
+        ticks: str | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price: above it for a buy, below it for a sell."),
         wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),

@@ -67,6 +67,9 @@ BUY = ("order", "buy")
     ((*BUY, "005930", "1", "--price", "1e20"), ("--price",)),
     ((*BUY, "005930", "1", "--price", "100000000000000000000"), ("--price", "at most 100,000,000")),
     ((*BUY, "005930", "1", "--ticks", "1000000000000"), ("--ticks", "-1000 to 1000")),
+    ((*BUY, "005930", "1", "--ticks", "５"), ("--ticks",)),  # click's int() would take it
+    ((*BUY, "005930", "1", "--ticks", "+5"), ("--ticks",)),
+    ((*BUY, "005930", "1", "--ticks", "1.5"), ("--ticks",)),
     (("order", "cancel", "0000099\n"), ("not an order number",)),
     (("order", "cancel", "０００９９"), ("not an order number",)),
     (("order", "cancel", "1" * 21), ("not an order number",)),

@@ -163,6 +163,13 @@ BAD_OTHER = [
     ({}, {"KIWOOM_MODE": "paper"}, "mode", "environment variable KIWOOM_MODE"),
     ({}, {"KIWOOM_REST_URL": "ftp://x"}, "rest_url", "environment variable KIWOOM_REST_URL"),
     ({}, {"KIWOOM_ACCOUNT": "abc"}, "account", "environment variable KIWOOM_ACCOUNT"),
+    ({}, {"KIWOOM_ACCOUNT": "１２３４５６７８"}, "account", "environment variable KIWOOM_ACCOUNT"),
+    ({"run.buy_amount": "１０００"}, {}, "run.buy_amount", "command-line option"),  # full-width digits
+    ({"run.buy_amount": "1e20"}, {}, "run.buy_amount", "command-line option"),
+    ({"run.buy_amount": "100000000000000000000"}, {}, "run.buy_amount", "command-line option"),
+    ({"run.stop_loss_pct": "－３"}, {}, "run.stop_loss_pct", "command-line option"),
+    ({"run.trail_arm_pct": "1e400"}, {}, "run.trail_arm_pct", "command-line option"),
+    ({"run.max_order_value": "1e20"}, {}, "run.max_order_value", "command-line option"),
 ]
 
 
