@@ -7,7 +7,6 @@ and the day's limits from a quote. Real mode shows exactly what will be sent and
 
 from __future__ import annotations
 
-import re
 import sys
 
 import typer

@@ -30,7 +30,6 @@ from kiwoom_cli.core.records import (
     Position,
     PositionChanged,
     PositionView,
-    PriceDropped,
     freeze,
 )
 from kiwoom_cli.core.settle import settle
