@@ -320,7 +320,8 @@ class State(Reads):
         if pos is None:
             pos = Position(b.code, b.name, b.qty, b.sellable_qty, float(b.avg_price), managed=False)
             self.positions[b.code] = pos
-        pos.qty, pos.sellable, pos.avg_price = b.qty, b.sellable_qty, float(b.avg_price or pos.avg_price)
+        avg = b.avg_price if prices.plausible_price(b.avg_price) else pos.avg_price  # a bounded number, or kept
+        pos.qty, pos.sellable, pos.avg_price = b.qty, b.sellable_qty, float(avg)
         if b.current_price and prices.problem(b.current_price, self.marks.get(b.code), self.today) is None:
             pos.price = b.current_price
         pos.return_pct = self.net_return(pos.avg_price, pos.price)

@@ -9,7 +9,7 @@ import pytest
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import risk
 from kiwoom_cli.market import price_limits
-from kiwoom_cli.models import FillRow, Side, Tick
+from kiwoom_cli.models import BalanceEvent, FillRow, Side, Tick
 from tests.core.harness import Driver, balance, entry, fill, holding, quote, quotes, settings, tick
 
 CODE = "005930"
@@ -136,3 +136,15 @@ def test_the_run_caps_an_order_at_twice_buy_amount_when_max_order_value_is_off(p
     assert denial is not None and "twice buy_amount" in denial.reason
     capped = settings(max_order_value=5 * s.buy_amount)
     assert risk.check_buy(d.state, capped, CODE, qty + 1, None, BASE, 0, now) is None
+
+
+def test_a_balance_line_with_absurd_prices_moves_neither_the_price_nor_the_average(path):
+    d = Driver(path)
+    order = d.buy(CODE, BASE)
+    d.feed(BalanceEvent(CODE, "", order.qty, order.qty, 10**12, 1))  # avg 10^12, price 1 won
+    pos = d.state.positions[CODE]
+    assert (pos.qty, pos.avg_price, pos.price) == (order.qty, BASE, BASE)
+    d.feed(tick(CODE, 99_900, base=BASE))  # -0.1 %: no stop-loss from a poisoned average
+    assert d.orders(side=Side.SELL) == []
+    d.feed(BalanceEvent(CODE, "", order.qty, order.qty, 100_200, 99_800))  # plausible: the broker's truth
+    assert (d.state.positions[CODE].avg_price, d.state.positions[CODE].price) == (100_200, 99_800)
