@@ -152,14 +152,14 @@ def url(schemes: tuple[str, ...]) -> Callable[[Any], str]:
     return parse
 
 
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 
 
 def time_of_day(v: Any) -> dt.time:
     """Parse "HH:MM" or "HH:MM:SS" (KST)."""
     if not isinstance(v, str):
         raise Invalid('must be a time "HH:MM" (KST)')
-    m = _TIME.match(v.strip())
+    m = _TIME.fullmatch(v.strip())
     if not m:
         raise Invalid('must be a time "HH:MM" (KST)')
     h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
