@@ -203,7 +203,7 @@ def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> i
     started = clock.now()
     settings = run_settings(config, started.date())
     until = None
-    if options.until:
+    if options.until is not None:  # "" is a mistake, not "no limit"
         from kiwoom_cli.cli.until import parse_until
 
         until = parse_until(options.until, started)

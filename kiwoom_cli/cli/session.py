@@ -119,7 +119,8 @@ class Session:
             from kiwoom_cli.core.orders import OrderService
 
             self._orders = OrderService(self.rest, self.journal(), self.clock,
-                                        commission=self.config.costs.commission)
+                                        commission=self.config.costs.commission,
+                                        max_order_value=self.config.run.max_order_value)
         return self._orders
 
     def close(self) -> None:

@@ -38,7 +38,7 @@ def sim(
     always_open: bool = typer.Option(False, "--always-open", help="Continuous trading at any hour (default)."),
     hours: str | None = typer.Option(None, "--hours", help='"always" or "krx" (KRX session phases and NXT\'s pre-/after-market).'),
     cash: int | None = typer.Option(None, "--cash", min=1, help="Starting cash of a new account, KRW."),
-    tick_rate: float | None = typer.Option(None, "--tick-rate", min=0.0, help="Trades per second across the market."),
+    tick_rate: float | None = typer.Option(None, "--tick-rate", min=0.0, max=999.0, help="Trades per second across the market."),
     rate_limit: str | None = typer.Option(None, "--rate-limit", help='"off" or RATE/BURST per api-id, e.g. 1/2.'),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless you mean otherwise)."),
     reset: bool = typer.Option(False, "--reset", help="Empty the paper account before starting."),
