@@ -247,6 +247,7 @@ KEYS: dict[str, Key] = {
         Key("account", account, None, 'the account number as a string, e.g. "1234567890"'),
         Key("rest_url", url(_HTTP), None, "an http:// or https:// URL"),
         Key("ws_url", url(_WS), None, "a ws:// or wss:// URL"),
+        Key("ca_file", text, None, "a readable PEM file of CA certificates to trust besides certifi's"),
         # [run]
         Key("run.buy_amount", whole(1), 1_000_000, "KRW per buy, a whole number above 0", "int"),
         Key("run.max_positions", whole(1), 5, "a whole number, 1 or more", "int"),
@@ -279,6 +280,7 @@ KEYS: dict[str, Key] = {
         Key("sim.seed", whole(0), None, "a whole number, 0 or more", "int"),
         Key("sim.tick_rate", number(above=0), 20.0, "trades per second, a number above 0", "float"),
         Key("sim.rate_limit", rate_limit, (1.0, 2), '"off", "RATE/BURST" such as "1/2", or {rate = 1.0, burst = 2}'),
+        Key("sim.tls", boolean, False, "true or false (true = serve https/wss with the simulator's own CA)", "bool"),
     )
 }
 

@@ -80,6 +80,7 @@ class SimSettings:
     seed: int | None
     tick_rate: float
     rate_limit: tuple[float, int] | None  # (per second, burst) per api-id; None = off
+    tls: bool = False  # serve https/wss with a CA made at start (kiwoom_cli/sim/certs.py)
 
 
 class Endpoint(NamedTuple):
@@ -105,6 +106,7 @@ class Config:
     sim: SimSettings
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     warnings: tuple[str, ...] = ()
+    ca_file: str | None = None  # extra CAs trusted over https/wss (checked: a readable PEM file)
 
     def endpoint(self) -> Endpoint:
         """Return (mode, rest_url, ws_url): an explicit URL wins, else the mode's Kiwoom host."""
