@@ -117,9 +117,9 @@ def resolve_conditions(settings: RunSettings, conditions: list[Condition]) -> tu
 
 
 @contextlib.contextmanager
-def broker_endpoint(config: Config) -> Iterator[tuple[str, str, str | None]]:
-    """Yield a SimAddress (rest_url, ws_url, the simulator's CA file or None); sim mode with no URL
-    finds or starts the simulator and publishes it."""
+def broker_endpoint(config: Config) -> Iterator[tuple[str, str]]:
+    """Yield (rest_url, ws_url) as a SimAddress (.ca_file: a TLS simulator's CA); sim mode with no
+    URL finds or starts the simulator and publishes it."""
     from kiwoom_cli.sim.embedded import SimAddress
 
     if config.mode == "sim" and not config.rest_url:
@@ -255,9 +255,9 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     recovered = journal.write_ahead()
     if recovered:
         log.warning("journal: committed the order turn a stopped run left in %s-ahead", journal.path.name)
-    rest_url, ws_url, sim_ca = stack.enter_context(broker_endpoint(config))
-
-    endpoint = broker(config, rest_url, ws_url, sim_ca)
+    address = stack.enter_context(broker_endpoint(config))
+    rest_url, ws_url = address
+    endpoint = broker(config, rest_url, ws_url, address.ca_file)
     creds = Credentials(config.credentials.app_key, config.credentials.app_secret)
     tokens = TokenStore(state_dir() / "tokens", clock)  # shared by every client (and other processes)
     if config.mode == "sim":

@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 from urllib.parse import urlsplit
 
 from kiwoom_cli.errors import AccountBusy
@@ -26,12 +26,21 @@ from kiwoom_cli.paths import ensure_private_dir, state_dir, write_private
 from kiwoom_cli.sim.domain import SimConfig
 
 
-class SimAddress(NamedTuple):
-    """Where a simulator serves, and the CA file to trust when it serves TLS."""
+class SimAddress(tuple):
+    """(rest_url, ws_url) of a simulator; `ca_file` names the CA to trust when it serves TLS."""
 
-    rest_url: str
-    ws_url: str
-    ca_file: str | None = None
+    def __new__(cls, rest_url: str, ws_url: str, ca_file: str | None = None) -> SimAddress:
+        address = super().__new__(cls, (rest_url, ws_url))
+        address.ca_file = ca_file
+        return address
+
+    @property
+    def rest_url(self) -> str:
+        return self[0]
+
+    @property
+    def ws_url(self) -> str:
+        return self[1]
 
 
 def sim_json_path() -> Path:
@@ -118,7 +127,7 @@ def publish(rest_url: str, ws_url: str, ca_file: str | None = None) -> Path:
     return path
 
 
-def address(sim) -> SimAddress:
+def address_of(sim) -> SimAddress:
     """The address of a started SimServer."""
     return SimAddress(sim.rest_url, sim.ws_url, sim.ca_file)
 
@@ -208,9 +217,9 @@ def connect_sim(config: SimConfig | None = None, *, publish_urls: bool = False,
             server = SimServer(config)
         with server as sim:
             if publish_urls:
-                publish(*address(sim))
+                publish(sim.rest_url, sim.ws_url, sim.ca_file)
             try:
-                yield address(sim)
+                yield address_of(sim)
             finally:
                 if publish_urls:
                     unpublish()
