@@ -5,6 +5,8 @@ Errors come out as kiwoom_cli.errors types (contract in helper-client-api.md):
   a second refusal -> TokenInvalid.
 - 429 / rc 5: queries retry up to `retries` times with backoff; orders raise RateLimited at once.
 - Connection refused / DNS / connect timeout -> TemporaryError (nothing was sent).
+- A server certificate that fails verification -> CertificateFailed (exit 4, nothing was sent:
+  the handshake comes before any byte of the request; kiwoom/tls.py), never retried.
 - Orders whose bytes may have reached the server (read timeout, connection dropped, 5xx, rc 0
   without an order number) -> OutcomeUnknown. Orders are never resent after that.
 Nothing here logs or raises secrets: messages carry the api-id and the broker's return_msg only.
