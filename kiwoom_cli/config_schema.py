@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from kiwoom_cli.market import DEFAULT_COMMISSION, SELL_TAX_BY_YEAR
+from kiwoom_cli.market import DEFAULT_COMMISSION, EXCHANGES, SELL_TAX_BY_YEAR
 
 MODES = ("sim", "mock", "real")
 ORDER_STYLES = ("market", "limit")
@@ -247,6 +247,7 @@ KEYS: dict[str, Key] = {
         Key("account", account, None, 'the account number as a string, e.g. "1234567890"'),
         Key("rest_url", url(_HTTP), None, "an http:// or https:// URL"),
         Key("ws_url", url(_WS), None, "a ws:// or wss:// URL"),
+        Key("exchange", choice(*EXCHANGES), "KRX", '"KRX", "NXT" (Nextrade) or "SOR" (smart order routing)'),
         Key("ca_file", text, None, "a readable PEM file of CA certificates to trust besides certifi's"),
         # [run]
         Key("run.buy_amount", whole(1), 1_000_000, "KRW per buy, a whole number above 0", "int"),

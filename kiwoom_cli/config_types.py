@@ -104,6 +104,7 @@ class Config:
     run: RunConfig
     costs: CostSchedule
     sim: SimSettings
+    exchange: str = "KRX"  # where orders go: "KRX" | "NXT" | "SOR" (dmst_stex_tp)
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     warnings: tuple[str, ...] = ()
     ca_file: str | None = None  # extra CAs trusted over https/wss (checked: a readable PEM file)

@@ -266,7 +266,8 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
         limiter = RateLimiter(clock=clock)  # the broker's 1 req/s, burst 2 per api-id (decisions §8)
 
     def make_rest() -> RestClient:  # one per thread (decisions §2)
-        return RestClient(endpoint, creds, tokens=tokens, clock=clock, limiter=limiter, timeout=REST_TIMEOUT_S)
+        return RestClient(endpoint, creds, tokens=tokens, clock=clock, limiter=limiter, timeout=REST_TIMEOUT_S,
+                          exchange=config.exchange)
 
     token_rest = make_rest()
     stack.callback(token_rest.close)

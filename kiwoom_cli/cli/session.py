@@ -56,7 +56,7 @@ class Session:
         # The broker's limits (1 req/s, burst 2 per api-id, decisions §8) bind one-shot commands too.
         self.rest = RestClient(self.endpoint, self._credentials, tokens=self.tokens, clock=self.clock,
                                limiter=RateLimiter(clock=self.clock),
-                               timeout=REST_TIMEOUT_S if timeout is None else timeout)
+                               timeout=REST_TIMEOUT_S if timeout is None else timeout, exchange=config.exchange)
         self.events: queue.Queue = queue.Queue()
         self._socket = None
         self._journal = None

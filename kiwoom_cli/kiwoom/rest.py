@@ -54,8 +54,10 @@ class RestClient:
         retries: int = 2,
         sleep: Callable[[float], None] = time.sleep,
         proxy: str | None = None,
+        exchange: str = protocol.EXCHANGE,
     ) -> None:
         self.endpoint = endpoint
+        self.exchange = exchange  # dmst_stex_tp of new orders (amend/cancel may name their own)
         self._credentials = credentials
         self._tokens = tokens
         self._clock = clock or SystemClock()
@@ -124,24 +126,41 @@ class RestClient:
         body, _ = self._call(protocol.CASH, protocol.cash_body())
         return protocol.parse_cash(body)
 
+    def stock_info(self, code: str) -> bool:
+        """Tell whether a stock trades on NXT (ka10100 nxtEnable)."""
+        body, _ = self._call(protocol.STOCK_INFO, protocol.stock_info_body(code))
+        return protocol.parse_stock_info(body)
+
     def balance(self) -> Balance:
-        """Return the account totals and every holding with a quantity (kt00018, all pages)."""
+        """Return the account totals and every holding (kt00018, all pages, every venue in use).
+
+        kt00018 has no "all venues" value: with exchange NXT or SOR both KRX and NXT are asked and
+        merged by stock code (see venues.merge_balances)."""
+        if self.exchange == "KRX":
+            return self._balance("KRX")
+        from kiwoom_cli.kiwoom.venues import merge_balances
+
+        first = "NXT" if self.exchange == "NXT" else "KRX"
+        other = "KRX" if first == "NXT" else "NXT"
+        return merge_balances(self._balance(first), self._balance(other), (first, other))
+
+    def _balance(self, exchange: str) -> Balance:
         totals, holdings = None, []
-        for body in self._pages(protocol.BALANCE, protocol.balance_body()):
+        for body in self._pages(protocol.BALANCE, protocol.balance_body(exchange)):
             page_totals, rows = protocol.parse_balance_page(body)
             totals = totals or page_totals  # summary fields repeat on every page (unverified)
             holdings.extend(rows)
         return Balance(totals=totals, holdings=tuple(holdings))
 
     def open_orders(self, code: str | None = None) -> list[OpenOrder]:
-        """Return orders with quantity still open (ka10075, all pages)."""
+        """Return orders with quantity still open on every venue (ka10075 stex_tp 0, all pages)."""
         body = protocol.open_orders_body(code)
         return [
             o for page in self._pages(protocol.OPEN_ORDERS, body) for o in protocol.parse_open_orders(page)
         ]
 
     def fills(self, code: str | None = None) -> list[FillRow]:
-        """Return today's fills (ka10076, all pages)."""
+        """Return today's fills on every venue (ka10076 stex_tp 0, all pages)."""
         body = protocol.fills_body(code)
         return [f for page in self._pages(protocol.FILLS, body) for f in protocol.parse_fills(page)]
 
@@ -149,19 +168,19 @@ class RestClient:
 
     def buy(self, code: str, qty: int, price: int | None) -> OrderAck:
         """Place a buy (kt10000); price None = market order."""
-        return self._order(protocol.BUY, protocol.order_body(code, qty, price))
+        return self._order(protocol.BUY, protocol.order_body(code, qty, price, self.exchange))
 
     def sell(self, code: str, qty: int, price: int | None) -> OrderAck:
         """Place a sell (kt10001); price None = market order."""
-        return self._order(protocol.SELL, protocol.order_body(code, qty, price))
+        return self._order(protocol.SELL, protocol.order_body(code, qty, price, self.exchange))
 
     def amend(self, order_no: str, code: str, qty: int, price: int) -> OrderAck:
         """Modify an open order's price (kt10002); the answer carries a new order number."""
-        return self._order(protocol.AMEND, protocol.amend_body(order_no, code, qty, price))
+        return self._order(protocol.AMEND, protocol.amend_body(order_no, code, qty, price, self.exchange))
 
     def cancel(self, order_no: str, code: str, qty: int = 0) -> OrderAck:
         """Cancel an open order (kt10003); qty 0 = everything still open."""
-        return self._order(protocol.CANCEL, protocol.cancel_body(order_no, code, qty))
+        return self._order(protocol.CANCEL, protocol.cancel_body(order_no, code, qty, self.exchange))
 
     def _order(self, api_id: str, body: dict) -> OrderAck:
         answer, _ = self._call(api_id, body)
