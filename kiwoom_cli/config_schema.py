@@ -262,6 +262,7 @@ KEYS: dict[str, Key] = {
         Key("ws_url", url(_WS), None, "a ws:// or wss:// URL"),
         Key("exchange", choice(*EXCHANGES), "KRX", '"KRX", "NXT" (Nextrade) or "SOR" (smart order routing)'),
         Key("rate_burst", rate_burst, 1, "1 or 2 (quick requests of one api-id before waiting 1 s)", "int"),
+        Key("ca_file", text, None, "a readable PEM file of CA certificates to trust besides certifi's"),
         # [run]
         Key("run.buy_amount", whole(1, MAX_KRW), 1_000_000, "KRW per buy, a whole number from 1 to 10^13", "int"),
         Key("run.max_positions", whole(1, 1000), 5, "a whole number from 1 to 1000", "int"),
@@ -298,6 +299,7 @@ KEYS: dict[str, Key] = {
         Key("sim.seed", whole(0, 2**63 - 1), None, "a whole number from 0 to 2^63-1", "int"),
         Key("sim.tick_rate", number(above=0, below=1000), 20.0, "trades per second, above 0 and below 1000", "float"),
         Key("sim.rate_limit", rate_limit, (1.0, 2), '"off", "RATE/BURST" such as "1/2", or {rate = 1.0, burst = 2}'),
+        Key("sim.tls", boolean, False, "true or false (true = serve https/wss with the simulator's own CA)", "bool"),
     )
 }
 
