@@ -13,7 +13,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.models import OrderType
 from tests.client.simkit import running_sim
-from tests.engine_rig import engine_on
+from tests.engine_rig import engine_on, give_limits
 from tests.helpers import wait_until
 
 
@@ -22,7 +22,7 @@ def rig(request, tmp_path):
     clock = ManualClock()
     with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), lines=request.param, clock=clock,
                                          buy_order=OrderType.LIMIT, buy_ticks=1) as (engine, journal):
-        yield sim, engine, journal, clock
+        yield sim, engine, journal, clock, tmp_path
 
 
 def snapshot(engine):
@@ -37,7 +37,8 @@ def buys(sim, placed_only: bool = False) -> list[dict]:
             and (not placed_only or o["result"].get("return_code") == 0)]
 
 
-def priced(sim, engine, prices: dict[str, int]) -> None:
+def priced(sim, engine, tmp, prices: dict[str, int]) -> None:
+    give_limits(engine, sim, tmp, list(prices))  # a tick counts once a quote gave the day's limits
     engine.socket.register(list(prices))  # live ticks price the entries: the order is the next request
     for code, price in prices.items():
         sim.set_price(code, price)
@@ -55,13 +56,13 @@ def requests(journal, intent_id: str) -> list[tuple[str, str]]:
 
 
 def test_rate_limited_buy_goes_again_at_the_next_slot_repriced_and_is_placed_once(rig):
-    sim, engine, journal, clock = rig
+    sim, engine, journal, clock, tmp = rig
     engine.start()
-    priced(sim, engine, {"005930": 100_000})
+    priced(sim, engine, tmp, {"005930": 100_000})
     sim.fault("rate_limit", 1)
     sim.push_condition("1", "005930", "I")
     wait_until(lambda: snapshot(engine).retries, message="the refusal noted")
-    priced(sim, engine, {"005930": 101_000})  # the price moved while the order waited
+    priced(sim, engine, tmp, {"005930": 101_000})  # the price moved while the order waited
     next_slot(engine, clock)
     wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
     engine.stop()
@@ -76,9 +77,9 @@ def test_rate_limited_buy_goes_again_at_the_next_slot_repriced_and_is_placed_onc
 
 
 def test_a_later_order_waits_behind_the_rate_limited_one(rig):
-    sim, engine, journal, clock = rig
+    sim, engine, journal, clock, tmp = rig
     engine.start()
-    priced(sim, engine, {"005930": 100_000, "000660": 571_000})
+    priced(sim, engine, tmp, {"005930": 100_000, "000660": 571_000})
     sim.fault("rate_limit", 1)
     sim.push_condition("1", "005930", "I")
     wait_until(lambda: snapshot(engine).retries, message="the first order refused")
@@ -93,9 +94,9 @@ def test_a_later_order_waits_behind_the_rate_limited_one(rig):
 
 
 def test_a_buy_refused_past_five_seconds_is_given_up_and_reported(rig):
-    sim, engine, journal, clock = rig
+    sim, engine, journal, clock, tmp = rig
     engine.start()
-    priced(sim, engine, {"005930": 100_000, "000660": 571_000})
+    priced(sim, engine, tmp, {"005930": 100_000, "000660": 571_000})
     sim.fault("rate_limit", 1)
     sim.push_condition("1", "005930", "I")
     wait_until(lambda: snapshot(engine).retries, message="the refusal noted")
@@ -111,9 +112,9 @@ def test_a_buy_refused_past_five_seconds_is_given_up_and_reported(rig):
 
 
 def test_a_sell_refused_many_times_keeps_trying_and_is_placed(rig):
-    sim, engine, journal, clock = rig
+    sim, engine, journal, clock, tmp = rig
     engine.start()
-    priced(sim, engine, {"005930": 100_000})
+    priced(sim, engine, tmp, {"005930": 100_000})
     sim.push_condition("1", "005930", "I")
     wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
     wait_until(lambda: not snapshot(engine).orders, message="the buy done")
@@ -140,9 +141,9 @@ def test_a_sell_refused_many_times_keeps_trying_and_is_placed(rig):
 
 
 def test_refused_token_order_is_journaled_as_two_tries(rig):
-    sim, engine, journal, clock = rig
+    sim, engine, journal, clock, tmp = rig
     engine.start()
-    priced(sim, engine, {"005930": 100_000})
+    priced(sim, engine, tmp, {"005930": 100_000})
     sim.fault("expire_token", 1)
     sim.push_condition("1", "005930", "I")
     wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
@@ -154,9 +155,9 @@ def test_refused_token_order_is_journaled_as_two_tries(rig):
 
 
 def test_a_buy_refused_three_times_is_not_sent_a_fourth(rig):
-    sim, engine, journal, clock = rig
+    sim, engine, journal, clock, tmp = rig
     engine.start()
-    priced(sim, engine, {"005930": 100_000})
+    priced(sim, engine, tmp, {"005930": 100_000})
     sim.fault("rate_limit", 3)
     sim.push_condition("1", "005930", "I")
     for tried in (1, 2):
@@ -171,9 +172,9 @@ def test_a_buy_refused_three_times_is_not_sent_a_fourth(rig):
 
 
 def test_two_token_refusals_fail_the_order_and_the_run_says_so(rig, monkeypatch):
-    sim, engine, journal, clock = rig
+    sim, engine, journal, clock, tmp = rig
     engine.start()
-    priced(sim, engine, {"005930": 100_000})
+    priced(sim, engine, tmp, {"005930": 100_000})
     issue = RestClient._issue
 
     def refused_at_once(self):  # the simulator refuses every token issued from here on, too
