@@ -8,7 +8,7 @@ import pytest
 from kiwoom_cli.clock import ManualClock, SystemClock
 from kiwoom_cli.core.orders import OrderService
 from kiwoom_cli.core.store import Journal
-from kiwoom_cli.errors import ExitCode, RateLimited, TokenInvalid
+from kiwoom_cli.errors import BadInput, ExitCode, RateLimited, TokenInvalid
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from kiwoom_cli.kiwoom.rest import RestClient
@@ -176,3 +176,23 @@ def test_order_buy_resends_a_recognised_refusal(mock_env, sim, kind, form, code,
     if says:
         [line] = ran.err.strip().splitlines()  # one clear line
         assert says in line, line
+
+
+def test_the_checks_are_redone_before_a_retry(sim, isolated_home, journal):
+    """The price rose while the buy waited for its slot: at the new price it is above max_order_value."""
+    rest = make_rest(sim, isolated_home)
+    refusing = Refusing(rest, sim, "rate_limit", 1)
+    service = OrderService(refusing, journal, SystemClock(), max_order_value=100_000)
+    sim.set_price("005930", 97_500)
+    intent = service.prepare_place("buy", "005930", 1, None, ticks=0)  # 97,500: under the cap
+    arm_first = refusing._arm
+
+    def arm_and_move() -> None:
+        arm_first()
+        sim.set_price("005930", 101_000)  # before the retry's fresh quote
+    refusing._arm = arm_and_move
+    with pytest.raises(BadInput, match="above max_order_value"):
+        service.execute(intent)
+    assert placed(sim) == [] and len(sim.order_log) == 1  # refused once, not sent again
+    assert journal.intents()[0]["status"] == "failed"
+    rest.close()
