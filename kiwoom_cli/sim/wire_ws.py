@@ -161,18 +161,18 @@ def cnsrlst(conditions: Iterable[Any]) -> bytes:
 def cnsrreq_row(inst: InstrumentView) -> dict[str, str]:
     """Return one CNSRREQ search_type 0 row keyed by FID (fixtures/ws/cnsrreq-0.json encodings).
 
-    FID 12 is the rate x 100 without a point (field description). unverified: the official row
-    prints "-00000130" where its own 11/10 give -0.13 % (x 100 = -13); we follow the description.
+    FID 12 is the rate x 1000 without a point, to 2 decimals of a percent (the spec, ka10172:
+    "000001500" is +1.50 %; its example row, -100 on 75,100, carries "-00000130", -0.13 %).
     """
     base = inst.base_price
-    rate_x100 = round((inst.price - base) * 10000 / base) if base else 0
+    rate_x1000 = 10 * round((inst.price - base) * 10000 / base) if base else 0
     return {
         "9001": prefixed(inst.code),
         "302": inst.name,
         "10": padded9(inst.price),
         "25": change_sign_code(inst),
         "11": padded9(inst.price - base),
-        "12": padded9(rate_x100),
+        "12": padded9(rate_x1000),
         "13": padded9(inst.volume),
         "16": padded9(inst.open),
         "17": padded9(inst.high),
