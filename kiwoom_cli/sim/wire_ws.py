@@ -50,6 +50,7 @@ SYSTEM_MESSAGES = {
 }
 
 PING = dumps({"trnm": "PING"})
+BARE_PING = b"PING"  # the bare text form, which Kiwoom's own client also accepts (fault bare_ping)
 
 def system_frame(code: str) -> bytes:
     """Return a SYSTEM close notice, e.g. R10002 (shape per fixtures/ws/system-*.json)."""

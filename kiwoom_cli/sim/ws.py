@@ -65,11 +65,20 @@ class WsHub:
         if self.on_event not in self.ctx.listeners:
             self.ctx.listeners.append(self.on_event)
         self.ctx.drop_sockets = self.drop_all
+        self.ctx.push_frame = self.push_frame
+        self.bare_echoes = 0  # bare `PING` echoes received (tests check the client's manners)
 
     async def drop_all(self) -> None:
         """Cut every connection at the TCP level, as a network drop would (fault drop_socket)."""
         for conn in list(self.conns):
             conn.drop()
+
+    def push_frame(self, data: bytes) -> int:
+        """Send one raw text frame, any bytes, to every connection (POST /sim/frame)."""
+        conns = [conn for conn in self.conns if not conn.closing]
+        for conn in conns:
+            conn.send(data)
+        return len(conns)
 
     async def close_all(self) -> None:
         """Close every connection with 1001 (going away) and wait for their writers (shutdown)."""
@@ -125,6 +134,11 @@ class WsHub:
 
     def _on_frame(self, conn: Conn, data: str | bytes) -> None:
         if conn.closing:
+            return
+        if len(data) <= 16 and data.strip() in ("PING", b"PING"):  # the echo of a bare PING
+            if conn.logged_in:
+                self.bare_echoes += 1
+                self._on_ping(conn, {})
             return
         try:
             msg = wire.loads(data)
@@ -195,7 +209,7 @@ class WsHub:
             conn.close()
             return
         conn.unanswered += 1
-        conn.send(wire.PING)
+        conn.send(wire.BARE_PING if self.ctx.faults.take("bare_ping") else wire.PING)
         self._schedule_ping(conn)
 
     def _on_ping(self, conn: Conn, msg: dict) -> None:
