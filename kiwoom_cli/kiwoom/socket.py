@@ -1,9 +1,14 @@
 """SocketClient: Kiwoom's WebSocket (real-time data, order events, condition search) on websocket-client.
 
 One connection per app key (a second LOGIN kicks the first: R10001). A reader thread owns recv:
-it echoes every PING verbatim (never SYSTEM), parses REAL entries into models and puts each on
-`events`, hands request replies to the one waiting requester, and reconnects with a growing
-backoff: fresh token (forced after an [8005] LOGIN failure), LOGIN, re-REG, re-subscribe.
+it echoes every PING verbatim, JSON or bare text (never SYSTEM), parses REAL entries into models
+and puts each on `events`, hands request replies to the one waiting requester, and reconnects
+with a growing backoff: fresh token (forced after a token refusal at LOGIN), LOGIN, re-REG,
+CNSRLST, and only after its answer the condition subscriptions (CNSRREQ).
+
+The reader never dies on a frame: one that cannot be decoded is logged (its first bytes) and
+counted in `bad_frames`; any other failure while reading reconnects, and so does silence (no
+frame, PING included, for twice `ping_period`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import websocket
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryError, TokenInvalid
 from kiwoom_cli.kiwoom import codec, protocol, wsconn
+from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.kiwoom.wanted import Wanted, reg_frames
 from kiwoom_cli.kiwoom.endpoint import Endpoint
 from kiwoom_cli.models import Condition, ConditionMatch, SocketStatus
@@ -29,6 +35,8 @@ log = logging.getLogger(__name__)
 _REPLIES = frozenset({"REG", "REMOVE", "CNSRLST", "CNSRREQ", "CNSRCLR"})
 _DISCONNECTED = object()  # put on the reply queue when the connection drops
 MAX_SEARCH_PAGES = 50
+PING_PERIOD_S = 10.0  # the broker PINGs about every 10 s (fixtures/ws/ping.json)
+_LOGGED_BAD_FRAMES = 10  # the first ones are logged each, later ones every 1000th
 
 
 class SocketClient:
@@ -45,6 +53,7 @@ class SocketClient:
         backoff: tuple[float, float] = (0.5, 30.0),
         proxy: str | None = None,
         timeout: float = 10.0,
+        ping_period: float = PING_PERIOD_S,
     ) -> None:
         self._endpoint = endpoint
         self._token_provider = token_provider
@@ -65,14 +74,22 @@ class SocketClient:
         self._listed = False  # CNSRLST sent on this connection (required before CNSRREQ)
         self._kicked = False
         self._reader: threading.Thread | None = None
+        self._silence_s = 2 * ping_period  # nothing at all for this long: the connection is dead
+        self._refused: str | None = None  # the last token a LOGIN refused: never sent again
+        self._after_list: list[dict] = []  # restore CNSRREQs, sent once the CNSRLST answer is in
+        self._restore_deadline: float | None = None  # the restore's acks are due by then
+        self._settled = threading.Event()  # no restore in flight: requests may go
+        self._settled.set()
         self.pings = 0  # PING frames echoed (observability; written by the reader only)
+        self.bad_frames = 0  # frames and REAL entries dropped as malformed (written by the reader only)
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
     def connected(self) -> bool:
-        """True while logged in."""
-        return self._connected.is_set()
+        """True while logged in with a live reader thread."""
+        reader = self._reader
+        return self._connected.is_set() and reader is not None and reader.is_alive()
 
     @property
     def registered(self) -> set[str]:
@@ -221,6 +238,8 @@ class SocketClient:
                 self._replies.get_nowait()
             except queue.Empty:
                 break
+        if not self._settled.wait(timeout):  # the restore's acks would be taken for our reply
+            raise TemporaryError(f"{trnm}: the socket is still restoring its subscriptions", api_id=trnm)
         ws = self._ws if self._connected.is_set() else None
         if ws is None:
             raise TemporaryError(f"{trnm}: socket not connected", api_id=trnm)
@@ -244,60 +263,101 @@ class SocketClient:
 
     def _connect(self, force_token: bool, timeout: float) -> websocket.WebSocket:
         token = self._token_provider(force_token)
+        if force_token and token == self._refused:
+            raise AuthError("LOGIN: the token cache handed back the token the broker refused", api_id="LOGIN")
         ws = wsconn.open_socket(self._endpoint.ws_url, timeout, self._proxy)
         with self._ws_lock:
             self._ws = ws  # so stop() can abort a login in progress
         try:
             wsconn.login(ws, token, timeout, lambda data, frame: self._dispatch(ws, data, frame))
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, TokenInvalid):
+                self._refused = token
             ws.shutdown()
             raise
-        ws.settimeout(None)  # the reader blocks in recv; stop() aborts it
         return ws
 
     # ------------------------------------------------------------------ reader thread
 
     def _run(self, ws: websocket.WebSocket) -> None:
-        while ws is not None:
-            reason = self._read(ws)
-            self._connected.clear()
-            with self._ws_lock:
-                self._ws = None
+        try:
+            while ws is not None:
+                reason = self._read(ws)
+                self._drop(ws)
+                if self._stop.is_set():
+                    return
+                self._events.put(SocketStatus("disconnected", reason))
+                if self._kicked or not self._reconnect:
+                    return
+                ws = self._reconnect_loop()
+        except Exception as exc:  # a bug of ours: never leave "connected" standing on a dead reader
+            log.error("socket reader stopped (%s)", type(exc).__name__, exc_info=True)
+            self._drop(self._ws)
+            self._events.put(SocketStatus("disconnected", f"socket reader failed ({type(exc).__name__})"))
+
+    def _drop(self, ws: websocket.WebSocket | None) -> None:
+        """Forget a dead connection: requests fail fast, waiting requesters wake up."""
+        self._connected.clear()
+        with self._ws_lock:
+            self._ws = None
+        if ws is not None:
             ws.shutdown()
-            self._replies.put(_DISCONNECTED)
-            if self._stop.is_set():
-                return
-            self._events.put(SocketStatus("disconnected", reason))
-            if self._kicked or not self._reconnect:
-                return
-            ws = self._reconnect_loop()
+        self._after_list, self._restore_deadline = [], None
+        self._settled.set()  # waiters wake, see no connection and give up
+        self._replies.put(_DISCONNECTED)
 
     def _read(self, ws: websocket.WebSocket) -> str:
-        """Read frames until the connection ends; return why it ended."""
+        """Read frames until the connection ends, goes silent or the reader fails; return why."""
         recv = ws.recv_data
+        ws.settimeout(self._silence_s)  # the watchdog: PINGs come every ping_period; stop() aborts
         while True:
             try:
                 opcode, data = recv()
+            except websocket.WebSocketTimeoutException:
+                return f"nothing received for {self._silence_s:g}s"
             except websocket.WebSocketConnectionClosedException:
                 return "connection closed"
             except (websocket.WebSocketException, OSError) as exc:
                 return f"connection lost ({type(exc).__name__})"
+            except Exception as exc:  # the library choking on hostile framing
+                log.warning("socket read failed (%s)", type(exc).__name__, exc_info=True)
+                return f"connection lost ({type(exc).__name__})"
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 return "closed by the server"
-            frame = wsconn.decode(data)
-            if frame is not None:
+            try:
+                frame = wsconn.decode(data)
+            except ProtocolError as exc:
+                self._bad_frame(exc, data)
+                continue
+            try:
                 self._dispatch(ws, data, frame)
+            except Exception as exc:  # a frame we did not foresee broke us: start over on a new connection
+                log.error("socket reader failed on a frame (%s): %s", type(exc).__name__,
+                          wsconn.sample(data), exc_info=True)
+                return f"socket reader failed ({type(exc).__name__})"
+            if self._restore_deadline is not None and time.monotonic() > self._restore_deadline:
+                return "the restore after the reconnect was not acknowledged"
+
+    def _bad_frame(self, exc: Exception, data: bytes) -> None:
+        self.bad_frames += 1
+        if self.bad_frames <= _LOGGED_BAD_FRAMES or self.bad_frames % 1000 == 0:
+            log.warning("dropped a malformed frame (%d so far): %s: %s", self.bad_frames, exc,
+                        wsconn.sample(data))
 
     def _dispatch(self, ws: websocket.WebSocket, data: bytes, frame: dict) -> None:
-        trnm = frame.get("trnm")
+        trnm = frame["trnm"]  # decode() guarantees a str
         if trnm == "REAL":
+            entries = frame.get("data")
+            if not isinstance(entries, list):
+                self._bad_frame(ProtocolError("REAL: data is not a list"), data)
+                return
             received = self._clock.monotonic()
             put = self._events.put
-            for entry in frame.get("data") or ():
+            for entry in entries:
                 try:
                     event = protocol.parse_real_entry(entry, received)
-                except (KiwoomError, AttributeError, TypeError) as exc:
-                    log.warning("skipping a REAL entry: %s", exc)
+                except KiwoomError as exc:
+                    self._bad_frame(exc, data)
                     continue
                 if event is not None:
                     put(event)
@@ -316,18 +376,33 @@ class SocketClient:
                 self._events.put(SocketStatus("kicked", f"{code} {message}".strip()))
         elif trnm in _REPLIES:
             if self._swallow[trnm] > 0:  # an ack of the restore after a reconnect
-                self._swallow[trnm] -= 1
-                error = protocol.ws_error_for(frame)
-                if error is not None:
-                    log.warning("restoring after reconnect: %s", error)
-                if not +self._swallow:  # the last restore ack: subscriptions are live again
-                    self._events.put(SocketStatus("connected", "reconnected"))
+                self._restore_acked(ws, trnm, frame)
             elif trnm == "CNSRCLR":
                 pass  # never awaited
             else:
                 self._replies.put(frame)
         else:
             log.debug("ignoring frame %r", trnm)
+
+    def _restore_acked(self, ws: websocket.WebSocket, trnm: str, frame: dict) -> None:
+        """Count one restore ack; after CNSRLST's, send the condition subscriptions (spec ka10173)."""
+        self._swallow[trnm] -= 1
+        error = protocol.ws_error_for(frame)
+        if error is not None:
+            log.warning("restoring after reconnect: %s", error)
+        if trnm == "CNSRLST":
+            self._listed = error is None
+            pending, self._after_list = self._after_list, []
+            try:
+                for request in pending:
+                    self._swallow[request["trnm"]] += 1
+                    wsconn.send(ws, request)
+            except TemporaryError:
+                pass  # the reader sees the drop on its next recv
+        if not +self._swallow and not self._after_list:  # the last ack: subscriptions are live again
+            self._restore_deadline = None
+            self._settled.set()
+            self._events.put(SocketStatus("connected", "reconnected"))
 
     def _reconnect_loop(self) -> websocket.WebSocket | None:
         delay, longest = self._backoff
@@ -342,6 +417,8 @@ class SocketClient:
                 self._events.put(SocketStatus("login_failed", exc.message))
             except KiwoomError as exc:
                 log.info("reconnect failed: %s", exc)
+            except Exception as exc:  # e.g. the token provider's own failure: keep trying
+                log.warning("reconnect failed (%s)", type(exc).__name__, exc_info=True)
             else:
                 if self._stop.is_set():
                     ws.shutdown()
@@ -355,19 +432,25 @@ class SocketClient:
         return None
 
     def _restore(self, ws: websocket.WebSocket) -> int:
-        """Re-send registrations and condition subscriptions; their acks are swallowed by the reader.
+        """Re-send registrations and CNSRLST; the reader swallows their acks and sends the
+        condition subscriptions once the CNSRLST answer is in (CNSRREQ is reliable only then).
 
-        Return how many frames were re-sent (the acks the reader waits for)."""
+        Return how many frames the restore sends (the acks the reader waits for)."""
         with self._request_lock:
             frames = self._wanted.restore_frames()
-            self._listed = any(frame["trnm"] == "CNSRLST" for frame in frames)
+            self._listed = False  # until this connection's CNSRLST answer arrives
             self._swallow.clear()  # acks owed by a connection that died are never coming
+            first = next((i for i, f in enumerate(frames) if f["trnm"] == "CNSRREQ"), len(frames))
+            now, self._after_list = frames[:first], frames[first:]
+            if frames:
+                self._settled.clear()
+                self._restore_deadline = time.monotonic() + self._timeout
             try:
-                for frame in frames:
+                for frame in now:
                     self._swallow[frame["trnm"]] += 1
                     wsconn.send(ws, frame)
             except TemporaryError:
-                return len(frames)  # the reader sees the drop and reconnects again
+                pass  # the reader sees the drop and reconnects again
             finally:
                 self._connected.set()
             return len(frames)

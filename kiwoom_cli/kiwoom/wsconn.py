@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 
 import websocket
 
-from kiwoom_cli.errors import TemporaryError
+from kiwoom_cli.errors import ApiError, TemporaryError, TokenInvalid
 from kiwoom_cli.kiwoom import codec, protocol
+from kiwoom_cli.kiwoom.codec import ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +52,49 @@ def send(ws: websocket.WebSocket, frame: dict | bytes | str) -> None:
         raise TemporaryError(f"socket send failed ({type(exc).__name__})") from None
 
 
-def decode(data: bytes | str) -> dict | None:
-    """Parse a frame; None (logged) when it is not a JSON object."""
+BARE_PING = {"trnm": "PING"}  # what a bare `PING` text frame decodes to (it is echoed as it came)
+# Token refusals a LOGIN reply can carry (top level, [8005:...] or [CODE=8005, ...]): a fresh token may pass.
+TOKEN_REFUSALS = frozenset({"8005", "8031", "8103"})
+
+
+def decode(data: bytes | str) -> dict:
+    """Parse one text frame into a JSON object with a string `trnm`; ProtocolError for anything else.
+
+    Any bytes are safe here: not UTF-8, not JSON, too deep, numbers past the parser's limits, or
+    JSON that is not an object. A bare `PING` text (not JSON, as Kiwoom's own client accepts it)
+    decodes to BARE_PING.
+    """
+    if len(data) <= 16 and data.strip().upper() in (b"PING", "PING"):
+        return BARE_PING
     try:
         frame = codec.loads(data)
-    except ValueError:
-        log.warning("dropping a frame that is not JSON (%d bytes)", len(data))
-        return None
-    return frame if isinstance(frame, dict) else None
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ProtocolError("frame is not JSON") from None
+    if not isinstance(frame, dict):
+        raise ProtocolError(f"frame is not a JSON object ({type(frame).__name__})")
+    if not isinstance(frame.get("trnm"), str):
+        raise ProtocolError("frame has no trnm text")
+    return frame
+
+
+def sample(data: bytes | str, size: int = 60) -> str:
+    """The first bytes of a frame for a log line; never a token (LOGIN frames carry one)."""
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "replace")
+    if b"token" in raw.lower():
+        return f"<{len(raw)} bytes, not shown: it mentions a token>"
+    head = raw[:size].decode("utf-8", "replace")
+    return f"{head!r}{'...' if len(raw) > size else ''} ({len(raw)} bytes)"
+
+
+def login_error(frame: dict) -> ApiError | None:
+    """The error a LOGIN reply carries, or None: a token refusal (8005, 8031, 8103 in any form) is
+    TokenInvalid, so the caller logs in again with a fresh token; anything else stays AuthError."""
+    error = protocol.ws_error_for(frame)
+    if error is None or isinstance(error, TokenInvalid):
+        return error
+    if error.code in TOKEN_REFUSALS or str(error.return_code) in TOKEN_REFUSALS:
+        return TokenInvalid(error.message, return_code=error.return_code, code=error.code, api_id="LOGIN")
+    return error
 
 
 def login(
@@ -71,7 +107,7 @@ def login(
 
     The reply is not necessarily the first frame (production interleaves SYSTEM frames). A close
     before the reply is retryable (TemporaryError, §7 item 2); a refusal raises AuthError or
-    TokenInvalid ([8005]).
+    TokenInvalid (login_error). A frame that cannot be decoded is skipped.
     """
     send(ws, protocol.login_frame(token))
     deadline = time.monotonic() + timeout
@@ -90,11 +126,13 @@ def login(
             ) from None
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             raise TemporaryError("LOGIN: connection closed before the reply", api_id="LOGIN")
-        frame = decode(data)
-        if frame is None:
+        try:
+            frame = decode(data)
+        except ProtocolError as exc:
+            log.warning("skipping a frame before the LOGIN reply: %s: %s", exc, sample(data))
             continue
         if frame.get("trnm") == "LOGIN":
-            error = protocol.ws_error_for(frame)
+            error = login_error(frame)
             if error is not None:
                 raise error
             return
