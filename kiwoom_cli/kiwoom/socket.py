@@ -1,19 +1,15 @@
 """SocketClient: Kiwoom's WebSocket (real-time data, order events, condition search) on websocket-client.
 
 One connection per app key (a second LOGIN kicks the first: R10001). A reader thread owns recv:
-it echoes every PING verbatim, JSON or bare text (never SYSTEM), parses REAL entries into models
+it echoes every PING as it came, JSON or bare text (never SYSTEM), parses REAL entries into models
 and puts each on `events`, hands request replies to the one waiting requester, and reconnects
-with a growing backoff: fresh token (forced after a token refusal at LOGIN), LOGIN, re-REG,
-CNSRLST, and only after its answer the condition subscriptions (CNSRREQ).
-
-The reader never dies on a frame: one that cannot be decoded is logged (its first bytes) and
-counted in `bad_frames`; any other failure while reading reconnects, and so does silence (no
-frame, PING included, for twice `ping_period`).
+with a growing backoff: a token never refused before, LOGIN, re-REG, CNSRLST, and only after its
+answer the condition subscriptions (CNSRREQ). A bad frame is logged and counted (`bad_frames`);
+any other failure while reading reconnects, and so does silence for twice `ping_period`.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 import threading
@@ -25,8 +21,7 @@ import websocket
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryError, TokenInvalid
 from kiwoom_cli.kiwoom import codec, protocol, wsconn
-from kiwoom_cli.kiwoom.codec import ProtocolError
-from kiwoom_cli.kiwoom.wanted import Wanted, reg_frames
+from kiwoom_cli.kiwoom.wanted import Restore, Wanted, reg_frames
 from kiwoom_cli.kiwoom.endpoint import Endpoint
 from kiwoom_cli.models import Condition, ConditionMatch, SocketStatus
 
@@ -36,7 +31,6 @@ _REPLIES = frozenset({"REG", "REMOVE", "CNSRLST", "CNSRREQ", "CNSRCLR"})
 _DISCONNECTED = object()  # put on the reply queue when the connection drops
 MAX_SEARCH_PAGES = 50
 PING_PERIOD_S = 10.0  # the broker PINGs about every 10 s (fixtures/ws/ping.json)
-_LOGGED_BAD_FRAMES = 10  # the first ones are logged each, later ones every 1000th
 
 
 class SocketClient:
@@ -69,17 +63,13 @@ class SocketClient:
         self._stop = threading.Event()
         self._request_lock = threading.Lock()  # one request in flight; replies are not matched by seq
         self._replies: queue.Queue = queue.Queue()
-        self._swallow: collections.Counter = collections.Counter()  # reader thread only
         self._wanted = Wanted()
         self._listed = False  # CNSRLST sent on this connection (required before CNSRREQ)
         self._kicked = False
         self._reader: threading.Thread | None = None
         self._silence_s = 2 * ping_period  # nothing at all for this long: the connection is dead
         self._refused: str | None = None  # the last token a LOGIN refused: never sent again
-        self._after_list: list[dict] = []  # restore CNSRREQs, sent once the CNSRLST answer is in
-        self._restore_deadline: float | None = None  # the restore's acks are due by then
-        self._settled = threading.Event()  # no restore in flight: requests may go
-        self._settled.set()
+        self._restoring = Restore()  # what the restore after a reconnect still owes
         self.pings = 0  # PING frames echoed (observability; written by the reader only)
         self.bad_frames = 0  # frames and REAL entries dropped as malformed (written by the reader only)
 
@@ -97,16 +87,16 @@ class SocketClient:
         return self._wanted.codes()
 
     def start(self, timeout: float = 10.0) -> None:
-        """Connect and LOGIN (re-issuing the token once after [8005]); start the reader thread."""
+        """Connect and LOGIN (once more with a fresh token after a token refusal); start the reader."""
         if self._reader is not None:
             raise RuntimeError("SocketClient already started")
         self._stop.clear()
         self._kicked = False
         try:
-            ws = self._connect(False, timeout)
+            ws = self._connect(timeout)
         except TokenInvalid as exc:
             self._events.put(SocketStatus("login_failed", exc.message))
-            ws = self._connect(True, timeout)
+            ws = self._connect(timeout)
         self._listed = False
         self._connected.set()
         self._events.put(SocketStatus("connected", "logged in"))
@@ -238,7 +228,7 @@ class SocketClient:
                 self._replies.get_nowait()
             except queue.Empty:
                 break
-        if not self._settled.wait(timeout):  # the restore's acks would be taken for our reply
+        if not self._restoring.settled.wait(timeout):  # its acks would be taken for our reply
             raise TemporaryError(f"{trnm}: the socket is still restoring its subscriptions", api_id=trnm)
         ws = self._ws if self._connected.is_set() else None
         if ws is None:
@@ -261,10 +251,13 @@ class SocketClient:
 
     # ------------------------------------------------------------------ connect + login
 
-    def _connect(self, force_token: bool, timeout: float) -> websocket.WebSocket:
-        token = self._token_provider(force_token)
-        if force_token and token == self._refused:
-            raise AuthError("LOGIN: the token cache handed back the token the broker refused", api_id="LOGIN")
+    def _connect(self, timeout: float) -> websocket.WebSocket:
+        token = self._token_provider(False)  # another process may have replaced a refused token
+        if token == self._refused:  # the cache still holds it: have it re-issued
+            token = self._token_provider(True)
+            if token == self._refused:
+                raise AuthError("LOGIN: the token cache handed back the token the broker refused",
+                                api_id="LOGIN")
         ws = wsconn.open_socket(self._endpoint.ws_url, timeout, self._proxy)
         with self._ws_lock:
             self._ws = ws  # so stop() can abort a login in progress
@@ -281,8 +274,9 @@ class SocketClient:
 
     def _run(self, ws: websocket.WebSocket) -> None:
         try:
-            while ws is not None:
-                reason = self._read(ws)
+            while ws is not None:  # read until the connection ends, goes silent or a frame breaks us
+                dispatch = lambda data, frame, ws=ws: self._dispatch(ws, data, frame)  # noqa: E731
+                reason = wsconn.read(ws, self._silence_s, dispatch, self._bad_frame, self._restoring.overdue)
                 self._drop(ws)
                 if self._stop.is_set():
                     return
@@ -302,54 +296,19 @@ class SocketClient:
             self._ws = None
         if ws is not None:
             ws.shutdown()
-        self._after_list, self._restore_deadline = [], None
-        self._settled.set()  # waiters wake, see no connection and give up
+        self._restoring.finish()  # waiters wake, see no connection and give up
         self._replies.put(_DISCONNECTED)
-
-    def _read(self, ws: websocket.WebSocket) -> str:
-        """Read frames until the connection ends, goes silent or the reader fails; return why."""
-        recv = ws.recv_data
-        ws.settimeout(self._silence_s)  # the watchdog: PINGs come every ping_period; stop() aborts
-        while True:
-            try:
-                opcode, data = recv()
-            except websocket.WebSocketTimeoutException:
-                return f"nothing received for {self._silence_s:g}s"
-            except websocket.WebSocketConnectionClosedException:
-                return "connection closed"
-            except (websocket.WebSocketException, OSError) as exc:
-                return f"connection lost ({type(exc).__name__})"
-            except Exception as exc:  # the library choking on hostile framing
-                log.warning("socket read failed (%s)", type(exc).__name__, exc_info=True)
-                return f"connection lost ({type(exc).__name__})"
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                return "closed by the server"
-            try:
-                frame = wsconn.decode(data)
-            except ProtocolError as exc:
-                self._bad_frame(exc, data)
-                continue
-            try:
-                self._dispatch(ws, data, frame)
-            except Exception as exc:  # a frame we did not foresee broke us: start over on a new connection
-                log.error("socket reader failed on a frame (%s): %s", type(exc).__name__,
-                          wsconn.sample(data), exc_info=True)
-                return f"socket reader failed ({type(exc).__name__})"
-            if self._restore_deadline is not None and time.monotonic() > self._restore_deadline:
-                return "the restore after the reconnect was not acknowledged"
 
     def _bad_frame(self, exc: Exception, data: bytes) -> None:
         self.bad_frames += 1
-        if self.bad_frames <= _LOGGED_BAD_FRAMES or self.bad_frames % 1000 == 0:
-            log.warning("dropped a malformed frame (%d so far): %s: %s", self.bad_frames, exc,
-                        wsconn.sample(data))
+        wsconn.log_bad_frame(self.bad_frames, exc, data)
 
     def _dispatch(self, ws: websocket.WebSocket, data: bytes, frame: dict) -> None:
         trnm = frame["trnm"]  # decode() guarantees a str
         if trnm == "REAL":
             entries = frame.get("data")
             if not isinstance(entries, list):
-                self._bad_frame(ProtocolError("REAL: data is not a list"), data)
+                self._bad_frame(codec.ProtocolError("REAL: data is not a list"), data)
                 return
             received = self._clock.monotonic()
             put = self._events.put
@@ -375,7 +334,7 @@ class SocketClient:
                 self._kicked = True
                 self._events.put(SocketStatus("kicked", f"{code} {message}".strip()))
         elif trnm in _REPLIES:
-            if self._swallow[trnm] > 0:  # an ack of the restore after a reconnect
+            if self._restoring.owes(trnm):  # an ack of the restore after a reconnect
                 self._restore_acked(ws, trnm, frame)
             elif trnm == "CNSRCLR":
                 pass  # never awaited
@@ -385,35 +344,27 @@ class SocketClient:
             log.debug("ignoring frame %r", trnm)
 
     def _restore_acked(self, ws: websocket.WebSocket, trnm: str, frame: dict) -> None:
-        """Count one restore ack; after CNSRLST's, send the condition subscriptions (spec ka10173)."""
-        self._swallow[trnm] -= 1
+        """Take one restore ack; after CNSRLST's, send the condition subscriptions (spec ka10173)."""
         error = protocol.ws_error_for(frame)
         if error is not None:
             log.warning("restoring after reconnect: %s", error)
         if trnm == "CNSRLST":
             self._listed = error is None
-            pending, self._after_list = self._after_list, []
-            try:
-                for request in pending:
-                    self._swallow[request["trnm"]] += 1
-                    wsconn.send(ws, request)
-            except TemporaryError:
-                pass  # the reader sees the drop on its next recv
-        if not +self._swallow and not self._after_list:  # the last ack: subscriptions are live again
-            self._restore_deadline = None
-            self._settled.set()
+        try:
+            for request in self._restoring.acked(trnm):
+                wsconn.send(ws, request)
+        except TemporaryError:
+            pass  # the reader sees the drop on its next recv
+        if self._restoring.done:  # the last ack: subscriptions are live again
+            self._restoring.finish()
             self._events.put(SocketStatus("connected", "reconnected"))
 
     def _reconnect_loop(self) -> websocket.WebSocket | None:
         delay, longest = self._backoff
-        force = False
         while not self._stop.wait(delay):
             try:
-                ws = self._connect(force, self._timeout)
-            except TokenInvalid as exc:
-                force = True  # the cached token is dead: the next attempt gets a fresh one (§7 item 3)
-                self._events.put(SocketStatus("login_failed", exc.message))
-            except AuthError as exc:
+                ws = self._connect(self._timeout)  # after a token refusal, with a fresh token
+            except AuthError as exc:  # TokenInvalid included
                 self._events.put(SocketStatus("login_failed", exc.message))
             except KiwoomError as exc:
                 log.info("reconnect failed: %s", exc)
@@ -439,15 +390,8 @@ class SocketClient:
         with self._request_lock:
             frames = self._wanted.restore_frames()
             self._listed = False  # until this connection's CNSRLST answer arrives
-            self._swallow.clear()  # acks owed by a connection that died are never coming
-            first = next((i for i, f in enumerate(frames) if f["trnm"] == "CNSRREQ"), len(frames))
-            now, self._after_list = frames[:first], frames[first:]
-            if frames:
-                self._settled.clear()
-                self._restore_deadline = time.monotonic() + self._timeout
             try:
-                for frame in now:
-                    self._swallow[frame["trnm"]] += 1
+                for frame in self._restoring.begin(frames, self._timeout):
                     wsconn.send(ws, frame)
             except TemporaryError:
                 pass  # the reader sees the drop and reconnects again

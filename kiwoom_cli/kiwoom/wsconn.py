@@ -1,4 +1,4 @@
-"""WebSocket connection primitives for SocketClient: open, send, decode, LOGIN handshake (§5.1-5.2)."""
+"""WebSocket connection primitives for SocketClient: open, send, decode, read, LOGIN handshake (§5.1-5.2)."""
 
 from __future__ import annotations
 
@@ -86,6 +86,12 @@ def sample(data: bytes | str, size: int = 60) -> str:
     return f"{head!r}{'...' if len(raw) > size else ''} ({len(raw)} bytes)"
 
 
+def log_bad_frame(count: int, exc: Exception, data: bytes | str) -> None:
+    """Log a dropped frame: each of the first ten, then every 1000th (a flood must not fill the disk)."""
+    if count <= 10 or count % 1000 == 0:
+        log.warning("dropped a malformed frame (%d so far): %s: %s", count, exc, sample(data))
+
+
 def login_error(frame: dict) -> ApiError | None:
     """The error a LOGIN reply carries, or None: a token refusal (8005, 8031, 8103 in any form) is
     TokenInvalid, so the caller logs in again with a fresh token; anything else stays AuthError."""
@@ -95,6 +101,46 @@ def login_error(frame: dict) -> ApiError | None:
     if error.code in TOKEN_REFUSALS or str(error.return_code) in TOKEN_REFUSALS:
         return TokenInvalid(error.message, return_code=error.return_code, code=error.code, api_id="LOGIN")
     return error
+
+
+def read(
+    ws: websocket.WebSocket,
+    silence_s: float,
+    on_frame: Callable[[bytes, dict], None],
+    on_bad: Callable[[ProtocolError, bytes], None],
+    overdue: Callable[[], bool],
+) -> str:
+    """Read frames into `on_frame` until the connection ends, stays silent for `silence_s` (the
+    watchdog), a frame breaks `on_frame`, or `overdue()`; return why. Never raises."""
+    recv = ws.recv_data
+    ws.settimeout(silence_s)  # stop() aborts the connection to wake this up sooner
+    while True:
+        try:
+            opcode, data = recv()
+        except websocket.WebSocketTimeoutException:
+            return f"nothing received for {silence_s:g}s"
+        except websocket.WebSocketConnectionClosedException:
+            return "connection closed"
+        except (websocket.WebSocketException, OSError) as exc:
+            return f"connection lost ({type(exc).__name__})"
+        except Exception as exc:  # the library choking on hostile framing
+            log.warning("socket read failed (%s)", type(exc).__name__, exc_info=True)
+            return f"connection lost ({type(exc).__name__})"
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return "closed by the server"
+        try:
+            frame = decode(data)
+        except ProtocolError as exc:
+            on_bad(exc, data)
+            continue
+        try:
+            on_frame(data, frame)
+        except Exception as exc:  # a frame we did not foresee broke us: start over on a new connection
+            log.error("socket reader failed on a frame (%s): %s", type(exc).__name__, sample(data),
+                      exc_info=True)
+            return f"socket reader failed ({type(exc).__name__})"
+        if overdue():
+            return "the restore after the reconnect was not acknowledged"
 
 
 def login(

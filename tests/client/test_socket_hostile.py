@@ -126,7 +126,7 @@ def test_a_refused_token_is_never_sent_again(sim, rest, events):
     with pytest.raises(AuthError) as info:
         client.start(timeout=5)
     assert not isinstance(info.value, TokenInvalid) and "refused" in info.value.message
-    assert logins == [False, True]
+    assert logins == [False, False, True]  # refused; still cached, so re-issue; handed back: stop
 
 
 def test_reconnect_after_a_token_refusal_uses_a_fresh_token(sim, sock, rest, events):
@@ -245,3 +245,38 @@ def test_connected_means_a_live_reader(sim, sock, events, monkeypatch):
     events.wait_for(lambda e: isinstance(e, SocketStatus) and "reader failed" in e.detail, what="reader failed")
     wait_until(lambda: not sock._reader.is_alive(), timeout=10, message="reader ended")  # noqa: SLF001
     assert not sock.connected
+
+
+def test_a_token_replaced_meanwhile_is_used_without_a_reissue(sim, rest, events):
+    """After a refusal the cache is asked first; only if it still holds the refused token is a
+    fresh one forced (so a token another process just got is not replaced)."""
+    calls = []
+
+    def provider(force: bool) -> str:
+        calls.append(force)
+        return "NOT-A-VALID-TOKEN-0123456789" if len(calls) == 1 else rest.token()
+
+    client = SocketClient(endpoint(sim), provider, events.queue, reconnect=False)
+    client.start(timeout=5)
+    try:
+        assert events.status("login_failed").detail and client.connected
+        assert calls == [False, False]
+    finally:
+        client.stop()
+
+
+def test_an_unacknowledged_restore_reconnects(tmp_path):
+    events = Events()
+    extra = {"ping_interval_s": 0.05, "cnsrlst_delay_s": 1.0}
+    with running_sim(extra=extra) as sim, rest_client(sim, tmp_path) as rest:
+        client = _client(sim, rest, events, timeout=0.3)
+        client.start(timeout=5)
+        try:
+            client.subscribe_condition("1", timeout=5)
+            events.status("connected")
+            sim.fault("drop_socket", 1)
+            events.status("disconnected")
+            late = events.status("disconnected")  # the CNSRLST answer comes after the 0.3 s the restore has
+            assert late.detail == "the restore after the reconnect was not acknowledged"
+        finally:
+            client.stop()
