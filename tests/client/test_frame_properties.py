@@ -136,3 +136,14 @@ def test_fast_and_careful_tick_paths_agree_on_hostile_numbers():
         except ProtocolError:
             continue
         assert fid == "20" and tick.time == ""  # a time that is not text is no time
+
+
+@settings(max_examples=300, deadline=None)
+@given(frame=_REPLY | st.dictionaries(st.sampled_from(["trnm", "return_code", "return_msg"]), _JSON))
+def test_reply_errors_take_any_json(frame):
+    """A reply's error (LOGIN's included) is None or one of our typed errors, never a crash."""
+    from kiwoom_cli.errors import ApiError
+    from kiwoom_cli.kiwoom import protocol
+
+    for error in (protocol.ws_error_for(frame), wsconn.login_error({**frame, "trnm": "LOGIN"})):
+        assert error is None or isinstance(error, ApiError)
