@@ -35,7 +35,7 @@ def _disconnects(events) -> list[SocketStatus]:
 
 @pytest.fixture
 def sim():
-    with running_sim(extra={"ping_interval_s": 0.05, "ping_misses": 2, "cnsrlst_delay_s": 0.2}) as server:
+    with running_sim(extra={"ping_interval_s": 0.1, "ping_misses": 3, "cnsrlst_delay_s": 0.2}) as server:
         yield server
 
 
@@ -223,10 +223,10 @@ def test_silence_reconnects(tmp_path):
 
 
 def test_pings_keep_a_quiet_socket_alive(sim, rest, events):
-    client = _client(sim, rest, events, ping_period=0.5)  # PINGs every 0.05 s: never silent for 1 s
+    client = _client(sim, rest, events, ping_period=0.5)  # PINGs every 0.1 s: never silent for 1 s
     client.start()
     try:
-        wait_until(lambda: client.pings >= 40, timeout=20, message="40 PINGs")
+        wait_until(lambda: client.pings >= 20, timeout=20, message="20 PINGs")
         assert client.connected and not _disconnects(events)
     finally:
         client.stop()
