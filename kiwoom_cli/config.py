@@ -63,6 +63,7 @@ ENV_KEYS: dict[str, str] = {
     "KIWOOM_WS_URL": "ws_url",
     "KIWOOM_APPKEY": "app_key",
     "KIWOOM_SECRETKEY": "app_secret",
+    "KIWOOM_EXCHANGE": "exchange",
 }
 # Broker keys in the environment belong to mock/real; sending them to a simulator (which stores
 # the app key in its state file) would spread them for nothing, so sim mode ignores them.
@@ -146,8 +147,10 @@ def load_config(
         run=RunConfig(**{f.name: parsed[f"run.{f.name}"] for f in fields(RunConfig)}),
         costs=CostSchedule(commission=parsed["costs.commission"], sell_tax=parsed["costs.sell_tax"]),
         sim=SimSettings(**{f.name: parsed[f"sim.{f.name}"] for f in fields(SimSettings)}),
+        exchange=parsed["exchange"],
         origins=MappingProxyType(origins),
         warnings=_warnings(source, origins),
+        rate_burst=parsed["rate_burst"],
     )
 
 
@@ -284,7 +287,7 @@ def run_settings(config: Config, on: dt.date | None = None) -> RunSettings:
     day = on or dt.datetime.now(KST).date()
     names = {f.name for f in fields(RunSettings)}  # confirm_real is the CLI's, not the engine's
     values = {k: v for k, v in vars(config.run).items() if k in names}
-    return RunSettings(**values, costs=config.costs_on(day))
+    return RunSettings(**values, costs=config.costs_on(day), exchange=config.exchange)
 
 
 def sim_config(config: Config, **fields_: Any) -> SimConfig:
@@ -334,6 +337,8 @@ def redacted(config: Config) -> dict[str, Any]:
         "account": config.account,
         "rest_url": ep.rest_url,
         "ws_url": ep.ws_url,
+        "exchange": config.exchange,
+        "rate_burst": config.rate_burst,
         "run": {k: plain(v) for k, v in vars(config.run).items()},
         "costs": {"commission": config.costs.commission, "sell_tax": dict(config.costs.sell_tax)},
         "sim": {k: v for k, v in vars(config.sim).items()},

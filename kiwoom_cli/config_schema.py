@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from kiwoom_cli.market import DEFAULT_COMMISSION, SELL_TAX_BY_YEAR
+from kiwoom_cli.market import DEFAULT_COMMISSION, EXCHANGES, SELL_TAX_BY_YEAR
 
 MODES = ("sim", "mock", "real")
 ORDER_STYLES = ("market", "limit")
@@ -97,6 +97,13 @@ def choice(*options: str) -> Callable[[Any], str]:
         return v
 
     return parse
+
+
+def rate_burst(v: Any) -> int:
+    """Parse the burst per api-id we allow ourselves: 1 or 2 (the broker's is not settled)."""
+    if isinstance(v, bool) or v not in (1, 2) or not isinstance(v, int):
+        raise Invalid(f"must be 1 or 2, not {v!r}")
+    return v
 
 
 def boolean(v: Any) -> bool:
@@ -247,6 +254,8 @@ KEYS: dict[str, Key] = {
         Key("account", account, None, 'the account number as a string, e.g. "1234567890"'),
         Key("rest_url", url(_HTTP), None, "an http:// or https:// URL"),
         Key("ws_url", url(_WS), None, "a ws:// or wss:// URL"),
+        Key("exchange", choice(*EXCHANGES), "KRX", '"KRX", "NXT" (Nextrade) or "SOR" (smart order routing)'),
+        Key("rate_burst", rate_burst, 1, "1 or 2 (quick requests of one api-id before waiting 1 s)", "int"),
         # [run]
         Key("run.buy_amount", whole(1), 1_000_000, "KRW per buy, a whole number above 0", "int"),
         Key("run.max_positions", whole(1), 5, "a whole number, 1 or more", "int"),
@@ -288,6 +297,7 @@ TABLES = ("run", "costs", "sim")
 MODE_DEFAULTS: dict[str, dict[str, Any]] = {
     "run.window": {"sim": None, "mock": (dt.time(9, 0), dt.time(15, 20)), "real": (dt.time(9, 0), dt.time(15, 20))},
     "run.liquidate_at": {"sim": None, "mock": dt.time(15, 15), "real": dt.time(15, 15)},
+    "rate_burst": {"sim": 2, "mock": 1, "real": 1},  # the simulator's burst is 2; the broker's may be 1
 }
 
 

@@ -103,8 +103,10 @@ class Config:
     run: RunConfig
     costs: CostSchedule
     sim: SimSettings
+    exchange: str = "KRX"  # where orders go: "KRX" | "NXT" | "SOR" (dmst_stex_tp)
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     warnings: tuple[str, ...] = ()
+    rate_burst: int = 1  # requests of one api-id at once before 1/s (1 or 2; 2 in sim)
 
     def endpoint(self) -> Endpoint:
         """Return (mode, rest_url, ws_url): an explicit URL wins, else the mode's Kiwoom host."""

@@ -234,11 +234,10 @@ def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> i
 def _run_locked(config, settings, options, until, interactive, clock, started, log_path, interrupts,
                 stack: contextlib.ExitStack) -> int:
     from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
-    from kiwoom_cli.cli.session import journal_account
+    from kiwoom_cli.cli.session import journal_account, rate_limiter
     from kiwoom_cli.core.engine import Engine
     from kiwoom_cli.core.store import journal_path
     from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
-    from kiwoom_cli.kiwoom.ratelimit import RateLimiter
     from kiwoom_cli.kiwoom.rest import RestClient
     from kiwoom_cli.kiwoom.tokens import TokenStore
     from kiwoom_cli.paths import state_dir
@@ -256,13 +255,11 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     endpoint = Endpoint(config.mode, rest_url, ws_url)
     creds = Credentials(config.credentials.app_key, config.credentials.app_secret)
     tokens = TokenStore(state_dir() / "tokens", clock)  # shared by every client (and other processes)
-    if config.mode == "sim":
-        limiter = RateLimiter(*config.sim.rate_limit, clock=clock) if config.sim.rate_limit else None
-    else:
-        limiter = RateLimiter(clock=clock)  # the broker's 1 req/s, burst 2 per api-id (decisions §8)
+    limiter = rate_limiter(config, clock)
 
     def make_rest() -> RestClient:  # one per thread (decisions §2)
-        return RestClient(endpoint, creds, tokens=tokens, clock=clock, limiter=limiter, timeout=REST_TIMEOUT_S)
+        return RestClient(endpoint, creds, tokens=tokens, clock=clock, limiter=limiter, timeout=REST_TIMEOUT_S,
+                          exchange=config.exchange)
 
     token_rest = make_rest()
     stack.callback(token_rest.close)

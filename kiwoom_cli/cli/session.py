@@ -28,6 +28,18 @@ def journal_account(config: Config) -> str:
     return config.account or ("paper" if config.mode == "sim" else "default")
 
 
+def rate_limiter(config: Config, clock: Clock):
+    """The process's one RateLimiter: 1 req/s per api-id, burst `rate_burst` (sim: its own limit if lower)."""
+    from kiwoom_cli.kiwoom.ratelimit import RateLimiter
+
+    if config.mode != "sim":
+        return RateLimiter(1.0, config.rate_burst, clock=clock)
+    if not config.sim.rate_limit:
+        return None
+    rate, burst = config.sim.rate_limit
+    return RateLimiter(rate, min(burst, config.rate_burst), clock=clock)
+
+
 def run_holder() -> int | None:
     """Return the pid of a `kiwoom run` (another process) holding the account, else None."""
     from kiwoom_cli.core import lock
@@ -42,7 +54,6 @@ class Session:
     def __init__(self, config: Config, rest_url: str, ws_url: str | None, *, clock: Clock | None = None,
                  timeout: float | None = None) -> None:
         from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
-        from kiwoom_cli.kiwoom.ratelimit import RateLimiter
         from kiwoom_cli.kiwoom.rest import RestClient
         from kiwoom_cli.kiwoom.tokens import TokenStore
         from kiwoom_cli.paths import state_dir
@@ -53,10 +64,10 @@ class Session:
         creds = config.credentials
         self._credentials = Credentials(creds.app_key, creds.app_secret)
         self.tokens = TokenStore(state_dir() / "tokens", self.clock)
-        # The broker's limits (1 req/s, burst 2 per api-id, decisions §8) bind one-shot commands too.
+        # The broker's limits (1 req/s per api-id, burst `rate_burst`) bind one-shot commands too.
         self.rest = RestClient(self.endpoint, self._credentials, tokens=self.tokens, clock=self.clock,
-                               limiter=RateLimiter(clock=self.clock),
-                               timeout=REST_TIMEOUT_S if timeout is None else timeout)
+                               limiter=rate_limiter(config, self.clock),
+                               timeout=REST_TIMEOUT_S if timeout is None else timeout, exchange=config.exchange)
         self.events: queue.Queue = queue.Queue()
         self._socket = None
         self._journal = None

@@ -36,7 +36,7 @@ def sim(
     scenario: Path | None = typer.Option(None, "--scenario", help="TOML timeline of price/condition/fault steps."),
     static: bool = typer.Option(False, "--static", help="Prices move only when told (control surface/scenario)."),
     always_open: bool = typer.Option(False, "--always-open", help="Continuous trading at any hour (default)."),
-    hours: str | None = typer.Option(None, "--hours", help='"always" or "krx" (real KRX session phases).'),
+    hours: str | None = typer.Option(None, "--hours", help='"always" or "krx" (KRX session phases and NXT\'s pre-/after-market).'),
     cash: int | None = typer.Option(None, "--cash", min=1, help="Starting cash of a new account, KRW."),
     tick_rate: float | None = typer.Option(None, "--tick-rate", min=0.0, help="Trades per second across the market."),
     rate_limit: str | None = typer.Option(None, "--rate-limit", help='"off" or RATE/BURST per api-id, e.g. 1/2.'),

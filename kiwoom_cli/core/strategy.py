@@ -16,6 +16,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import risk
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
+from kiwoom_cli.core.venue import market_orders_ok
 from kiwoom_cli.market import (
     add_ticks,
     price_limits,
@@ -173,7 +174,8 @@ class Strategy:
             why = f"quantity 0: price {price:,} is above buy_amount {s.buy_amount:,}"
             return [ev.Decision("buy_cond", code, "skip", why)]
         limit = None
-        if s.buy_order is OrderType.LIMIT:
+        order_type = s.buy_order if market_orders_ok(s.exchange, now) else OrderType.LIMIT
+        if order_type is OrderType.LIMIT:
             limit = add_ticks(round_up_to_tick(price), s.buy_ticks)
             if upper:
                 limit = max(lower, min(upper, limit))
@@ -183,11 +185,12 @@ class Strategy:
             return [ev.Decision("buy_cond", code, "deny", denial.reason)]
         planned.add(code, reserve, code not in view.registered)
         order = ev.PlaceOrder(
-            self.new_id(), Side.BUY, code, qty, limit, s.buy_order, "buy_cond", "run",
+            self.new_id(), Side.BUY, code, qty, limit, order_type, "buy_cond", "run",
             name=mark.name, ref_price=price, upper=upper, lower=lower, reserve=reserve,
         )
         at = "market" if limit is None else f"{limit:,}"
-        return [ev.Decision("buy_cond", code, "buy", f"{qty} @ {at} (price {price:,})"), order]
+        why = f" (limit: no market orders on {s.exchange} outside KRX hours)" if order_type is not s.buy_order else ""
+        return [ev.Decision("buy_cond", code, "buy", f"{qty} @ {at} (price {price:,}){why}"), order]
 
     def _register_planned(self, view, planned: risk.Planned) -> list:
         new = tuple(sorted(c for c in planned.codes if c not in view.registered))
@@ -207,7 +210,11 @@ class Strategy:
         price = pos.price or (mark.price if mark else 0)
         upper, lower = (mark.upper, mark.lower) if mark else (0, 0)
         limit = None
-        if s.sell_order is OrderType.LIMIT and price > 0:
+        forced = s.sell_order is OrderType.MARKET and not market_orders_ok(s.exchange, now)
+        if forced and price <= 0:
+            why = f"no price to set a limit at, and {s.exchange} takes no market orders outside KRX hours"
+            return [ev.Decision(rule, code, "skip", why)]
+        if (s.sell_order is OrderType.LIMIT or forced) and price > 0:
             limit = add_ticks(round_down_to_tick(price), -s.sell_ticks)
             if upper:
                 limit = max(lower, min(upper, limit))

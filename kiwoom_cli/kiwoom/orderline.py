@@ -184,16 +184,16 @@ class OrderLines:
     # ------------------------------------------------------------------ engine side
 
     def try_buy(self, code: str, qty: int, price: int | None) -> Sent | None:
-        return self.try_send(protocol.BUY, protocol.order_body(code, qty, price))
+        return self.try_send(protocol.BUY, protocol.order_body(code, qty, price, self._rest.exchange))
 
     def try_sell(self, code: str, qty: int, price: int | None) -> Sent | None:
-        return self.try_send(protocol.SELL, protocol.order_body(code, qty, price))
+        return self.try_send(protocol.SELL, protocol.order_body(code, qty, price, self._rest.exchange))
 
     def try_amend(self, order_no: str, code: str, qty: int, price: int) -> Sent | None:
-        return self.try_send(protocol.AMEND, protocol.amend_body(order_no, code, qty, price))
+        return self.try_send(protocol.AMEND, protocol.amend_body(order_no, code, qty, price, self._rest.exchange))
 
     def try_cancel(self, order_no: str, code: str, qty: int = 0) -> Sent | None:
-        return self.try_send(protocol.CANCEL, protocol.cancel_body(order_no, code, qty))
+        return self.try_send(protocol.CANCEL, protocol.cancel_body(order_no, code, qty, self._rest.exchange))
 
     def try_send(self, api_id: str, body: dict) -> Sent | None:
         """Write an order now if nothing has to wait; None = nothing was sent (take the ordinary path)."""

@@ -53,8 +53,6 @@ def send(ws: websocket.WebSocket, frame: dict | bytes | str) -> None:
 
 
 BARE_PING = {"trnm": "PING"}  # what a bare `PING` text frame decodes to (it is echoed as it came)
-# Token refusals a LOGIN reply can carry (top level, [8005:...] or [CODE=8005, ...]): a fresh token may pass.
-TOKEN_REFUSALS = frozenset({"8005", "8031", "8103"})
 
 
 def decode(data: bytes | str) -> dict:
@@ -98,7 +96,8 @@ def login_error(frame: dict) -> ApiError | None:
     error = protocol.ws_error_for(frame)
     if error is None or isinstance(error, TokenInvalid):
         return error
-    if error.code in TOKEN_REFUSALS or str(error.return_code) in TOKEN_REFUSALS:
+    # top level, [8005:...] or [CODE=8005, ...]: a fresh token may pass
+    if error.code in protocol.TOKEN_REFUSED or str(error.return_code) in protocol.TOKEN_REFUSED:
         return TokenInvalid(error.message, return_code=error.return_code, code=error.code, api_id="LOGIN")
     return error
 

@@ -267,7 +267,7 @@ class SimServer:
     def _reset(self) -> None:
         """Fresh exchange state with the same config (POST /sim/reset); the file is overwritten."""
         self.ctx.exchange = self._new_exchange(load=False)
-        self.ctx.faults.pending.clear()
+        self.ctx.faults.clear()
         limiter = self._runners[0].app.get(rest.LIMITER_KEY) if self._runners else None
         if limiter is not None:
             limiter.reset()

@@ -19,6 +19,11 @@ BAD_FILES = [
     ("run = 5\n", "run", "table"),
     ('mode = "paper"\n', "mode", '"sim", "mock" or "real"'),
     ("mode = 1\n", "mode", '"sim", "mock" or "real"'),
+    ("rate_burst = 3\n", "rate_burst", "1 or 2"),
+    ("rate_burst = 0\n", "rate_burst", "1 or 2"),
+    ('rate_burst = "2"\n', "rate_burst", "1 or 2"),
+    ("rate_burst = true\n", "rate_burst", "1 or 2"),
+    ("rate_burst = 2.0\n", "rate_burst", "1 or 2"),
     ('[run]\nbuy_amount = "1000"\n', "run.buy_amount", "whole number above 0"),
     ("[run]\nbuy_amount = 1000.0\n", "run.buy_amount", "whole number above 0"),
     ("[run]\nbuy_amount = -5\n", "run.buy_amount", "whole number above 0"),
@@ -273,3 +278,25 @@ def test_run_settings_carries_every_run_value(write):
     assert (s.buy_amount, s.max_positions, s.buy_order.value, s.buy_ticks) == (300_000, 2, "limit", 1)
     assert (s.window, s.liquidate_at) == ((dt.time(9, 5), dt.time(15)), dt.time(14, 50))
     assert (s.max_daily_loss, s.sell_cond) == (50_000, "2")
+
+
+@pytest.mark.parametrize("mode, expected", [("sim", 2), ("mock", 1), ("real", 1)])
+def test_rate_burst_defaults_to_the_safe_1_against_the_broker(mode, expected, write):
+    env = {"KIWOOM_APPKEY": "k", "KIWOOM_SECRETKEY": "s"}
+    assert load_config(env=env, overrides={"mode": mode}).rate_burst == expected
+    assert load_config(write("rate_burst = 2\n"), env=env, overrides={"mode": mode}).rate_burst == 2
+    assert load_config(env=env, overrides={"mode": mode, "rate_burst": "1"}).rate_burst == 1
+
+
+@pytest.mark.parametrize("mode, text, expected", [
+    ("mock", "", 1), ("real", "", 1), ("mock", "rate_burst = 2\n", 2),
+    ("sim", "", 2), ("sim", '[sim]\nrate_limit = "1/1"\n', 1), ("sim", "rate_burst = 1\n", 1)])
+def test_commands_and_run_build_their_limiter_with_rate_burst(mode, text, expected, write):
+    from kiwoom_cli.cli.session import rate_limiter as run_limiter
+    from kiwoom_cli.clock import ManualClock
+
+    env = {"KIWOOM_APPKEY": "k", "KIWOOM_SECRETKEY": "s"}
+    config = load_config(write(text) if text else None, env=env, overrides={"mode": mode})
+    assert run_limiter(config, ManualClock()).burst("kt10000") == expected
+    off = load_config(write('[sim]\nrate_limit = "off"\n'), env=env, overrides={"mode": "sim"})
+    assert run_limiter(off, ManualClock()) is None
