@@ -98,7 +98,8 @@ def login_error(frame: dict) -> ApiError | None:
         return error
     # top level, [8005:...] or [CODE=8005, ...]: a fresh token may pass
     if error.code in protocol.TOKEN_REFUSED or str(error.return_code) in protocol.TOKEN_REFUSED:
-        return TokenInvalid(error.message, return_code=error.return_code, code=error.code, api_id="LOGIN")
+        message = error.message if error.code in error.message else f"{error.message} [{error.code}]"
+        return TokenInvalid(message, return_code=error.return_code, code=error.code, api_id="LOGIN")
     return error
 
 

@@ -13,6 +13,7 @@ import json
 from typing import Any, Iterable
 
 from kiwoom_cli.sim.domain import InstrumentView
+from kiwoom_cli.sim.rest_errors import MESSAGES, refusal
 
 try:  # optional speed-up (decisions.md §9)
     import orjson
@@ -71,6 +72,18 @@ def login_failed(code: str, message: str) -> bytes:
             "return_msg": LOGIN_FAILED_MSG.format(code=code, message=message),
         }
     )
+
+
+def login_refused(form: str, code: str) -> bytes:
+    """Return a LOGIN refusal in a token_refused fault's form: "top" (return_code 8031), "rc3"
+    (rc 3 with [8031:...]) or "http401", which on a socket is the LOGIN's own 805004 [CODE=...] form.
+
+    unverified: which of these the broker's LOGIN uses for 8031 and 8103 (only 8005's is captured).
+    """
+    if form == "http401":
+        return login_failed(code, MESSAGES[code].format("injected fault"))
+    _, body = refusal("token_refused", form, code, "LOGIN")
+    return dumps({"trnm": "LOGIN", **body})
 
 
 def reply(trnm: str, return_code: int = 0, return_msg: str = "", **extra: Any) -> bytes:

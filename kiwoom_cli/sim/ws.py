@@ -165,6 +165,11 @@ class WsHub:
             conn.send(wire.reply(trnm, 1, "internal error"))
 
     def _on_login(self, conn: Conn, msg: dict) -> None:
+        armed = self._armed_login_refusal()
+        if armed is not None:
+            conn.send(wire.login_refused(armed.form, armed.code))
+            conn.close()
+            return
         token = msg.get("token")
         try:
             app_key = self.ctx.exchange.app_key_for_token(token if isinstance(token, str) else "")
@@ -189,6 +194,17 @@ class WsHub:
         if not conn.logged_in:
             conn.logged_in = True
             self._schedule_ping(conn)
+
+    def _armed_login_refusal(self):
+        """Take one hit of a token_refused fault armed for api_id "LOGIN" (POST /sim/fault)."""
+        answers = self.ctx.faults.answers
+        for armed in answers:
+            if armed.kind == "token_refused" and armed.api_id == "LOGIN":
+                armed.left -= 1
+                if armed.left <= 0:
+                    answers.remove(armed)
+                return armed
+        return None
 
     def _login_expired(self, conn: Conn) -> None:
         conn.login_timer = None

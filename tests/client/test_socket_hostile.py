@@ -114,6 +114,24 @@ def test_other_login_failures_stay_auth_errors(frame):
     assert isinstance(error, AuthError) and not isinstance(error, TokenInvalid)
 
 
+@pytest.mark.parametrize("form, code", [("top", "8031"), ("top", "8103"), ("rc3", "8031"), ("rc3", "8103"),
+                                        ("http401", "8103"), ("top", "8005")])
+def test_login_refused_in_each_form_logs_in_again_with_a_fresh_token(sim, rest, events, form, code):
+    """Through the simulator: the cached token is refused at LOGIN; a fresh one is issued and used."""
+    refused = rest.token()
+    answer = requests.post(f"{sim.rest_url}/sim/fault", timeout=5, json={
+        "kind": "token_refused", "api_id": "LOGIN", "form": form, "code": code, "count": 1})
+    assert answer.status_code == 200, answer.text
+    client = _client(sim, rest, events, reconnect=False)
+    client.start(timeout=5)
+    try:
+        assert code in events.status("login_failed").detail
+        assert events.status("connected").detail == "logged in"
+        assert client._refused == refused and rest.token() != refused  # noqa: SLF001
+    finally:
+        client.stop()
+
+
 def test_a_refused_token_is_never_sent_again(sim, rest, events):
     """The provider hands back the refused token on force: no second LOGIN with it, AuthError."""
     logins = []
