@@ -329,7 +329,7 @@ class SocketClient:
         elif trnm == "SYSTEM":
             code = str(frame.get("code") or frame.get("return_code") or "")
             message = str(frame.get("message") or frame.get("return_msg") or "")
-            log.warning("SYSTEM %s: %s", code, message)
+            log.warning("SYSTEM %s: %s", code[:20], message[:200])
             if code == "R10001":  # another connection took over this app key: do not fight it
                 self._kicked = True
                 self._events.put(SocketStatus("kicked", f"{code} {message}".strip()))
@@ -341,7 +341,7 @@ class SocketClient:
             else:
                 self._replies.put(frame)
         else:
-            log.debug("ignoring frame %r", trnm)
+            log.debug("ignoring frame %r", trnm[:20])
 
     def _restore_acked(self, ws: websocket.WebSocket, trnm: str, frame: dict) -> None:
         """Take one restore ack; after CNSRLST's, send the condition subscriptions (spec ka10173)."""
