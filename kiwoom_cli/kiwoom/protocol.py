@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from kiwoom_cli import inputs
 from kiwoom_cli.errors import (
     ApiError,
     AuthError,
@@ -82,21 +83,19 @@ def continuation(headers: dict | None) -> str | None:
 
 
 def _check_code(code: str) -> str:
-    if not isinstance(code, str) or len(code) != 6 or not code.isascii() or not code.isalnum():
-        raise BadInput(f"not a 6-character stock code: {code!r}")
-    return code
+    return inputs.code(code)
 
 
 def _check_qty(qty: int, *, allow_zero: bool = False) -> str:
-    if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0 or (qty == 0 and not allow_zero):
-        raise BadInput(f"quantity must be a positive whole number, got {qty!r}")
-    return str(qty)
+    if not isinstance(qty, int):  # a body takes numbers from our own code, never text
+        raise BadInput(f"quantity must be a whole number, got {qty!r}")
+    return str(inputs.quantity(qty, allow_zero=allow_zero))
 
 
 def _check_price(price: int) -> str:
-    if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
-        raise BadInput(f"price must be a positive whole number of won, got {price!r}")
-    return str(price)  # unsigned: a signed price is rejected with 1517 (§3.3)
+    if not isinstance(price, int):
+        raise BadInput(f"price must be a whole number of won, got {price!r}")
+    return str(inputs.price(price))  # unsigned: a signed price is rejected with 1517 (§3.3)
 
 
 def _check_exchange(exchange: str, allowed: tuple[str, ...] = EXCHANGES) -> str:
@@ -106,9 +105,7 @@ def _check_exchange(exchange: str, allowed: tuple[str, ...] = EXCHANGES) -> str:
 
 
 def _check_order_no(order_no: str) -> str:
-    if not isinstance(order_no, str) or not order_no.strip().isdigit():
-        raise BadInput(f"not an order number: {order_no!r}")
-    return order_no.strip()
+    return inputs.order_no(order_no)
 
 
 def token_body(credentials: Credentials) -> dict[str, str]:

@@ -9,6 +9,8 @@ Errors come out as kiwoom_cli.errors types (which answer is which: protocol.erro
 - Orders: only a complete, recognised refusal or rejection comes out as itself (_for_order); every
   other answer, and a read timeout or dropped connection, is OutcomeUnknown, never resent.
 - Queries: a malformed answer is a ProtocolError (or TemporaryError for 5xx), never an empty result.
+- A server certificate that fails verification -> CertificateFailed (exit 4, nothing was sent:
+  the handshake comes before any byte of the request; kiwoom/tls.py), never retried.
 Nothing here logs or raises secrets: messages carry the api-id and the broker's return_msg only.
 """
 
@@ -29,11 +31,11 @@ from kiwoom_cli.errors import (
     TemporaryError,
     TokenInvalid,
 )
-from kiwoom_cli.kiwoom import codec, protocol
+from kiwoom_cli.kiwoom import codec, protocol, tls
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from kiwoom_cli.kiwoom.tokens import TokenStore
-from kiwoom_cli.kiwoom.transport import SendError, Transport
+from kiwoom_cli.kiwoom.transport import CERTIFICATE, SendError, Transport
 from kiwoom_cli.models import Balance, Cash, FillRow, OpenOrder, OrderAck, Quote
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ class RestClient:
         # urllib3, not requests: ~0.5 ms less per order (transport.py). Its pool is thread-safe, so
         # token() may be called from a socket's reader thread. The environment's proxy settings are
         # ignored; an explicit proxy from our config is honoured.
-        self._transport = Transport(timeout, proxy)
+        self._transport = Transport(timeout, proxy, lambda: tls.for_endpoint(self.endpoint))
 
     def __repr__(self) -> str:
         return f"RestClient(mode={self.endpoint.mode!r}, rest_url={self.endpoint.rest_url!r})"
@@ -327,6 +329,8 @@ class RestClient:
 
     def _transport_error(self, api_id: str, exc: SendError, order: bool) -> KiwoomError:
         kind, where = exc.kind, self.endpoint.rest_url  # a class name: never a URL, header or secret
+        if kind == CERTIFICATE and exc.verify is not None:  # refused in the handshake: nothing sent
+            return tls.failed(where, exc.verify, api_id)
         if exc.nothing_sent:
             return TemporaryError(f"{api_id}: cannot connect to {where} ({kind})", api_id=api_id)
         if order:

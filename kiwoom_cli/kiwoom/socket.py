@@ -20,7 +20,7 @@ import websocket
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryError, TokenInvalid
-from kiwoom_cli.kiwoom import codec, protocol, wsconn
+from kiwoom_cli.kiwoom import codec, protocol, tls, wsconn
 from kiwoom_cli.kiwoom.wanted import Restore, Wanted, reg_frames
 from kiwoom_cli.kiwoom.endpoint import Endpoint
 from kiwoom_cli.models import Condition, ConditionMatch, SocketStatus
@@ -258,7 +258,8 @@ class SocketClient:
             if token == self._refused:
                 raise AuthError("LOGIN: the token cache handed back the token the broker refused",
                                 api_id="LOGIN")
-        ws = wsconn.open_socket(self._endpoint.ws_url, timeout, self._proxy)
+        ws = wsconn.open_socket(self._endpoint.ws_url, timeout, self._proxy,
+                                lambda: tls.for_endpoint(self._endpoint))
         with self._ws_lock:
             self._ws = ws  # so stop() can abort a login in progress
         try:
