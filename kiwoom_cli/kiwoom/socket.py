@@ -384,10 +384,8 @@ class SocketClient:
         return None
 
     def _restore(self, ws: websocket.WebSocket) -> int:
-        """Re-send registrations and CNSRLST; the reader swallows their acks and sends the
-        condition subscriptions once the CNSRLST answer is in (CNSRREQ is reliable only then).
-
-        Return how many frames the restore sends (the acks the reader waits for)."""
+        """Re-send registrations and CNSRLST (the reader takes their acks, then sends the CNSRREQs);
+        return how many frames the restore sends."""
         with self._request_lock:
             frames = self._wanted.restore_frames()
             self._listed = False  # until this connection's CNSRLST answer arrives
