@@ -1,0 +1,88 @@
+"""REST answers against the spec: the simulator's answers, and every field our parsers read."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiwoom_cli.kiwoom import protocol
+from kiwoom_cli.kiwoom.codec import ProtocolError
+from tests.conformance import spec_tables as spec
+from tests.conformance.checks import answer_problems, fields_read, params, unknown_reads
+from tests.helpers import fixture
+from tests.sim_server.conftest import api, clock, sim  # noqa: F401  (fixtures)
+from tests.sim_server.test_fixture_crosscheck import FIXTURES, GARBLED, payloads  # noqa: F401
+
+PARSERS = {
+    "au10001": protocol.parse_token,
+    "ka10001": protocol.parse_basic_info,
+    "ka10007": protocol.parse_quote,
+    "ka10095": protocol.parse_quotes,
+    "kt00001": protocol.parse_cash,
+    "kt00018": protocol.parse_balance_page,
+    "ka10075": protocol.parse_open_orders,
+    "ka10076": protocol.parse_fills,
+    **{api_id: (lambda body, a=api_id: protocol.parse_order_ack(body, a)) for api_id in sorted(protocol.ORDER_IDS)},
+}
+
+
+PENDING_READS = {
+    "au10001": "mismatch: parse_token falls back to access_token",
+    "kt10000": "mismatch: parse_order_ack reads base_orig_ord_no on a new order",
+    "kt10001": "mismatch: parse_order_ack reads base_orig_ord_no on a new order",
+}
+PENDING_SIM = {**PENDING_READS, "ka10001": "mismatch: the simulator's dstr_rt has no decimal"}
+
+
+def read_by(api_id: str, body: dict) -> set[str]:
+    """Fields the parser and the envelope check read from `body`; an empty body shows the fallbacks."""
+    read = fields_read(lambda b: protocol.error_for(b, 200, api_id), body) | fields_read(PARSERS[api_id], body)
+    return read | fields_read(PARSERS[api_id], {}, ProtocolError)
+
+
+def test_every_answer_we_parse_has_a_table():
+    assert set(PARSERS) == set(spec.RESPONSE) - {"au10002"}
+
+
+@pytest.mark.parametrize("api_id", params(sorted(PARSERS), PENDING_READS))
+def test_parser_reads_only_spec_fields_of_the_official_example(api_id):
+    body = fixture(FIXTURES[api_id])["body"]
+    if api_id in GARBLED:  # its values are shifted: the parser fails loudly, read what it reached
+        with pytest.raises(ProtocolError):
+            PARSERS[api_id](body)
+        read = fields_read(PARSERS[api_id], body, ProtocolError)
+    else:
+        read = read_by(api_id, body)
+    assert read and unknown_reads(read, spec.RESPONSE[api_id], spec.ENVELOPE) == []
+
+
+@pytest.mark.parametrize("api_id", params(sorted(PARSERS), PENDING_SIM))
+def test_simulator_answer_is_in_the_spec_and_parses(payloads, api_id):  # noqa: F811
+    body = payloads[api_id]
+    assert body["return_code"] == 0
+    assert answer_problems(api_id, body, spec.RESPONSE[api_id], spec.ENVELOPE) == []
+    read = read_by(api_id, body)
+    assert unknown_reads(read, spec.RESPONSE[api_id], spec.ENVELOPE) == []
+
+
+def test_simulator_answer_headers_are_the_spec_headers(sim, api):  # noqa: F811
+    r = api.call("kt00018", protocol.balance_body())
+    names = {k.lower() for k in r.headers}
+    assert {"api-id", "cont-yn", "next-key"} <= names, r.headers
+    assert r.headers["api-id"] == "kt00018" and r.headers["cont-yn"] in ("Y", "N")
+    assert len(r.headers["next-key"]) <= spec.RESPONSE_HEADERS["next-key"].length
+
+
+def test_simulator_revoke_answers_with_the_envelope_only(sim, api):  # noqa: F811
+    body = protocol.revoke_body(protocol.Credentials("test-appkey", "test-secret"), api.token)
+    data = api.ok("au10002", body, path=spec.PATHS["au10002"])
+    assert answer_problems("au10002", data, spec.RESPONSE["au10002"], spec.ENVELOPE) == []
+
+
+def test_answer_checker_catches_what_the_spec_forbids():
+    table = spec.RESPONSE["kt00018"]
+    assert answer_problems("x", {"tot_pur_amt": "17598258"}, table)  # not padded to 15
+    assert answer_problems("x", {"tot_prft_rt": "1.8"}, table)  # not 2 decimals
+    assert answer_problems("x", {"bogus": "1"}, table)
+    assert answer_problems("x", {"acnt_evlt_remn_indv_tot": [{"stk_cd": "005930"}]}, table)  # no prefix
+    assert not answer_problems("x", {"acnt_evlt_remn_indv_tot": [{"stk_cd": "A005930"}]}, table)
+    assert unknown_reads({"access_token"}, spec.RESPONSE["au10001"]) == ["reads 'access_token', not in the spec"]
