@@ -95,9 +95,11 @@ def _check_price(price: int) -> str:
 
 
 def _check_order_no(order_no: str) -> str:
-    if not isinstance(order_no, str) or not order_no.strip().isdigit():
-        raise BadInput(f"not an order number: {order_no!r}")
-    return order_no.strip()
+    """The spec's orig_ord_no is the 7-digit number an order answer gave: "139" is sent as "0000139"."""
+    text = order_no.strip() if isinstance(order_no, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 7):
+        raise BadInput(f"not an order number (up to 7 digits): {order_no!r}")
+    return text.zfill(7)
 
 
 def token_body(credentials: Credentials) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiwoom_cli.errors import BadInput
 from kiwoom_cli.kiwoom import protocol
 from kiwoom_cli.kiwoom.endpoint import Credentials
 from tests.conformance import spec_tables as spec
@@ -30,7 +31,7 @@ BODIES = {
 }
 
 
-PENDING = {"kt10002": "mismatch: orig_ord_no is sent as typed, not as 7 digits"}
+PENDING: dict[str, str] = {}
 
 
 def test_every_api_id_we_send_has_a_table_and_a_body():
@@ -81,6 +82,14 @@ def test_exchange_fields_name_only_values_the_spec_allows():
     assert protocol.balance_body()["dmst_stex_tp"] in balance.allowed
     assert protocol.order_body("005930", 1, None)["dmst_stex_tp"] in order.allowed
     assert protocol.fills_body()["stex_tp"] in query.allowed
+
+
+def test_order_numbers_are_sent_as_the_spec_7_digits():
+    assert protocol.amend_body("139", "005930", 1, 500)["orig_ord_no"] == "0000139"
+    assert protocol.cancel_body(" 0000140 ", "005930")["orig_ord_no"] == "0000140"
+    for bad in ("12345678", "１２３", ""):
+        with pytest.raises(BadInput):
+            protocol.cancel_body(bad, "005930")
 
 
 def test_checker_catches_what_the_spec_forbids():
