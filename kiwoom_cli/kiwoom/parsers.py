@@ -56,7 +56,7 @@ def _rows(body: dict, key: str, api_id: str) -> list[dict]:
 
 def parse_token(body: dict) -> tuple[str, dt.datetime]:
     """Return (token, expires_at in KST) from an au10001 answer (expires_dt is YYYYMMDDHHMMSS KST)."""
-    token = body.get("token") or body.get("access_token")  # access_token: peers' defensive fallback
+    token = body.get("token")  # the spec's field; no access_token fallback (docs/protocol.md)
     if not isinstance(token, str) or not token.strip():
         raise ProtocolError("au10001: answer has no token", api_id="au10001")
     raw = body.get("expires_dt")

@@ -26,7 +26,6 @@ PARSERS = {
 
 
 PENDING_READS = {
-    "au10001": "mismatch: parse_token falls back to access_token",
     "kt10000": "mismatch: parse_order_ack reads base_orig_ord_no on a new order",
     "kt10001": "mismatch: parse_order_ack reads base_orig_ord_no on a new order",
 }
