@@ -163,6 +163,8 @@ def parse_order_ack(body: dict, api_id: str) -> OrderAck:
     number = codec.order_no(body.get("ord_no"))
     if number is None:
         raise ProtocolError(f"{api_id}: answer has no ord_no", api_id=api_id)
+    if api_id not in ("kt10002", "kt10003"):  # base_orig_ord_no is only in amend/cancel answers
+        return OrderAck(order_no=number, orig_order_no=None)
     return OrderAck(order_no=number, orig_order_no=codec.order_no(body.get("base_orig_ord_no")))
 
 
