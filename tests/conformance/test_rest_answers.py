@@ -26,7 +26,7 @@ PARSERS = {
 
 
 PENDING_READS: dict[str, str] = {}
-PENDING_SIM = {**PENDING_READS, "ka10001": "mismatch: the simulator's dstr_rt has no decimal"}
+PENDING_SIM = {**PENDING_READS}
 
 
 def read_by(api_id: str, body: dict) -> set[str]:
