@@ -14,7 +14,6 @@ from tests.helpers import fixture
 from tests.sim_ws.conftest import clients, clock, instrument, make_server, token  # noqa: F401  (fixtures)
 
 SOCKET_FIX = "fixed by the socket branch"
-PENDING_9001 = "mismatch: parse_subscribe_codes falls back to 9001"
 
 ENTRY_PARSERS = {
     "0B": protocol.parse_tick,
@@ -96,7 +95,7 @@ def test_the_router_keys_on_the_condition_push_fids():
 
 @pytest.mark.parametrize("name,path", [
     ("CNSRLST", "cnsrlst.json"), ("CNSRREQ/0", "cnsrreq-0.json"),
-    pytest.param("CNSRREQ/1", "cnsrreq-1.json", marks=pytest.mark.xfail(strict=True, reason=PENDING_9001))])
+    ("CNSRREQ/1", "cnsrreq-1.json")])
 def test_reply_parsers_read_only_spec_fields(name, path):
     assert reads_of_reply(name, fixture(f"ws/{path}")["body"]) == []
 
@@ -127,7 +126,6 @@ def test_simulator_ping_is_the_captured_shape(sim, ws):
     assert answer_problems("PING", ping, spec.REPLIES["PING"]) == []
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_9001)
 def test_simulator_condition_search_replies_are_in_the_spec(sim, ws):
     inst = instrument(sim)
     sim.set_price(inst.code, market.add_ticks(inst.price, -3))
