@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.conformance.spec_tables import F, Answer
 
 _RULES = {
@@ -152,10 +150,4 @@ def unknown_reads(read: set[str], fields: dict, extra: frozenset = frozenset()) 
     return problems
 
 
-def params(values, pending: dict[str, str]) -> list:
-    """Parameters for a table-driven test; those in `pending` are known mismatches (strict xfail)."""
-    return [pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=pending[v])) if v in pending else v
-            for v in values]
-
-
-__all__ = ["Answer", "answer_problems", "fields_read", "params", "request_problems", "unknown_reads", "value_problems"]
+__all__ = ["Answer", "answer_problems", "fields_read", "request_problems", "unknown_reads", "value_problems"]

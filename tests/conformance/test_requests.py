@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from kiwoom_cli.config_types import HOSTS
 from kiwoom_cli.errors import BadInput
 from kiwoom_cli.kiwoom import protocol
-from kiwoom_cli.kiwoom.endpoint import Credentials
+from kiwoom_cli.kiwoom.endpoint import MOCK, REAL, Credentials
 from tests.conformance import spec_tables as spec
-from tests.conformance.checks import params, request_problems, value_problems
+from tests.conformance.checks import request_problems, value_problems
 
 CREDS = Credentials("A" * 43, "S" * 43)
 TOKEN = "W" * 86
@@ -31,14 +32,11 @@ BODIES = {
 }
 
 
-PENDING: dict[str, str] = {}
-
-
 def test_every_api_id_we_send_has_a_table_and_a_body():
     assert set(protocol.PATHS) == set(spec.REQUEST) == set(BODIES)
 
 
-@pytest.mark.parametrize("api_id", params(sorted(BODIES), PENDING))
+@pytest.mark.parametrize("api_id", sorted(BODIES))
 def test_body_carries_exactly_the_spec_fields(api_id):
     for body in BODIES[api_id]:
         assert request_problems(api_id, body, spec.REQUEST[api_id]) == []
@@ -65,6 +63,12 @@ def test_headers_are_the_spec_headers(api_id):
 def test_token_calls_carry_api_id_and_no_authorization(api_id):
     headers = protocol.rest_headers(api_id, None)
     assert headers == {"api-id": api_id, "content-type": spec.CONTENT_TYPE}
+
+
+def test_hosts_are_the_spec_hosts():
+    for mode, endpoint in (("real", REAL), ("mock", MOCK)):
+        assert (endpoint.rest_url, endpoint.ws_url) == (spec.HOSTS[mode], spec.WS_URL[mode])
+        assert HOSTS[mode] == (spec.HOSTS[mode], spec.WS_URL[mode])
 
 
 def test_continuation_reads_the_spec_response_headers():
