@@ -271,6 +271,13 @@ CONDITION_MARKERS = ("I", "D")  # 02 FID 843
 CNSRREQ_RATE_SCALE = 1000
 OFFICIAL_CNSRREQ_ROW = {"10": "000075000", "11": "-00000100", "12": "-00000130"}
 
+# The numbers of the spec's error table (gateway 15xx-19xx, authentication 80xx-82xx).
+ERROR_NUMBERS = frozenset(
+    "1501 1504 1505 1511 1512 1513 1514 1515 1516 1517 1687 1700 1701 1702 1901 1902 1903 1999 "
+    "8001 8002 8003 8005 8006 8009 8010 8011 8012 8015 8016 8020 8030 8031 8040 8050 8103 8104 8200".split())
+TOKEN_REFUSED = frozenset({"8005", "8031", "8103"})  # Kiwoom's client re-issues the token on these
+RATE_LIMITED = frozenset({"1700", "1701", "1702"})
+
 # Where the spec disagrees with itself or with what is sent, and what we do.
 KNOWN_CONFLICTS = {
     "ka10095.stk_cd": "length 20 yet several codes may be joined by |; we send up to 100 (unverified)",

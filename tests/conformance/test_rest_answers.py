@@ -78,3 +78,25 @@ def test_answer_checker_catches_what_the_spec_forbids():
     assert answer_problems("x", {"acnt_evlt_remn_indv_tot": [{"stk_cd": "005930"}]}, table)  # no prefix
     assert not answer_problems("x", {"acnt_evlt_remn_indv_tot": [{"stk_cd": "A005930"}]}, table)
     assert unknown_reads({"access_token"}, spec.RESPONSE["au10001"]) == ["reads 'access_token', not in the spec"]
+
+
+def test_error_numbers_are_the_spec_table():
+    from kiwoom_cli.sim.rest_errors import MESSAGES
+
+    assert len(spec.ERROR_NUMBERS) == 37 and spec.TOKEN_REFUSED | spec.RATE_LIMITED <= spec.ERROR_NUMBERS
+    assert set(MESSAGES) <= spec.ERROR_NUMBERS  # the simulator sends only documented numbers
+    for number in sorted(spec.ERROR_NUMBERS):
+        for message in (f"요약[{number}:상세]", f"[CODE={number}, MESSAGE=x]"):
+            assert protocol.error_number(message) == number
+
+
+def test_simulator_errors_carry_the_spec_numbers(sim, api):  # noqa: F811
+    bodies = [api.call("kt00001", protocol.cash_body(), token="bogus").json(),
+              api.call("kt00001", {}).json(),
+              api.call("kt00001", protocol.cash_body(), path="/api/dostk/ordr").json()]
+    sim.fault("rate_limit", 1)
+    bodies.append(api.call("kt00001", protocol.cash_body()).json())
+    numbers = [protocol.error_number(b["return_msg"]) for b in bodies]
+    assert numbers[1:3] == ["1511", "1504"], bodies
+    assert all(n in spec.ERROR_NUMBERS for n in numbers), numbers
+    assert numbers[0] in spec.TOKEN_REFUSED and numbers[-1] in spec.RATE_LIMITED
