@@ -9,9 +9,10 @@ from kiwoom_cli import market
 from kiwoom_cli.kiwoom import protocol
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from tests.conformance import spec_tables as spec
-from tests.conformance.checks import answer_problems, fields_read, unknown_reads
+from tests.conformance.checks import answer_problems, fields_read, request_problems, unknown_reads
 from tests.helpers import fixture
-from tests.sim_ws.conftest import clients, clock, instrument, make_server, token  # noqa: F401  (fixtures)
+from tests.sim_ws.conftest import APPKEY, SECRET, WsClient, instrument, make_server
+from tests.sim_ws.conftest import clients, clock, token  # noqa: F401  (fixtures)
 
 SOCKET_FIX = "fixed by the socket branch"
 
@@ -173,3 +174,26 @@ def test_simulator_real_entries_are_in_the_spec(sim, ws, token):  # noqa: F811
         for entry in entries:
             assert entry_problems(entry) == [], kind
             assert reads_of_entry(entry) == [], kind
+
+
+def test_paged_search_follow_ups_stay_within_the_spec(clock):  # noqa: F811
+    """The server's next_key goes back in our next CNSRREQ, whose next_key is at most 20 long."""
+    with make_server(clock, cnsr_page_size=1) as server:
+        for inst in server.call(server.ctx.exchange.instruments)[:3]:
+            server.push_condition("1", inst.code, "I")
+        c = WsClient(server.ws_url)
+        try:
+            assert c.login(server.call(server.ctx.exchange.issue_token, APPKEY, SECRET)[0])["return_code"] == 0
+            frame, pages = protocol.cnsrreq_frame("1", "0"), 0
+            while frame is not None and pages < 10:
+                c.send(frame)
+                reply = c.reply("CNSRREQ")
+                assert answer_problems("CNSRREQ/0", reply, spec.REPLIES["CNSRREQ/0"]) == []
+                _, next_key = protocol.parse_search_page(reply)
+                frame = None if next_key is None else protocol.cnsrreq_frame("1", "0", next_key)
+                if frame is not None:
+                    assert request_problems("CNSRREQ/0", frame, spec.FRAMES["CNSRREQ/0"].fields) == []
+                pages += 1
+            assert pages >= 3 and frame is None
+        finally:
+            c.close()
