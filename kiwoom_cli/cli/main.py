@@ -42,7 +42,7 @@ def _register() -> None:
     # Each sub-app lives in its own module and only registers here.
     import importlib
 
-    for name in ("config_cmd", "quote", "account", "conditions", "order", "sim", "run"):
+    for name in ("config_cmd", "quote", "account", "conditions", "order", "sim", "run", "journal"):
         importlib.import_module(f"kiwoom_cli.cli.{name}").register(app)
 
 

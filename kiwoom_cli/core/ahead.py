@@ -23,6 +23,10 @@ not have is committed then; its orders may or may not have left, exactly as for 
 just before a crash (status pending: the settle rules ask the broker, never resend). A turn whose
 intents SQLite has was committed before the crash (one transaction holds the whole turn).
 
+A record whose checksum holds but whose content is not what the journal writes (checked_turn: a
+statement other than an INSERT or UPDATE into the journal's tables or its one DELETE, not a list
+of [statement, args]) is damage: it is never executed (the journal refuses to open, core/store.py).
+
 A run holds owner_lock_path() while it writes this file; only a holder of that lock replays it.
 """
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +44,16 @@ try:  # optional speed-up (decisions §9); both write the same JSON for str / in
 except ImportError:  # pragma: no cover - exercised where orjson is not installed
     def _dumps(obj) -> bytes:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class DamagedRecord(ValueError):
+    """A record with a valid checksum whose content the journal would not have written."""
+
+
+# The statements Journal writes (core/store.py): INSERT or UPDATE ... WHERE into its tables, and
+# delete_position's DELETE. One statement each: no ';'.
+_STATEMENT = re.compile(r"INSERT(?: OR (?:IGNORE|REPLACE))? INTO (\w+)\([^;]*|UPDATE (\w+) SET [^;]+ WHERE [^;]*"
+                        r"|DELETE FROM (positions) WHERE code=\?")
 
 
 @dataclass(frozen=True)
@@ -101,8 +116,32 @@ class AheadFile:
         crc, _, payload = line.rstrip(b"\n").partition(b" ")
         if not line.endswith(b"\n") or not payload or crc != b"%08x" % zlib.crc32(payload):
             return None
-        item = json.loads(payload)
-        return Turn(tuple(item["ids"]), tuple((sql, tuple(args)) for sql, args in item["sql"]))
+        try:
+            item = json.loads(payload)
+            return Turn(tuple(item["ids"]), tuple((sql, tuple(args)) for sql, args in item["sql"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise DamagedRecord(f"not a list of [statement, args] ({type(exc).__name__})") from None
+
+    def checked_turn(self, tables: frozenset[str]) -> Turn | None:
+        """Return the waiting turn (or None, as turn()) once its content is what the journal writes.
+
+        DamagedRecord says what is wrong; nothing of such a record may be executed.
+        """
+        turn = self.turn()
+        if turn is None:
+            return None
+        if not turn.ids or not all(isinstance(i, str) for i in turn.ids):
+            raise DamagedRecord("its intent ids are not a list of text")
+        for sql, args in turn.sql:
+            found = _STATEMENT.fullmatch(sql) if isinstance(sql, str) else None
+            if found is None:
+                raise DamagedRecord(f"a statement the journal never writes: {str(sql)[:40]!r}")
+            table = next(name for name in found.groups() if name)
+            if table not in tables:
+                raise DamagedRecord(f"a statement on the unknown table {table[:40]!r}")
+            if sql.count("?") != len(args) or not all(a is None or isinstance(a, (str, int, float)) for a in args):
+                raise DamagedRecord(f"arguments that do not fit their statement {sql[:40]!r}")
+        return turn
 
     def clear(self) -> None:
         """Mark the file empty: the waiting turn is committed (one byte; the blocks stay for the next)."""

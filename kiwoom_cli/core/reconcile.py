@@ -55,6 +55,11 @@ def reconcile(state: State, stored: Stored, balance: Balance, open_orders: list[
             out.dropped.append(code)
             out.decisions.append(ev.Decision("reconcile", code, "info", "tracked but no longer held: dropped"))
 
+    for o in open_orders:  # the run's amends and cancels go to its own venue (settings.exchange)
+        if o.exchange and o.exchange != settings.exchange and o.remaining_qty > 0:
+            out.decisions.append(ev.Decision("reconcile", o.code, "warn", (
+                f"open order {o.order_no} is on {o.exchange}, this run trades on {settings.exchange}: "
+                "its amends and cancels would go to the wrong venue; change it with `kiwoom order`")))
     by_no = {o.order_no: o for o in open_orders}
     claimed: set[str] = set()
     for order in stored.orders:

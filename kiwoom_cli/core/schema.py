@@ -1,5 +1,10 @@
 """The journal's tables (SQLite): created if missing when a Journal opens."""
 
+import re
+
+# PRAGMA user_version of a journal this release writes; a higher one is refused (core/journal_check.py)
+VERSION = 1
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS intents(
   intent_id TEXT PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,
@@ -29,3 +34,5 @@ CREATE TABLE IF NOT EXISTS positions(code TEXT PRIMARY KEY, name TEXT, qty INTEG
   sellable INTEGER, avg_price REAL, armed INTEGER, high INTEGER, updated TEXT);
 CREATE TABLE IF NOT EXISTS flags(day TEXT, name TEXT, reason TEXT, PRIMARY KEY(day, name));
 """
+
+TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))  # what an ahead record may write

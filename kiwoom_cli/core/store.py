@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import re
 import sqlite3
 from pathlib import Path
@@ -25,11 +24,12 @@ from pathlib import Path
 from kiwoom_cli import paths
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import lock
-from kiwoom_cli.core.ahead import AheadFile, ahead_path, owner_lock_path, waiting
+from kiwoom_cli.core.ahead import AheadFile, DamagedRecord, ahead_path, owner_lock_path, waiting
 from kiwoom_cli.core.checkpoint import Checkpointer
+from kiwoom_cli.core.journal_check import JournalError, open_checked
 from kiwoom_cli.core.journal_reads import OPEN_STATUSES, JournalReads, Stored  # noqa: F401 - re-exported
 from kiwoom_cli.core.records import FillApplied, Order, Position
-from kiwoom_cli.core.schema import SCHEMA
+from kiwoom_cli.core.schema import SCHEMA, TABLES
 from kiwoom_cli.errors import AccountBusy
 from kiwoom_cli.models import OrderEvent
 
@@ -48,11 +48,10 @@ class Journal(JournalReads):
     def __init__(self, path: Path) -> None:
         path = Path(path)
         paths.ensure_private_dir(path.parent)
-        if not path.exists():  # create it 0600 before SQLite does (its -wal/-shm copy the mode)
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self.path = path
-        # one thread at a time: the caller's during start-up, then the engine's (hence no same-thread check)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        # checked, or created 0600 when no earlier journal left a trace (JournalError: exit 2).
+        # One thread at a time: the caller's during start-up, then the engine's (no same-thread check).
+        self._db = open_checked(path)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -128,7 +127,7 @@ class Journal(JournalReads):
             return False
         file = AheadFile(path)
         try:
-            turn = file.turn()  # None: a write cut short; nothing was sent after it
+            turn = _checked(file)  # None: a write cut short; nothing was sent after it
             done = turn is None or self._db.execute(
                 f"SELECT 1 FROM intents WHERE intent_id IN ({','.join('?' * len(turn.ids))})", turn.ids
             ).fetchone() is not None  # committed before the crash, the file not yet marked empty
@@ -361,6 +360,19 @@ class Journal(JournalReads):
     def set_flag(self, day: dt.date, name: str, reason: str) -> None:
         self._write("INSERT OR REPLACE INTO flags(day, name, reason) VALUES(?,?,?)",
                     (day.isoformat(), name, reason))
+
+
+def _checked(file: AheadFile):
+    """Return the ahead file's waiting turn; JournalError (exit 2) when it is damaged: never executed."""
+    try:
+        return file.checked_turn(TABLES)
+    except DamagedRecord as exc:
+        raise JournalError(
+            f"the journal's ahead file {file.path} holds a record kiwoom would not have written ({exc}): "
+            "nothing of it was executed",
+            hint="run `kiwoom journal reset` with this command's --mode and --config: it sets the file aside, "
+                 "kept, and keeps the journal; orders of that turn may have reached the broker (`kiwoom account`)",
+        ) from None
 
 
 def _detail(intent) -> str:

@@ -90,8 +90,8 @@ def test_exchange_fields_name_only_values_the_spec_allows():
 
 def test_order_numbers_are_sent_as_the_spec_7_digits():
     assert protocol.amend_body("139", "005930", 1, 500)["orig_ord_no"] == "0000139"
-    assert protocol.cancel_body(" 0000140 ", "005930")["orig_ord_no"] == "0000140"
-    for bad in ("12345678", "１２３", ""):
+    assert protocol.cancel_body("00000140", "005930")["orig_ord_no"] == "0000140"
+    for bad in ("12345678", "１２３", "", " 140"):
         with pytest.raises(BadInput):
             protocol.cancel_body(bad, "005930")
 

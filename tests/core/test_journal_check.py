@@ -1,0 +1,142 @@
+"""The journal's checks on open (core/journal_check.py) and of an ahead record's content (core/ahead.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.ahead import AheadFile, DamagedRecord, ahead_path
+from kiwoom_cli.core.journal_check import JournalError, marker_path
+from kiwoom_cli.core.records import FillApplied, Position
+from kiwoom_cli.core.schema import SCHEMA, TABLES, VERSION
+from kiwoom_cli.core.store import Journal
+from kiwoom_cli.models import Side
+from tests.core.harness import T0
+from tests.core.test_journal_ahead import place
+
+
+def test_a_journal_from_before_versions_is_checked_upgraded_and_given_its_marker(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    with closing(sqlite3.connect(path)) as db:  # as earlier releases created it: WAL, never checkpointed
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
+        db.execute("INSERT INTO positions(code, qty) VALUES('005930', 10)")
+        db.commit()
+        j = Journal(path)  # opened while the WAL holds the rows (the main file may still be empty)
+        try:
+            assert [p.code for p in j.load(T0.date()).positions] == ["005930"]
+            assert j._db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+        finally:
+            j.close()
+    assert marker_path(path).exists()
+
+
+def test_a_journal_without_our_tables_is_refused(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE other(a)")
+        db.commit()
+    with pytest.raises(JournalError, match="no journal tables"):
+        Journal(path)
+
+
+def test_every_statement_of_a_turn_the_journal_writes_passes_the_ahead_check(tmp_path):
+    j = Journal(tmp_path / "j.sqlite3")
+    j.write_ahead()
+    try:
+        with j.batch(ahead=True):
+            intent = place("a1")
+            j.record_intent(intent, T0)
+            j.record_outcome(ev.OrderAcked("a1", "0000001"), T0)
+            j.record_intent(ev.AmendOrder("a2", "a1", "0000001", "005930", 10, 70_100), T0)
+            j.record_intent(ev.CancelOrder("a3", "a1", "0000001", "005930"), T0)
+            j.record_fill(FillApplied("a1", "0000001", "005930", Side.BUY, 10, 70_000, 0.0), T0)
+            j.save_position(Position("005930", "삼성전자", 10, 10, 70_000.0), "bought", T0)
+            j.delete_position("000660", "sold", T0)
+            j.close_order("a1", "filled", "", T0)
+            j.record_decision(ev.Decision("buy_cond", "005930", "buy", "10 @ market"), T0)
+            j.set_flag(T0.date(), "halted", "test")
+        f = AheadFile(ahead_path(j.path))
+        try:
+            turn = f.checked_turn(TABLES)
+        finally:
+            f.close()
+        assert turn.ids == ("a1", "a2", "a3") and len(turn.sql) >= 12
+        assert any(sql.startswith("DELETE FROM positions") for sql, _ in turn.sql)
+    finally:
+        j.close()
+
+
+@pytest.mark.parametrize("statements, why", [
+    ([["DELETE FROM intents", []]], "never writes"),
+    ([["DELETE FROM positions WHERE code=? OR 1", ["x"]]], "never writes"),
+    ([["DROP TABLE positions", []]], "never writes"),
+    ([["UPDATE intents SET status='failed'", []]], "never writes"),  # every UPDATE of ours has a WHERE
+    ([["INSERT INTO decisions(ts) VALUES(?); DELETE FROM intents", ["t"]]], "never writes"),
+    ([["INSERT INTO sqlite_master(name) VALUES(?)", ["x"]]], "unknown table"),
+    ([["INSERT INTO decisions(ts, rule) VALUES(?,?)", ["t"]]], "do not fit"),
+    ([["INSERT INTO decisions(ts) VALUES(?)", [["nested"]]]], "do not fit"),
+    ([[1, []]], "never writes"),
+    ([["INSERT INTO decisions(ts) VALUES(?)", ["t"], "extra"]], "not a list"),
+    ({"sql": "x"}, "not a list"),
+])
+def test_a_record_the_journal_would_not_write_is_damage(tmp_path, statements, why):
+    f = AheadFile(tmp_path / "j.sqlite3-ahead")
+    try:
+        f.write(["x1"], statements)
+        with pytest.raises(DamagedRecord, match=why):
+            f.checked_turn(TABLES)
+    finally:
+        f.close()
+
+
+def test_a_damaged_record_is_never_executed_and_the_journal_refuses_to_open_for_a_run(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    j = Journal(path)
+    j.save_position(Position("005930", "삼성전자", 10, 10, 70_000.0), "bought", T0)
+    j.close()
+    f = AheadFile(ahead_path(path))
+    f.write(["x1"], [["DELETE FROM positions WHERE code=?", ["005930"]], ["DELETE FROM positions", []]])
+    f.close()
+    j = Journal(path)
+    try:
+        with pytest.raises(JournalError, match="ahead file"):
+            j.write_ahead()
+        with pytest.raises(JournalError, match="ahead file"):
+            j.recover_ahead()
+        assert [p.code for p in j.load(T0.date()).positions] == ["005930"]  # its first statement not run either
+    finally:
+        j.close()
+
+
+def test_a_creation_that_lost_the_race_leaves_the_other_processs_journal_in_place(tmp_path):
+    from kiwoom_cli.core import journal_check
+
+    path = tmp_path / "j.sqlite3"
+    j = Journal(path)  # another process created it and wrote to it after we found no journal
+    j.save_position(Position("005930", "삼성전자", 10, 10, 70_000.0), "bought", T0)
+    j.close()
+    journal_check._create(path)
+    j = Journal(path)
+    try:
+        assert [p.code for p in j.load(T0.date()).positions] == ["005930"]
+    finally:
+        j.close()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")] == []
+
+
+def test_a_record_with_a_valid_checksum_that_is_not_json_is_damage_not_a_crash(tmp_path):
+    import zlib
+
+    path = tmp_path / "j.sqlite3-ahead"
+    payload = b"DELETE FROM intents"
+    path.write_bytes(b"%08x " % zlib.crc32(payload) + payload + b"\n")
+    f = AheadFile(path)
+    try:
+        with pytest.raises(DamagedRecord, match="not a list"):
+            f.checked_turn(TABLES)
+    finally:
+        f.close()
