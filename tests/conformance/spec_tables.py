@@ -52,7 +52,8 @@ HOSTS = {"real": "https://api.kiwoom.com", "mock": "https://mockapi.kiwoom.com"}
 
 PATHS = {
     "au10001": "/oauth2/token", "au10002": "/oauth2/revoke",
-    "ka10001": "/api/dostk/stkinfo", "ka10095": "/api/dostk/stkinfo", "ka10007": "/api/dostk/mrkcond",
+    "ka10001": "/api/dostk/stkinfo", "ka10095": "/api/dostk/stkinfo", "ka10100": "/api/dostk/stkinfo",
+    "ka10007": "/api/dostk/mrkcond",
     "ka10075": "/api/dostk/acnt", "ka10076": "/api/dostk/acnt", "kt00001": "/api/dostk/acnt",
     "kt00018": "/api/dostk/acnt", "kt10000": "/api/dostk/ordr", "kt10001": "/api/dostk/ordr",
     "kt10002": "/api/dostk/ordr", "kt10003": "/api/dostk/ordr",
@@ -94,6 +95,7 @@ REQUEST = {
     "ka10007": (F("stk_cd", True, 20, "vcode"),),
     # "|"-separated codes; the printed length 20 holds only 2 codes (see KNOWN_CONFLICTS)
     "ka10095": (F("stk_cd", True, 20, "codes"),),
+    "ka10100": (F("stk_cd", True, 6, "code"),),
     "ka10075": (F("all_stk_tp", True, 1, allowed=("0", "1")), F("trde_tp", True, 1, allowed=("0", "1", "2")),
                 F("stk_cd", False, 6, "code"), F("stex_tp", True, 1, allowed=EXCHANGES_QUERY)),
     "ka10076": (F("stk_cd", False, 6, "code"), F("qry_tp", True, 1, allowed=("0", "1")),
@@ -147,6 +149,9 @@ RESPONSE = {
         "tot_sel_cnt:20 tot_buy_cnt:20 prty:20:dec2 gear:20:dec2 pl_qutr:20:dec2 cap_support:20:dec2 "
         "elwexec_pric:20:num cnvt_rt:20:dec4 elwexpr_dt:20:date cntr_engg:20 cntr_pred_pre:20 "
         "theory_pric:20 innr_vltl:20 delta:20 gam:20 theta:20 vega:20 law:20")),
+    "ka10100": _answers(
+        "code: name:40 listCount:16:pad auditInfo: regDay:8:date lastPrice:8:pad state: marketCode: "
+        "marketName: upName: upSizeName: companyClassName: orderWarning: nxtEnable:"),  # nxtEnable Y/N
     "ka10075": _answers("", oso=_answers(
         "acnt_no:20 ord_no:20:ordno mang_empno:20 stk_cd:20 tsk_tp:20 ord_stt:20 stk_nm:40 "
         "ord_qty:20:num ord_pric:20:num oso_qty:20:num cntr_tot_amt:20:num orig_ord_no:20:ordno "
@@ -242,7 +247,7 @@ REPLIES = {
     "CNSRREQ/1": _answers("trnm: return_code: return_msg: seq:", data=_answers("jmcode::pcode")),
     "CNSRCLR": _answers("trnm: return_code: return_msg: seq:"),
 }
-REPLY_VERIFIED = {"LOGIN": False, "PING": False}
+UNVERIFIED_REPLIES = frozenset({"LOGIN", "PING"})  # not in the spec: captures and Kiwoom's client
 
 # A REAL frame: {"trnm": "REAL", "data": [entry, ...]}; each entry has these keys.
 # The spec types `values` as LIST; its examples, Kiwoom's client and the captures use an object.

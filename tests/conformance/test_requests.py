@@ -21,14 +21,16 @@ BODIES = {
     "ka10001": [protocol.quote_body("005930"), protocol.quote_body("005930_NX"), protocol.quote_body("0000J0")],
     "ka10007": [protocol.quote_body("005930"), protocol.quote_body("005930_AL")],
     "ka10095": [protocol.quotes_body(["005930"]), protocol.quotes_body(["005930", "000660"])],
+    "ka10100": [protocol.stock_info_body("005930")],
     "ka10075": [protocol.open_orders_body(), protocol.open_orders_body("005930")],
     "ka10076": [protocol.fills_body(), protocol.fills_body("005930")],
     "kt00001": [protocol.cash_body()],
-    "kt00018": [protocol.balance_body()],
-    "kt10000": [protocol.order_body("005930", 1, None), protocol.order_body("005930", 10, 70000)],
-    "kt10001": [protocol.order_body("005930", 3, None), protocol.order_body("000660", 1, 199700)],
-    "kt10002": [protocol.amend_body("0000139", "005930", 1, 199700), protocol.amend_body("139", "005930", 0, 500)],
-    "kt10003": [protocol.cancel_body("0000140", "005930"), protocol.cancel_body("0000140", "005930", 2)],
+    "kt00018": [protocol.balance_body(), protocol.balance_body("NXT")],
+    "kt10000": [protocol.order_body("005930", 1, None), protocol.order_body("005930", 10, 70000, "NXT")],
+    "kt10001": [protocol.order_body("005930", 3, None), protocol.order_body("000660", 1, 199700, "SOR")],
+    "kt10002": [protocol.amend_body("0000139", "005930", 1, 199700),
+                protocol.amend_body("139", "005930", 0, 500, "NXT")],
+    "kt10003": [protocol.cancel_body("0000140", "005930"), protocol.cancel_body("0000140", "005930", 2, "SOR")],
 }
 
 
@@ -78,14 +80,22 @@ def test_continuation_reads_the_spec_response_headers():
 
 
 def test_exchange_fields_name_only_values_the_spec_allows():
-    """Which venues the spec allows where (the exchange helper adds NXT/SOR; see docs/protocol.md)."""
+    """Which venues the spec allows where (docs/protocol.md), and that our bodies take exactly those."""
     order = {f.name: f for f in spec.REQUEST["kt10000"]}["dmst_stex_tp"]
     balance = {f.name: f for f in spec.REQUEST["kt00018"]}["dmst_stex_tp"]
     query = {f.name: f for f in spec.REQUEST["ka10075"]}["stex_tp"]
     assert (order.allowed, balance.allowed, query.allowed) == (("KRX", "NXT", "SOR"), ("KRX", "NXT"), ("0", "1", "2"))
-    assert protocol.balance_body()["dmst_stex_tp"] in balance.allowed
-    assert protocol.order_body("005930", 1, None)["dmst_stex_tp"] in order.allowed
+    for venue in order.allowed:
+        assert protocol.order_body("005930", 1, None, venue)["dmst_stex_tp"] == venue
+        assert protocol.cancel_body("0000140", "005930", 0, venue)["dmst_stex_tp"] == venue
+    for venue in balance.allowed:
+        assert protocol.balance_body(venue)["dmst_stex_tp"] == venue
+    with pytest.raises(BadInput):
+        protocol.balance_body("SOR")  # not a kt00018 value
+    with pytest.raises(BadInput):
+        protocol.order_body("005930", 1, None, "KRW")
     assert protocol.fills_body()["stex_tp"] in query.allowed
+    assert protocol.open_orders_body()["stex_tp"] in query.allowed
 
 
 def test_order_numbers_are_sent_as_the_spec_7_digits():

@@ -24,6 +24,7 @@ FRAMES = {
 def test_every_frame_we_send_has_a_table():
     assert set(FRAMES) == set(spec.FRAMES)
     assert [name for name, f in spec.FRAMES.items() if not f.verified] == ["LOGIN"]
+    assert {name for name in spec.REPLIES if name not in spec.FRAMES} == {"PING"} <= spec.UNVERIFIED_REPLIES
 
 
 @pytest.mark.parametrize("name", sorted(FRAMES))
