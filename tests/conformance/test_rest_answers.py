@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiwoom_cli.errors import AuthError, BrokerRejected, RateLimited, TemporaryError, TokenInvalid
 from kiwoom_cli.kiwoom import protocol
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from tests.conformance import spec_tables as spec
@@ -108,3 +109,25 @@ def test_simulator_errors_carry_the_spec_numbers(sim, api):  # noqa: F811
     assert numbers[1:3] == ["1511", "1504"], bodies
     assert all(n in spec.ERROR_NUMBERS for n in numbers), numbers
     assert numbers[0] in spec.TOKEN_REFUSED and numbers[-1] in spec.RATE_LIMITED
+
+
+def expected_error(number: str) -> type:
+    """What each number of the spec's error table means to us (docs/protocol.md, errors we act on)."""
+    if number in spec.TOKEN_REFUSED:
+        return TokenInvalid
+    if number in spec.RATE_LIMITED:
+        return RateLimited
+    if number == "1999":
+        return TemporaryError
+    if number.startswith("8") and number not in ("8104", "8200"):
+        return AuthError
+    return BrokerRejected
+
+
+@pytest.mark.parametrize("number", sorted(spec.ERROR_NUMBERS))
+def test_every_spec_error_number_is_acted_on_in_both_forms(number):
+    bracketed = {"return_code": 3 if number.startswith("8") else 2, "return_msg": f"요약[{number}:상세]"}
+    top_level = {"return_code": int(number), "return_msg": "상세"}
+    for body in (bracketed, top_level):
+        error = protocol.error_for(body, 200, "kt00001")
+        assert type(error) is expected_error(number) and error.code == number, (body, error)
