@@ -247,7 +247,7 @@ def parse_subscribe_codes(frame: dict) -> list[str]:
     codes: list[str] = []
     for row in _data(frame):
         if isinstance(row, dict):
-            raw = row.get("jmcode", row.get("9001"))
+            raw = row.get("jmcode")  # the spec's only row field here (no 9001)
         else:
             raw = row
         bare = codec.code(raw, "jmcode")
