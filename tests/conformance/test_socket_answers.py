@@ -14,8 +14,6 @@ from tests.helpers import fixture
 from tests.sim_ws.conftest import APPKEY, SECRET, WsClient, instrument, make_server
 from tests.sim_ws.conftest import clients, clock, token  # noqa: F401  (fixtures)
 
-SOCKET_FIX = "fixed by the socket branch"
-
 ENTRY_PARSERS = {
     "0B": protocol.parse_tick,
     "00": protocol.parse_order_event,
@@ -101,7 +99,6 @@ def test_reply_parsers_read_only_spec_fields(name, path):
     assert reads_of_reply(name, fixture(f"ws/{path}")["body"]) == []
 
 
-@pytest.mark.xfail(strict=True, reason=SOCKET_FIX)
 def test_fid_12_reads_the_official_row_as_minus_0_13_percent():
     row = {"9001": "A005930", "302": "x", "13": "010386116", **spec.OFFICIAL_CNSRREQ_ROW}
     matches, _ = protocol.parse_search_page({"trnm": "CNSRREQ", "return_code": 0, "data": [row]})
@@ -142,7 +139,6 @@ def test_simulator_condition_search_replies_are_in_the_spec(sim, ws):
     assert entry_problems(entry) == [] and reads_of_entry(entry) == []
 
 
-@pytest.mark.xfail(strict=True, reason=SOCKET_FIX)
 def test_simulator_fid_12_is_the_rate_times_1000(sim, ws):
     inst = instrument(sim)
     sim.set_price(inst.code, market.add_ticks(inst.base_price, -3))
