@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from kiwoom_cli.errors import ApiError
+from kiwoom_cli.errors import ApiError, ExitCode
 
 try:  # optional speed-up (decisions §9)
     import orjson as _orjson
@@ -19,7 +19,19 @@ except ImportError:  # pragma: no cover - exercised only where orjson is missing
 
 
 class ProtocolError(ApiError):
-    """The broker's answer could not be decoded (a field is missing or malformed)."""
+    """The broker's answer could not be decoded (a field is missing or malformed): a broker error,
+    never "nothing there". Queries are retried; then exit 4 (the broker's fault, not our bug)."""
+
+    exit_code = ExitCode.NETWORK
+    PREFIX = "unexpected answer from the broker: "
+
+    def __init__(self, message: str, **kw) -> None:
+        super().__init__(message if message.startswith(self.PREFIX) else self.PREFIX + message, **kw)
+
+    @property
+    def detail(self) -> str:
+        """The message without PREFIX."""
+        return self.message.removeprefix(self.PREFIX)
 
 
 def loads(data: str | bytes) -> Any:
