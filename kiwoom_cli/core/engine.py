@@ -97,8 +97,9 @@ class Engine:
         """Read the account, reconcile, log in to the socket, subscribe, then start the threads."""
         rest = self.rest_factory()
         try:  # a malformed balance or cash answer halts buying (core/halt.py); the others stop the start
-            fills, balance = rest.fills(), _or_none(rest.balance)  # fills first: never counted twice
-            open_orders, cash = rest.open_orders(), _or_none(rest.cash)
+            bad: dict[str, str] = {}  # api-id -> the malformed answer's message
+            fills, balance = rest.fills(), _or_none(rest.balance, bad)  # fills first: never counted twice
+            open_orders, cash = rest.open_orders(), _or_none(rest.cash, bad)
         finally:
             rest.close()
         if self.order_lines is not None:
@@ -108,7 +109,7 @@ class Engine:
             self.socket.register_account()
             now = self.clock.now()
             # registrations at start are made here, acked, before the condition subscriptions
-            intents = self.kernel.start(balance, open_orders, cash, now, fills, recheck=self._balance_later)
+            intents = self.kernel.start(balance, open_orders, cash, now, fills, recheck=self._balance_later, bad=bad)
             self._dispatch(intents, socket_inline=True)
             self._note(now)
             s = self.kernel.settings
@@ -128,7 +129,7 @@ class Engine:
         self.sleep(GONE_CONFIRM_S)
         rest = self.rest_factory()
         try:
-            return _or_none(rest.balance)
+            return _or_none(rest.balance, {})
         finally:
             rest.close()
 
@@ -294,10 +295,11 @@ class Engine:
         return (min(times) - now).total_seconds()
 
 
-def _or_none(query):
-    """A start-up query's answer, or None if it was malformed (logged; the kernel halts buying)."""
+def _or_none(query, bad: dict[str, str]):
+    """A start-up query's answer, or None if it was malformed (logged, noted in `bad`: buying halts)."""
     try:
         return query()
     except ProtocolError as e:
         log.error("%s", e)
+        bad[e.api_id or "?"] = e.message
         return None

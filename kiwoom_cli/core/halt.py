@@ -23,13 +23,13 @@ class Halts:
         self.state = state
         self.by_api: dict[str, str] = {}  # api-id -> what was wrong with its last answer
 
-    def at_start(self, balance, cash) -> list:
-        """Halt for the start-up answers that were malformed (None)."""
+    def at_start(self, balance, cash, bad: dict[str, str]) -> list:
+        """Halt for the start-up answers that were malformed (None); bad: api-id -> why."""
         out: list = []
         if balance is None:
-            out += self._halt("kt00018", "the balance answer was malformed")
+            out += self._halt("kt00018", bad.get("kt00018", "unexpected answer from the broker: kt00018 (balance)"))
         if cash is None:
-            out += self._halt("kt00001", "the cash answer was malformed")
+            out += self._halt("kt00001", bad.get("kt00001", "unexpected answer from the broker: kt00001 (cash)"))
         return out
 
     def on(self, event: object, now: dt.datetime) -> list:

@@ -52,13 +52,14 @@ class Kernel:
         self.halts = halt.Halts(self.state)  # buying halted by malformed broker answers
 
     def start(self, balance: Balance | None, open_orders: list[OpenOrder], cash: Cash | None,
-              now: dt.datetime, fills=(), recheck=None) -> list:
+              now: dt.datetime, fills=(), recheck=None, bad=None) -> list:
         """Load the journal, reconcile with the broker, return the first intents (registrations).
 
         fills: today's ka10076 rows (the run's own fills the journal missed are applied from them);
         balance None / cash None: that answer was malformed (buying halts, exits keep working);
         recheck: returns a second balance answer GONE_CONFIRM_S later (None if malformed), asked
-        only when tracked positions are missing; without it nothing tracked is dropped.
+        only when tracked positions are missing; without it nothing tracked is dropped;
+        bad: api-id -> what was wrong with a start-up answer (the halt's reason).
         """
         self.day = now.date()
         stored = self.journal.load(self.day)
@@ -75,7 +76,7 @@ class Kernel:
         notes += close_not_open(self.state, open_orders)
         result.decisions += [ev.Decision("reconcile", n.code, "info", f"own fill found after the restart: {n.qty} @ {n.price:,}"
                                          f" ({n.intent_id})") for n in notes if isinstance(n, FillApplied)]
-        outs = [*self.halts.at_start(balance, cash), *self.strategy.sync_registrations(self.state)]
+        outs = [*self.halts.at_start(balance, cash, bad or {}), *self.strategy.sync_registrations(self.state)]
         with self.journal.batch():
             for code in result.dropped:
                 self.journal.delete_position(code, "no longer held at start", now)

@@ -48,6 +48,7 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+_MAX_INT_LEN = 32  # Kiwoom pads amounts to 15-20 characters
 _INT_RE = re.compile(r"[+-]?\d+\Z")
 _DEC_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\Z")
 _PREFIXED_CODE_RE = re.compile(r"[A-Za-z]\d{6}\Z")
@@ -75,6 +76,8 @@ def int_or_none(value: Any, field: str = "value") -> int | None:
         return None
     if not _INT_RE.match(text):
         raise ProtocolError(f"{field}: not an integer: {text[:20]!r}")
+    if len(text) > _MAX_INT_LEN:  # int() refuses > 4,300 digits with a ValueError: a bad answer, not a bug
+        raise ProtocolError(f"{field}: integer of {len(text)} characters")
     return int(text)
 
 
