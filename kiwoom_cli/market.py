@@ -124,8 +124,41 @@ class SessionHours:
             return Phase.CLOSING_AUCTION
         return Phase.CLOSED_AFTER
 
+    def is_regular(self, t: dt.time) -> bool:
+        """Tell whether a KST time is inside KRX's regular session (09:00-15:30, auctions excluded)."""
+        return self.open <= t < self.close
+
 
 KRX_HOURS = SessionHours()
+
+
+# --------------------------------------------------------------------------- venues
+
+EXCHANGES = ("KRX", "NXT", "SOR")  # dmst_stex_tp of kt10000-kt10003: KRX, Nextrade, smart routing
+
+
+@dataclass(frozen=True, slots=True)
+class NxtHours:
+    """Nextrade's sessions (KST), from press coverage of its 2025 launch: unverified against Kiwoom.
+
+    Pre-market 08:00-08:50, main market 09:00-15:20, after-market 15:30-20:00; no NXT trading
+    08:50-09:00 and 15:20-15:30.
+    """
+
+    pre_open: dt.time = dt.time(8, 0)
+    pre_close: dt.time = dt.time(8, 50)
+    main_open: dt.time = dt.time(9, 0)
+    main_close: dt.time = dt.time(15, 20)
+    after_open: dt.time = dt.time(15, 30)
+    after_close: dt.time = dt.time(20, 0)
+
+    def is_open(self, t: dt.time) -> bool:
+        """Tell whether NXT trades at a KST time of day."""
+        return (self.pre_open <= t < self.pre_close or self.main_open <= t < self.main_close
+                or self.after_open <= t < self.after_close)
+
+
+NXT_HOURS = NxtHours()
 
 
 # --------------------------------------------------------------------------- costs (§6.4)

@@ -130,6 +130,7 @@ class OpenOrder:
     order_type: str  # broker's text: 보통, 시장가 ...
     time: str  # HHMMSS
     orig_order_no: str | None = None
+    exchange: str = ""  # "KRX" | "NXT" | "SOR"; "" when the answer does not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ class FillRow:
     status: str  # broker's text
     time: str
     orig_order_no: str | None = None
+    exchange: str = ""  # "KRX" | "NXT" | "SOR"; "" when the answer does not say
 
 
 # --------------------------------------------------------------------------- socket events

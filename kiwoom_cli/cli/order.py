@@ -7,7 +7,6 @@ and the day's limits from a quote. Real mode shows exactly what will be sent and
 
 from __future__ import annotations
 
-import re
 import sys
 
 import typer
@@ -21,6 +20,7 @@ order_app = typer.Typer(help="Place, amend and cancel orders.", no_args_is_help=
 _ARGS = {"ignore_unknown_options": True}
 
 WAIT_HELP = "Follow the order for this many seconds and report fills (0: do not follow)."
+EXCHANGE_HELP = "KRX, NXT or SOR (default: the exchange setting, KRX)."
 
 
 def register(app: typer.Typer) -> None:
@@ -36,10 +36,9 @@ def parse_price(text: str | None, option: str = "--price") -> int | None:
     """Parse a price in won ("97500", "97,500"); BadInput for anything else."""
     if text is None:
         return None
-    clean = text.strip().replace(",", "").replace("_", "")
-    if not re.fullmatch(r"\d+", clean) or int(clean) <= 0:
-        raise BadInput(f"{option}: a price is a positive whole number of won, got {text!r}")
-    return int(clean)
+    from kiwoom_cli import inputs
+
+    return inputs.price(text, option)
 
 
 def _pricing(price: str | None, market: bool, ticks: int | None) -> int | None:
@@ -186,15 +185,24 @@ def _result(intent, ack, progress) -> dict:
 # --------------------------------------------------------------------------- commands
 
 
+def _exchange_option():
+    return typer.Option(None, "--exchange", help=EXCHANGE_HELP, show_default=False)
+
+
 def _place(ctx: typer.Context, side: Side, code: str, qty: str, price: str | None, market: bool,
-           ticks: int | None, wait: float, yes: bool, as_json: bool) -> None:
+           ticks: str | None, wait: float, yes: bool, as_json: bool, exchange: str | None = None) -> None:
+    from kiwoom_cli import inputs
     from kiwoom_cli.cli.session import open_session
+    from kiwoom_cli.core import venue
     from kiwoom_cli.core.orders import check_code, check_qty
 
-    code, quantity = check_code(code), check_qty(qty)
+    code, quantity, ticks = check_code(code), check_qty(qty), inputs.ticks(ticks)
     limit = _pricing(price, market, ticks)
-    config = ctx.obj.config()
+    config = ctx.obj.config(exchange=exchange)
     with open_session(config) as session:
+        if market:
+            venue.check_manual_market(config.exchange, session.clock.now())
+        venue.check_nxt_listed(config.exchange, code, session.rest.stock_info)
         service = session.orders()
         intent = service.prepare_place(side, code, quantity, limit, ticks=ticks)
         confirm_real(config, _describe(intent, config, session.endpoint), yes)
@@ -224,12 +232,13 @@ def _side_command(side: Side):
         qty: str = typer.Argument(..., help="Number of shares."),
         price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
         market: bool = typer.Option(False, "--market", help="Market order."),
-        ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price: above it for a buy, below it for a sell."),
+        ticks: str | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price: above it for a buy, below it for a sell."),
         wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+        exchange: str | None = _exchange_option(),
     ) -> None:
-        _place(ctx, side, code, qty, price, market, ticks, wait, yes, as_json)
+        _place(ctx, side, code, qty, price, market, ticks, wait, yes, as_json, exchange)
 
     command.__doc__ = f"{side.value.capitalize()} shares (limit with --price/--ticks, or --market)."
     command.__name__ = side.value
@@ -249,13 +258,14 @@ def amend(
     wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    exchange: str | None = _exchange_option(),
 ) -> None:
     """Change an open order's price (the broker gives it a new order number)."""
     from kiwoom_cli.core.orders import check_qty
 
     new_price = parse_price(price)
     wanted = check_qty(qty) if qty is not None else None
-    _change(ctx, "amend", order_no, wanted, new_price, wait, yes, as_json)
+    _change(ctx, "amend", order_no, wanted, new_price, wait, yes, as_json, exchange)
 
 
 @order_app.command("cancel", context_settings=_ARGS)
@@ -266,24 +276,29 @@ def cancel(
     wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    exchange: str | None = _exchange_option(),
 ) -> None:
     """Cancel an open order (all of what remains, or --qty shares)."""
     from kiwoom_cli.core.orders import check_qty
 
     wanted = check_qty(qty) if qty is not None else None
-    _change(ctx, "cancel", order_no, wanted, None, wait, yes, as_json)
+    _change(ctx, "cancel", order_no, wanted, None, wait, yes, as_json, exchange)
 
 
 def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price: int | None, wait: float,
-            yes: bool, as_json: bool) -> None:
+            yes: bool, as_json: bool, exchange: str | None = None) -> None:
     from kiwoom_cli.cli.session import open_session
+    from kiwoom_cli.core import venue
 
-    if not order_no.strip().isdigit():
-        raise BadInput(f"not an order number: {order_no!r}", hint="see `kiwoom orders`")
-    config = ctx.obj.config()
+    from kiwoom_cli import inputs
+
+    order_no = inputs.order_no(order_no)
+    config = ctx.obj.config(exchange=exchange)  # validates --exchange before anything is asked
     with open_session(config) as session:
         service = session.orders()
         target = service.find_open(order_no)
+        # an amend or cancel goes to the venue the order was placed on, as ka10075 reports it
+        session.rest.exchange = venue.order_venue(target.exchange, exchange, config.exchange, target.order_no)
         if qty is not None and qty > target.remaining_qty:
             raise BadInput(f"order {target.order_no} has only {target.remaining_qty:,} shares open, not {qty:,}")
         if kind == "amend":

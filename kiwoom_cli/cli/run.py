@@ -70,6 +70,9 @@ def run(
     headless: bool = typer.Option(
         False, "--headless", help="No dashboard: JSON lines on stdout (automatic when stdout is not a terminal)."),
     yes: bool = typer.Option(False, "--yes", help="Real mode: start without asking (trades real money)."),
+    exchange: str | None = typer.Option(
+        None, "--exchange", help="Where orders go: KRX, NXT or SOR (default: the exchange setting, KRX).",
+        show_default=False),
 ) -> int:
     """Trade a condition search: buy its entries, sell on stop-loss, trailing stop or the sell condition."""
     from kiwoom_cli.cli.runner import RunOptions
@@ -77,5 +80,5 @@ def run(
 
     given = dict(locals())
     overrides = {f"run.{name}": given[name] for name in (*_SETTINGS, *_FLAGS)}
-    config = ctx.obj.config(**overrides)
+    config = ctx.obj.config(**overrides, exchange=exchange)
     return run_trader(config, RunOptions(until=until, headless=headless, yes=yes))

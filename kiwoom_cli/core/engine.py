@@ -24,8 +24,8 @@ from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.reconcile import GONE_CONFIRM_S
-from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker, order_call
+from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.models import ConditionEvent, SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")

@@ -90,7 +90,7 @@ class Kernel:
             self._journal_notes(notes, now)
             for d in result.decisions:
                 self.journal.record_decision(d, now)
-            intents = self._outputs(outs, now)
+            intents = self._outputs([*outs, *self.strategy.limits_at_start(self.state, now)], now)
             self.decisions = list(result.decisions) + self.decisions
             return intents
 
@@ -122,8 +122,8 @@ class Kernel:
             self.state.flags.clear()
             self.halts.restore()
         if type(event) is Tick:  # the hot path: no journal unless a rule speaks
-            self.state.apply(event, now)
-            outs = self.strategy.decide(event, self.state, now)
+            notes = self.state.apply(event, now)  # a price that did not count: only its note speaks
+            outs = self.strategy.on_notes(notes, self.state, now) if notes else self.strategy.decide(event, self.state, now)
             if not outs:
                 return []
             with self.journal.batch(ahead):
@@ -138,7 +138,8 @@ class Kernel:
                 self.journal.record_outcome(event, now)
             self._journal_notes(notes, now)
             self._save_open_orders(event, now)
-            return self._outputs([*self.halts.on(event, now), *self.strategy.decide(event, self.state, now)], now)
+            outs = self.strategy.on_notes(notes, self.state, now) + self.strategy.decide(event, self.state, now)
+            return self._outputs([*self.halts.on(event, now), *outs], now)
 
     def next_deadline(self, now: dt.datetime) -> dt.datetime | None:
         """When the engine should deliver the next TimerFired."""

@@ -64,6 +64,12 @@ def reconcile(state: State, stored: Stored, balance: Balance | None, open_orders
     for code in dict.fromkeys([*held, *tracked, *unapplied]):
         _position(state, out, code, held.get(code), tracked.get(code), unapplied.get(code, 0),
                   balance is None, settings, gone)
+
+    for o in open_orders:  # the run's amends and cancels go to its own venue (settings.exchange)
+        if o.exchange and o.exchange != settings.exchange and o.remaining_qty > 0:
+            out.decisions.append(ev.Decision("reconcile", o.code, "warn", (
+                f"open order {o.order_no} is on {o.exchange}, this run trades on {settings.exchange}: "
+                "its amends and cancels would go to the wrong venue; change it with `kiwoom order`")))
     by_no = {o.order_no: o for o in open_orders}
     claimed: set[str] = set()
     for order in stored.orders:

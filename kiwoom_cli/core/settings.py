@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kiwoom_cli.errors import ConfigError
-from kiwoom_cli.market import CostRates
+from kiwoom_cli.market import EXCHANGES, CostRates
 from kiwoom_cli.models import OrderType
 
 _OPTIONAL = (
@@ -49,6 +49,7 @@ class RunSettings:
     buy_cond: str | None = None  # condition seq; None = every entry not of sell_cond
     sell_cond: str | None = None
     costs: CostRates = field(default_factory=CostRates)
+    exchange: str = "KRX"  # where orders go (dmst_stex_tp); NXT/SOR: limit orders outside KRX hours
 
     def __post_init__(self) -> None:
         for name in _OPTIONAL:
@@ -60,6 +61,8 @@ class RunSettings:
                 object.__setattr__(self, name, OrderType(value))
             except ValueError:
                 raise ConfigError(f"run.{name} must be 'market' or 'limit', not {value!r}") from None
+        if self.exchange not in EXCHANGES:
+            raise ConfigError(f"exchange must be one of {', '.join(EXCHANGES)}, not {self.exchange!r}")
         if self.buy_amount <= 0:
             raise ConfigError("run.buy_amount must be above 0")
         if self.max_positions < 1:

@@ -128,13 +128,9 @@ class OrderLines:
         url = urlsplit(rest.endpoint.rest_url)
         self._rest = rest
         self._path_host = url.netloc
-        tls = None
-        if url.scheme == "https":
-            from kiwoom_cli.kiwoom.transport import _CA_CERTS
-
-            tls = ssl.create_default_context(cafile=_CA_CERTS)
-        port = url.port or (443 if tls else 80)
-        self._lines = [Line(url.hostname or "", port, tls, timeout) for _ in range(size)]
+        if url.scheme != "http":  # TLS orders leave through the order worker's RestClient (kiwoom/tls.py)
+            raise ValueError(f"order lines speak plain http only, not {url.scheme}://")
+        self._lines = [Line(url.hostname or "", url.port or 80, None, timeout) for _ in range(size)]
         self._idle: queue.SimpleQueue[Line] = queue.SimpleQueue()
         self._fill_lock = threading.Lock()
         self._closed = False
@@ -184,16 +180,16 @@ class OrderLines:
     # ------------------------------------------------------------------ engine side
 
     def try_buy(self, code: str, qty: int, price: int | None) -> Sent | None:
-        return self.try_send(protocol.BUY, protocol.order_body(code, qty, price))
+        return self.try_send(protocol.BUY, protocol.order_body(code, qty, price, self._rest.exchange))
 
     def try_sell(self, code: str, qty: int, price: int | None) -> Sent | None:
-        return self.try_send(protocol.SELL, protocol.order_body(code, qty, price))
+        return self.try_send(protocol.SELL, protocol.order_body(code, qty, price, self._rest.exchange))
 
     def try_amend(self, order_no: str, code: str, qty: int, price: int) -> Sent | None:
-        return self.try_send(protocol.AMEND, protocol.amend_body(order_no, code, qty, price))
+        return self.try_send(protocol.AMEND, protocol.amend_body(order_no, code, qty, price, self._rest.exchange))
 
     def try_cancel(self, order_no: str, code: str, qty: int = 0) -> Sent | None:
-        return self.try_send(protocol.CANCEL, protocol.cancel_body(order_no, code, qty))
+        return self.try_send(protocol.CANCEL, protocol.cancel_body(order_no, code, qty, self._rest.exchange))
 
     def try_send(self, api_id: str, body: dict) -> Sent | None:
         """Write an order now if nothing has to wait; None = nothing was sent (take the ordinary path)."""

@@ -34,6 +34,7 @@ __all__ = [
     "parse_order_ack",
     "parse_open_orders",
     "parse_fills",
+    "parse_stock_info",
     "side_from_text",
     *_ws_all,
 ]
@@ -176,6 +177,28 @@ def side_from_text(text: object, field: str = "io_tp_nm") -> Side:
     raise ProtocolError(f"{field}: no side in {value[:20]!r}")
 
 
+_VENUES = {"1": "KRX", "2": "NXT"}  # stex_tp; "0" (통합) with sor_yn "Y" is an SOR order
+
+
+def venue(row: dict, api: str) -> str:
+    """Read where an order row was placed from stex_tp / sor_yn; "" when the row does not say."""
+    stex, sor = row.get("stex_tp"), row.get("sor_yn")
+    if sor not in (None, "", "Y", "N") or stex not in (None, "", "0", *_VENUES):
+        raise ProtocolError(f"{api}: unknown venue stex_tp={str(stex)[:4]!r} sor_yn={str(sor)[:4]!r}", api_id=api)
+    if sor == "Y":
+        return "SOR"
+    return _VENUES.get(stex or "", "")
+
+
+def parse_stock_info(body: dict) -> bool:
+    """Parse ka10100 종목정보 조회: whether the stock trades on NXT (nxtEnable "Y")."""
+    api = "ka10100"
+    flag = _field(body, "nxtEnable", api)
+    if not isinstance(flag, str) or flag.strip() not in ("Y", "N", ""):
+        raise ProtocolError(f"{api}: nxtEnable is not Y or N", api_id=api)
+    return flag.strip() == "Y"
+
+
 def parse_open_orders(body: dict) -> list[OpenOrder]:
     """Parse one ka10075 page; rows with nothing left open (oso_qty 0) are dropped."""
     api = "ka10075"
@@ -199,6 +222,7 @@ def parse_open_orders(body: dict) -> list[OpenOrder]:
                 order_type=codec.name(row.get("trde_tp")),
                 time=codec.name(row.get("tm")),
                 orig_order_no=codec.order_no(row.get("orig_ord_no")),
+                exchange=venue(row, api),
             )
         )
     return orders
@@ -226,6 +250,7 @@ def parse_fills(body: dict) -> list[FillRow]:
                 status=codec.name(row.get("ord_stt")),
                 time=codec.name(row.get("ord_tm")),
                 orig_order_no=codec.order_no(row.get("orig_ord_no")),
+                exchange=venue(row, api),
             )
         )
     return fills

@@ -1,12 +1,16 @@
 """RestClient: Kiwoom's REST TRs over one urllib3 keep-alive pool (one client per thread, decisions §2).
 
-Errors come out as kiwoom_cli.errors types (contract in helper-client-api.md):
-- [8005] / HTTP 401: re-issue the token once and resend (the request was refused, nothing placed);
-  a second refusal -> TokenInvalid.
-- 429 / rc 5: queries retry up to `retries` times with backoff; orders raise RateLimited at once.
+Errors come out as kiwoom_cli.errors types (which answer is which: protocol.error_for):
+- A refused token (8005/8031/8103, top level or bracketed, or HTTP 401): queries re-issue it through
+  the shared cache (TokenStore.get(refused=...)) and repeat once; a second refusal -> TokenInvalid.
+- A rate limit (1700/1701/1702 anywhere, HTTP 429, rc 5): the limiter learns (RateLimiter.penalize);
+  queries retry up to `retries` times with backoff.
 - Connection refused / DNS / connect timeout -> TemporaryError (nothing was sent).
-- Orders whose bytes may have reached the server (read timeout, connection dropped, 5xx, rc 0
-  without an order number) -> OutcomeUnknown. Orders are never resent after that.
+- Orders: only a complete, recognised refusal or rejection comes out as itself (_for_order); every
+  other answer, and a read timeout or dropped connection, is OutcomeUnknown, never resent.
+- Queries: a malformed answer is a ProtocolError (or TemporaryError for 5xx), never an empty result.
+- A server certificate that fails verification -> CertificateFailed (exit 4, nothing was sent:
+  the handshake comes before any byte of the request; kiwoom/tls.py), never retried.
 Nothing here logs or raises secrets: messages carry the api-id and the broker's return_msg only.
 """
 
@@ -19,17 +23,19 @@ from typing import Callable, Sequence
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import (
     ApiError,
+    AuthError,
+    BrokerRejected,
     KiwoomError,
     OutcomeUnknown,
     RateLimited,
     TemporaryError,
     TokenInvalid,
 )
-from kiwoom_cli.kiwoom import codec, protocol
+from kiwoom_cli.kiwoom import codec, protocol, tls
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from kiwoom_cli.kiwoom.tokens import TokenStore
-from kiwoom_cli.kiwoom.transport import SendError, Transport
+from kiwoom_cli.kiwoom.transport import CERTIFICATE, SendError, Transport
 from kiwoom_cli.models import Balance, Cash, FillRow, OpenOrder, OrderAck, Quote
 
 log = logging.getLogger(__name__)
@@ -52,8 +58,10 @@ class RestClient:
         retries: int = 2,
         sleep: Callable[[float], None] = time.sleep,
         proxy: str | None = None,
+        exchange: str = protocol.EXCHANGE,
     ) -> None:
         self.endpoint = endpoint
+        self.exchange = exchange  # dmst_stex_tp of new orders (amend/cancel may name their own)
         self._credentials = credentials
         self._tokens = tokens
         self._clock = clock or SystemClock()
@@ -64,7 +72,7 @@ class RestClient:
         # urllib3, not requests: ~0.5 ms less per order (transport.py). Its pool is thread-safe, so
         # token() may be called from a socket's reader thread. The environment's proxy settings are
         # ignored; an explicit proxy from our config is honoured.
-        self._transport = Transport(timeout, proxy)
+        self._transport = Transport(timeout, proxy, lambda: tls.for_endpoint(self.endpoint))
 
     def __repr__(self) -> str:
         return f"RestClient(mode={self.endpoint.mode!r}, rest_url={self.endpoint.rest_url!r})"
@@ -120,23 +128,39 @@ class RestClient:
         """Return deposit and orderable cash (kt00001 qry_tp 3)."""
         return self._call(protocol.CASH, protocol.cash_body(), parse=protocol.parse_cash)[0]
 
+    def stock_info(self, code: str) -> bool:
+        """Tell whether a stock trades on NXT (ka10100 nxtEnable)."""
+        return self._call(protocol.STOCK_INFO, protocol.stock_info_body(code), parse=protocol.parse_stock_info)[0]
+
     def balance(self) -> Balance:
-        """Return the account totals and every holding with a quantity (kt00018, all pages)."""
+        """Return the account totals and every holding (kt00018, all pages, every venue in use).
+
+        kt00018 has no "all venues" value: with exchange NXT or SOR both KRX and NXT are asked and
+        merged by stock code (see venues.merge_balances)."""
+        if self.exchange == "KRX":
+            return self._balance("KRX")
+        from kiwoom_cli.kiwoom.venues import merge_balances
+
+        first = "NXT" if self.exchange == "NXT" else "KRX"
+        other = "KRX" if first == "NXT" else "NXT"
+        return merge_balances(self._balance(first), self._balance(other), (first, other))
+
+    def _balance(self, exchange: str) -> Balance:
         totals, holdings = None, []
-        for page_totals, rows in self._pages(protocol.BALANCE, protocol.balance_body(), protocol.parse_balance_page):
+        for page_totals, rows in self._pages(protocol.BALANCE, protocol.balance_body(exchange), protocol.parse_balance_page):
             totals = totals or page_totals  # summary fields repeat on every page (unverified)
             holdings.extend(rows)
         return Balance(totals=totals, holdings=tuple(holdings))
 
     def open_orders(self, code: str | None = None) -> list[OpenOrder]:
-        """Return orders with quantity still open (ka10075, all pages)."""
+        """Return orders with quantity still open on every venue (ka10075 stex_tp 0, all pages)."""
         body = protocol.open_orders_body(code)
         return [
             o for page in self._pages(protocol.OPEN_ORDERS, body, protocol.parse_open_orders) for o in page
         ]
 
     def fills(self, code: str | None = None) -> list[FillRow]:
-        """Return today's fills (ka10076, all pages)."""
+        """Return today's fills on every venue (ka10076 stex_tp 0, all pages)."""
         body = protocol.fills_body(code)
         return [f for page in self._pages(protocol.FILLS, body, protocol.parse_fills) for f in page]
 
@@ -144,19 +168,19 @@ class RestClient:
 
     def buy(self, code: str, qty: int, price: int | None) -> OrderAck:
         """Place a buy (kt10000); price None = market order."""
-        return self._order(protocol.BUY, protocol.order_body(code, qty, price))
+        return self._order(protocol.BUY, protocol.order_body(code, qty, price, self.exchange))
 
     def sell(self, code: str, qty: int, price: int | None) -> OrderAck:
         """Place a sell (kt10001); price None = market order."""
-        return self._order(protocol.SELL, protocol.order_body(code, qty, price))
+        return self._order(protocol.SELL, protocol.order_body(code, qty, price, self.exchange))
 
     def amend(self, order_no: str, code: str, qty: int, price: int) -> OrderAck:
         """Modify an open order's price (kt10002); the answer carries a new order number."""
-        return self._order(protocol.AMEND, protocol.amend_body(order_no, code, qty, price))
+        return self._order(protocol.AMEND, protocol.amend_body(order_no, code, qty, price, self.exchange))
 
     def cancel(self, order_no: str, code: str, qty: int = 0) -> OrderAck:
         """Cancel an open order (kt10003); qty 0 = everything still open."""
-        return self._order(protocol.CANCEL, protocol.cancel_body(order_no, code, qty))
+        return self._order(protocol.CANCEL, protocol.cancel_body(order_no, code, qty, self.exchange))
 
     def _order(self, api_id: str, body: dict) -> OrderAck:
         answer, _ = self._call(api_id, body)
@@ -248,11 +272,12 @@ class RestClient:
                 attempt = self._backoff(api_id, exc, attempt)
 
     def _backoff(self, api_id: str, exc: TemporaryError, attempt: int) -> int:
-        """Sleep before retry number attempt+1, or re-raise `exc` when retries are used up."""
+        """Sleep before retry number attempt+1, or re-raise `exc` when retries are used up.
+
+        A rate limit has already taught the limiter (see _answer), so its next slot is later too.
+        """
         if attempt >= self._retries:
             raise exc
-        if isinstance(exc, RateLimited) and self._limiter is not None:
-            self._limiter.penalize(api_id)
         attempt += 1
         delay = 0.5 * 2 ** (attempt - 1)
         log.info("%s: %s; retry %d in %.1fs", api_id, type(exc).__name__, attempt, delay)
@@ -279,26 +304,40 @@ class RestClient:
     def _answer(self, api_id: str, status: int, content: bytes, token: str | None, *, order: bool) -> dict:
         """Decode an answer; raise the error it carries (scrubbed of secrets)."""
         try:
-            answer = codec.loads(content) if content else {}
+            answer = codec.loads(content) if content.strip() else ""
         except ValueError:
             answer = None
         error = protocol.error_for(answer, status, api_id)
         if error is not None:
+            if isinstance(error, RateLimited) and self._limiter is not None:
+                self._limiter.penalize(api_id)  # every refusal, orders' included: never repeat the burst
             raise self._scrub(self._for_order(error) if order else error, token)
-        if not isinstance(answer, dict):
-            raise codec.ProtocolError(f"{api_id}: answer is not a JSON object", api_id=api_id)
         return answer
 
     @staticmethod
     def _for_order(error: ApiError) -> KiwoomError:
-        # An order refused at the gate (auth, rate limit, rejection) placed nothing; a server
-        # failure may have happened after the order was placed.
-        if type(error) is TemporaryError or isinstance(error, codec.ProtocolError):
-            return OutcomeUnknown(f"{error.message}; the order may have been placed: check open orders")
-        return error
+        """Only a complete, recognised refusal says the order was not placed; anything else may have been.
+
+        Kept: TokenInvalid carrying 8005/8031/8103, RateLimited carrying 1700/1701/1702 (refused at the
+        gateway, so a resend is safe), AuthError and BrokerRejected (a Kiwoom body with a nonzero
+        return_code: refused). Everything else is OutcomeUnknown: a bare 401 or 429 (no number: maybe
+        a middlebox), rc 5 without a number, 5xx or 1999, an empty, 204 or non-JSON body, JSON that is
+        not an object or has no return_code; rc 0 without `ord_no` is caught by _ack.
+        """
+        if isinstance(error, TokenInvalid):
+            recognised = error.code in protocol.TOKEN_REFUSED
+        elif isinstance(error, RateLimited):
+            recognised = error.code in protocol.RATE_LIMITED
+        else:
+            recognised = isinstance(error, (AuthError, BrokerRejected))
+        if recognised:
+            return error
+        return OutcomeUnknown(f"{error.message}; the order may have been placed: check open orders")
 
     def _transport_error(self, api_id: str, exc: SendError, order: bool) -> KiwoomError:
         kind, where = exc.kind, self.endpoint.rest_url  # a class name: never a URL, header or secret
+        if kind == CERTIFICATE and exc.verify is not None:  # refused in the handshake: nothing sent
+            return tls.failed(where, exc.verify, api_id)
         if exc.nothing_sent:
             return TemporaryError(f"{api_id}: cannot connect to {where} ({kind})", api_id=api_id)
         if order:

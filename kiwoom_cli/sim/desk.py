@@ -75,7 +75,8 @@ class OrderDesk:
     # ------------------------------------------------------------------ new orders
 
     def place(
-        self, acct: Account, side: str, code: str, qty: int, price: int | None, trde_tp: str
+        self, acct: Account, side: str, code: str, qty: int, price: int | None, trde_tp: str,
+        venue: str = "KRX",
     ) -> OrderView:
         """Validate and accept a new order, then match what is marketable now."""
         if side not in ("buy", "sell"):
@@ -111,6 +112,7 @@ class OrderDesk:
             price=price,
             time=self.now(),
             remaining_qty=qty,
+            venue=venue,
         )
         acct.orders[order.order_no] = order
         accepted = order.view()
@@ -183,6 +185,7 @@ class OrderDesk:
             qty=qty,
             price=price,
             time=self.now(),
+            venue=orig.venue,
         )
         acct.orders[order.order_no] = order
         return order

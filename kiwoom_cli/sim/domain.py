@@ -91,6 +91,7 @@ class OrderView:
     time: dt.datetime
     commission: int = 0  # today's commission on this order so far
     tax: int = 0
+    venue: str = "KRX"  # dmst_stex_tp: KRX | NXT | SOR
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,13 @@ auction are rejected (RC4057), after the close (RC4058). During the opening and 
 orders are accepted and treated as in continuous trading (no single-price auction is simulated),
 and the random walk keeps trading; it stops while the market is closed.
 
+Venues (dmst_stex_tp): KRX follows the phases above. NXT (Nextrade) trades market.NXT_HOURS
+(pre-market 08:00-08:50, main 09:00-15:20, after-market 15:30-20:00: press figures, unverified)
+and only the stocks not in NOT_ON_NXT; outside KRX's regular session (09:00-15:30) it refuses
+market orders, as NXT's extra sessions are reported to (unverified). SOR is open when KRX or NXT
+is and takes market orders as NXT does. While only NXT trades, only NXT stocks random-walk. The
+book is one book per stock whatever the venue (the simulator does not split liquidity).
+
 config.extra keys read here: "hours" (market.SessionHours), "commission" (float per side),
 "sell_tax_by_year" ({year: rate}).
 """
@@ -42,7 +49,7 @@ from kiwoom_cli.sim.domain import (
     SimRejection,
     TradePrint,
 )
-from kiwoom_cli.sim.instruments import BY_CODE, INSTRUMENTS
+from kiwoom_cli.sim.instruments import BY_CODE, INSTRUMENTS, NOT_ON_NXT
 from kiwoom_cli.sim.orders import Numbers
 from kiwoom_cli.sim.pricegen import PriceGen
 from kiwoom_cli.sim.quotes import StockState
@@ -51,6 +58,11 @@ from kiwoom_cli.sim.tokens import TokenStore
 STATE_VERSION = 1
 MARKET_CLOSED_BEFORE = ("RC4057", "모의투자 장시작전")
 MARKET_CLOSED_AFTER = ("RC4058", "모의투자 장종료")
+# Codes and wording below are the simulator's own (Kiwoom documents neither): unverified.
+NXT_NO_MARKET = ("RC4088", "NXT 프리마켓/애프터마켓에서는 시장가 주문을 할 수 없습니다.")
+NOT_ON_NXT_STOCK = ("RC4089", "NXT 거래 대상 종목이 아닙니다.")
+WRONG_VENUE = ("RC4031", "모의투자 정정/취소할 주문이 없습니다.")  # the venue's book has no such order
+VENUES = ("KRX", "NXT", "SOR")
 
 
 def _noop(event: SimEvent) -> None:
@@ -163,6 +175,14 @@ class Exchange:
     def _trading(self) -> bool:
         return self.phase() not in (market.Phase.CLOSED_BEFORE, market.Phase.CLOSED_AFTER)
 
+    def _nxt_open(self) -> bool:
+        return self.config.always_open or market.NXT_HOURS.is_open(self.clock.now().time())
+
+    def nxt_enabled(self, code: str) -> bool:
+        """Tell whether a listed stock trades on NXT (ka10100 nxtEnable)."""
+        self._stock(code)
+        return code not in NOT_ON_NXT
+
     def set_price(self, code: str, price: int) -> TradePrint:
         """Make a trade at `price` (control surface); it must be on the grid and inside the limits."""
         self._sync_day()
@@ -178,9 +198,12 @@ class Exchange:
         if self.config.static:
             return
         self._sync_day()
-        if not self._trading():
+        if self._trading():
+            stocks = list(self._stocks.values())
+        elif self._nxt_open():  # NXT's pre- and after-market: its stocks only
+            stocks = [s for s in self._stocks.values() if s.code not in NOT_ON_NXT]
+        else:
             return
-        stocks = list(self._stocks.values())
         for _ in range(n):
             trade = self._gen.next_trade(stocks)
             self._trade(self._stocks[trade.code], trade.price, trade.qty)
@@ -197,7 +220,24 @@ class Exchange:
 
     # ------------------------------------------------------------------ orders
 
-    def _check_session(self) -> None:
+    def _route(self, venue: str, code: str) -> str:
+        """The venue whose hours an order meets: NXT, or KRX (SOR goes to NXT only while KRX is shut)."""
+        if venue not in VENUES:
+            raise SimInputError("1517", f"입력 값 형식이 올바르지 않습니다. 파라미터=dmst_stex_tp 실패사유={venue!r}")
+        if venue == "NXT" and code in NOT_ON_NXT:
+            raise SimRejection(*NOT_ON_NXT_STOCK)
+        if venue == "NXT" or (venue == "SOR" and code not in NOT_ON_NXT and not self._trading() and self._nxt_open()):
+            return "NXT"
+        return "KRX"
+
+    def _check_session(self, venue: str = "KRX", code: str = "", market_order: bool = False) -> None:
+        if self._route(venue, code) == "NXT":
+            now = self.clock.now().time()
+            if not self._nxt_open():
+                raise SimRejection(*(MARKET_CLOSED_BEFORE if now < dt.time(12) else MARKET_CLOSED_AFTER))
+            if market_order and not (self.config.always_open or self.hours.is_regular(now)):
+                raise SimRejection(*NXT_NO_MARKET)
+            return
         phase = self.phase()
         if phase is market.Phase.CLOSED_BEFORE:
             raise SimRejection(*MARKET_CLOSED_BEFORE)
@@ -205,26 +245,36 @@ class Exchange:
             raise SimRejection(*MARKET_CLOSED_AFTER)
 
     def place_order(
-        self, app_key: str, side: str, code: str, qty: int, price: int | None, trde_tp: str
+        self, app_key: str, side: str, code: str, qty: int, price: int | None, trde_tp: str,
+        venue: str = "KRX",
     ) -> OrderView:
         """Accept a new order (trde_tp "0" limit, "3" market) and match what is marketable now."""
         self._sync_day()
         self._stock(code)
-        self._check_session()
-        return self._desk.place(self._account(app_key), side, code, qty, price, trde_tp)
+        self._check_session(venue, code, market_order=trde_tp != "0")
+        return self._desk.place(self._account(app_key), side, code, qty, price, trde_tp, venue)
 
-    def amend_order(self, app_key: str, orig_order_no: str, code: str, qty: int, price: int) -> OrderView:
+    def _check_venue(self, app_key: str, orig_order_no: str, venue: str) -> None:
+        orig = self._account(app_key).orders.get(orig_order_no)
+        if orig is not None and orig.venue != venue:
+            raise SimRejection(*WRONG_VENUE)
+
+    def amend_order(self, app_key: str, orig_order_no: str, code: str, qty: int, price: int,
+                    venue: str = "KRX") -> OrderView:
         """정정: move qty (0 = all remaining) of an open order to a new order number at price."""
         self._sync_day()
         self._stock(code)
-        self._check_session()
+        self._check_session(venue, code)
+        self._check_venue(app_key, orig_order_no, venue)
         return self._desk.amend(self._account(app_key), orig_order_no, code, qty, price)
 
-    def cancel_order(self, app_key: str, orig_order_no: str, code: str, qty: int) -> OrderView:
+    def cancel_order(self, app_key: str, orig_order_no: str, code: str, qty: int,
+                     venue: str = "KRX") -> OrderView:
         """취소: cancel qty (0 = all remaining) of an open order under a new order number."""
         self._sync_day()
         self._stock(code)
-        self._check_session()
+        self._check_session(venue, code)
+        self._check_venue(app_key, orig_order_no, venue)
         return self._desk.cancel(self._account(app_key), orig_order_no, code, qty)
 
     def open_orders(self, app_key: str) -> list[OrderView]:

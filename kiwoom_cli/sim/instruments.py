@@ -91,3 +91,7 @@ def _check_table() -> None:
 
 
 _check_table()
+
+# Stocks the simulator does not trade on NXT (ka10100 nxtEnable "N"): Nextrade lists only part of
+# the market. Which real stocks it lists changes over time; these two are the simulator's choice.
+NOT_ON_NXT: frozenset[str] = frozenset({"011930", "002630"})

@@ -32,6 +32,7 @@ class Order:
     status: str = "접수"
     commission: int = 0
     tax: int = 0
+    venue: str = "KRX"  # dmst_stex_tp it was placed with: KRX | NXT | SOR
 
     @property
     def is_market(self) -> bool:
@@ -60,6 +61,7 @@ class Order:
             time=self.time,
             commission=self.commission,
             tax=self.tax,
+            venue=self.venue,
         )
 
     def to_dict(self) -> dict:

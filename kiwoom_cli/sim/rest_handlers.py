@@ -130,6 +130,13 @@ def ka10007(rq: Request) -> Reply:
     return Reply(w.ka10007(inst, rq.ctx.clock.now()))
 
 
+def ka10100(rq: Request) -> Reply:
+    """종목정보 조회: the listing fields the simulator knows, nxtEnable "Y" or "N"."""
+    ex = rq.ctx.exchange
+    inst = ex.instrument(stock_code(rq.body))
+    return Reply(w.ka10100(inst, ex.nxt_enabled(inst.code)))
+
+
 def ka10095(rq: Request) -> Reply:
     """Several codes joined by "|"; an unknown or malformed code gives a row of empty values."""
     codes = [c for c in text(rq.body, "stk_cd").split("|") if c != ""]
@@ -163,7 +170,11 @@ def kt00018(rq: Request) -> Reply:
     venue = choice(rq.body, "dmst_stex_tp", ("KRX", "NXT"))
     acct = rq.ctx.exchange.account(_app_key(rq))
     now = rq.ctx.clock.now()
-    rows = wa.kt00018_rows(acct, now) if venue == "KRX" else []  # the sim trades KRX only
+    # Holdings belong to the account, whatever venue bought them (the simulator's reading: whether
+    # the broker splits them by venue is unverified); the venue would pick the price, and the
+    # simulator has one price per stock.
+    del venue
+    rows = wa.kt00018_rows(acct, now)
     rows, next_key = page(rows, rq)
     return Reply(wa.kt00018(acct, now, rows), next_key)
 
@@ -180,10 +191,15 @@ def ka10075(rq: Request) -> Reply:
     code = stock_code(rq.body) if scope == "1" else None
     ex = rq.ctx.exchange
     orders = [o for o in ex.open_orders(_app_key(rq))
-              if side_ok(o) and (code is None or o.code == code) and venue != "2"]
+              if side_ok(o) and (code is None or o.code == code) and _on_venue(o, venue)]
     rows = [wa.ka10075_row(o, _instrument_or_none(ex, o.code)) for o in orders]
     rows, next_key = page(rows, rq)
     return Reply(wa.listing("oso", rows), next_key)
+
+
+def _on_venue(order: OrderView, stex_tp: str) -> bool:
+    """stex_tp 0 (통합) lists every order; 1 KRX and 2 NXT only the orders placed there."""
+    return stex_tp == "0" or order.venue == {"1": "KRX", "2": "NXT"}[stex_tp]
 
 
 def _instrument_or_none(ex, code: str):
@@ -203,7 +219,7 @@ def ka10076(rq: Request) -> Reply:
         raise input_error("1517", "ord_no", "숫자 형식이 아닙니다")
     orders = [o for o in reversed(rq.ctx.exchange.orders(_app_key(rq)))  # newest first
               if o.filled_qty > 0 and side_ok(o) and (code is None or o.code == code)
-              and (not before or o.order_no < before.zfill(7)) and venue != "2"]
+              and (not before or o.order_no < before.zfill(7)) and _on_venue(o, venue)]
     rows, next_key = page([wa.ka10076_row(o) for o in orders], rq)
     return Reply(wa.listing("cntr", rows), next_key)
 
@@ -211,14 +227,14 @@ def ka10076(rq: Request) -> Reply:
 # --------------------------------------------------------------------------- orders
 
 
-def _venue(rq: Request) -> None:
-    if text(rq.body, "dmst_stex_tp") != "KRX":
-        # Mock answers NXT/SOR orders with RC9000 (§3.7, captured).
-        raise SimRejection("RC9000", "모의투자에서는 해당업무가 제공되지 않습니다.")
+def _venue(rq: Request) -> str:
+    """dmst_stex_tp: KRX, NXT or SOR (Kiwoom's mock server takes KRX only, answering RC9000;
+    this simulator plays the real broker, which takes all three)."""
+    return choice(rq.body, "dmst_stex_tp", ("KRX", "NXT", "SOR"))
 
 
 def _place(rq: Request, side: str) -> Reply:
-    _venue(rq)
+    venue = _venue(rq)
     code = stock_code(rq.body)
     qty = number(rq.body, "ord_qty", positive=True)
     trde_tp = text(rq.body, "trde_tp")
@@ -229,7 +245,7 @@ def _place(rq: Request, side: str) -> Reply:
     if trde_tp == "0" and price is None:
         # unverified wording/class: one 3P fixture (§3.7 "308003") for a limit order without price.
         raise SimRejection("308003", "주문단가를 입력하십시요")
-    order = rq.ctx.exchange.place_order(_app_key(rq), side, code, qty, price, trde_tp)
+    order = rq.ctx.exchange.place_order(_app_key(rq), side, code, qty, price, trde_tp, venue)
     return Reply(wa.order_placed(order))
 
 
@@ -251,7 +267,7 @@ def _root(rq: Request, app_key: str, order: OrderView) -> str:
 
 
 def kt10002(rq: Request) -> Reply:
-    _venue(rq)
+    venue = _venue(rq)
     orig = text(rq.body, "orig_ord_no")
     if not _DIGITS.match(orig):
         raise input_error("1517", "orig_ord_no", "숫자 형식이 아닙니다")
@@ -260,19 +276,19 @@ def kt10002(rq: Request) -> Reply:
     price = number(rq.body, "mdfy_uv", positive=True)
     text(rq.body, "mdfy_cond_uv", required=False)
     app_key = _app_key(rq)
-    order = rq.ctx.exchange.amend_order(app_key, orig.zfill(7), code, qty, price)
+    order = rq.ctx.exchange.amend_order(app_key, orig.zfill(7), code, qty, price, venue)
     return Reply(wa.order_amended(order, _root(rq, app_key, order)))
 
 
 def kt10003(rq: Request) -> Reply:
-    _venue(rq)
+    venue = _venue(rq)
     orig = text(rq.body, "orig_ord_no")
     if not _DIGITS.match(orig):
         raise input_error("1517", "orig_ord_no", "숫자 형식이 아닙니다")
     code = stock_code(rq.body)
     qty = number(rq.body, "cncl_qty")
     app_key = _app_key(rq)
-    order = rq.ctx.exchange.cancel_order(app_key, orig.zfill(7), code, qty)
+    order = rq.ctx.exchange.cancel_order(app_key, orig.zfill(7), code, qty, venue)
     return Reply(wa.order_cancelled(order, _root(rq, app_key, order)))
 
 
@@ -293,6 +309,7 @@ APIS: dict[str, Api] = {
     "au10002": Api("/oauth2/revoke", au10002, auth=False, mutating=True),
     "ka10001": Api("/api/dostk/stkinfo", ka10001),
     "ka10095": Api("/api/dostk/stkinfo", ka10095),
+    "ka10100": Api("/api/dostk/stkinfo", ka10100),
     "ka10007": Api("/api/dostk/mrkcond", ka10007),
     "kt00001": Api("/api/dostk/acnt", kt00001),
     "kt00018": Api("/api/dostk/acnt", kt00018),

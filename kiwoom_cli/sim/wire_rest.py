@@ -232,3 +232,14 @@ def ka10095_unknown_row() -> dict:
 
 def ka10095(rows: list[dict]) -> dict:
     return ok({"atn_stk_infr": rows})
+
+
+def ka10100(inst: InstrumentView, on_nxt: bool) -> dict:
+    """종목정보 조회: camelCase keys as in the official example; lastPrice 8 wide, listCount 16."""
+    return ok({
+        "code": inst.code, "name": inst.name, "listCount": pad(0, 16), "auditInfo": "정상",
+        "regDay": "", "lastPrice": pad(inst.base_price, 8), "state": "", "marketCode":
+        "0" if inst.market == "KOSPI" else "10", "marketName": "거래소" if inst.market == "KOSPI" else "코스닥",
+        "upName": "", "upSizeName": "", "companyClassName": "", "orderWarning": "0",
+        "nxtEnable": "Y" if on_nxt else "N",
+    })

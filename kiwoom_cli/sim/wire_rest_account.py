@@ -116,14 +116,14 @@ def kt00018(acct: AccountView, now: dt.datetime, page_rows: list[dict]) -> dict:
 def order_placed(order: OrderView) -> dict:
     """kt10000/kt10001: mock wording and 7-digit ord_no as captured on the mock server."""
     text = "매수" if order.side == "buy" else "매도"
-    return ok({"ord_no": order.order_no, "dmst_stex_tp": "KRX"}, f"모의투자 {text}주문완료")
+    return ok({"ord_no": order.order_no, "dmst_stex_tp": order.venue}, f"모의투자 {text}주문완료")
 
 
 def order_amended(order: OrderView, root_no: str) -> dict:
     """kt10002: new ord_no, base_orig_ord_no = the root order, mdfy_qty 12 wide."""
     text = "매수" if order.side == "buy" else "매도"
     return ok({"ord_no": order.order_no, "base_orig_ord_no": root_no,
-               "mdfy_qty": pad(order.qty, W12), "dmst_stex_tp": "KRX"},
+               "mdfy_qty": pad(order.qty, W12), "dmst_stex_tp": order.venue},
               f"{text}정정 주문입력이 완료되었습니다")
 
 
@@ -132,6 +132,15 @@ def order_cancelled(order: OrderView, root_no: str) -> dict:
     text = "매수" if order.side == "buy" else "매도"
     return ok({"ord_no": order.order_no, "base_orig_ord_no": root_no,
                "cncl_qty": pad(order.qty, W12)}, f"{text}취소 주문입력이 완료되었습니다")
+
+
+# venue -> (stex_tp, stex_tp_txt, sor_yn); an SOR order shows stex_tp "0" as in the ka10076 example
+VENUE_FIELDS = {"KRX": ("1", "KRX", "N"), "NXT": ("2", "NXT", "N"), "SOR": ("0", "SOR", "Y")}
+
+
+def venue_fields(order: OrderView) -> dict:
+    stex, text, sor = VENUE_FIELDS[order.venue]
+    return {"stex_tp": stex, "stex_tp_txt": text, "sor_yn": sor}
 
 
 def io_tp_nm(order: OrderView) -> str:
@@ -159,8 +168,7 @@ def ka10075_row(order: OrderView, inst: InstrumentView | None) -> dict:
         "sel_bid": direction(inst.best_ask, b) if inst else "",
         "buy_bid": direction(inst.best_bid, b) if inst else "",
         "unit_cntr_pric": "", "unit_cntr_qty": "", "tdy_trde_cmsn": str(order.commission),
-        "tdy_trde_tax": str(order.tax), "ind_invsr": "", "stex_tp": "1", "stex_tp_txt": "KRX",
-        "sor_yn": "N", "stop_pric": "",
+        "tdy_trde_tax": str(order.tax), "ind_invsr": "", **venue_fields(order), "stop_pric": "",
     }
 
 
@@ -174,7 +182,7 @@ def ka10076_row(order: OrderView) -> dict:
         "tdy_trde_cmsn": str(order.commission), "tdy_trde_tax": str(order.tax), "ord_stt": "체결",
         "trde_tp": TRDE_TP_TEXT.get(order.trde_tp, order.trde_tp),
         "orig_ord_no": order.orig_order_no, "ord_tm": hhmmss(order.time), "stk_cd": order.code,
-        "stex_tp": "1", "stex_tp_txt": "KRX", "sor_yn": "N", "stop_pric": "",
+        **venue_fields(order), "stop_pric": "",
     }
 
 

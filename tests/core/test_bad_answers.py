@@ -61,7 +61,7 @@ def test_a_malformed_balance_at_start_keeps_the_journals_positions_and_halts_buy
     assert (pos.qty, pos.managed) == (100, True)
     assert [p.code for p in d2.journal.load(dt.date(2026, 11, 25)).positions] == [CODE]
     assert not _entry_bought(d2, OTHER)
-    d2.feed(tick(CODE, 9_700))
+    d2.feed(quotes(quote(CODE, 10_000)), tick(CODE, 9_700))  # the day's limits, then -3 %
     (sell,) = d2.orders(side=Side.SELL)
     assert (sell.code, sell.qty) == (CODE, 100)
 

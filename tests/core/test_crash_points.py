@@ -43,7 +43,7 @@ def _managed(d: Driver, qty: int) -> None:
     assert (pos.qty, pos.managed) == (qty, True)
     assert [(p.code, p.qty) for p in d.journal.load(DAY).positions] == [(CODE, qty)]
     assert not [r for r in d.decisions() if "not managed" in r["reason"]]
-    d.feed(tick(CODE, 9_700))  # -3 %: the stop-loss sells exactly what is held
+    d.feed(quotes(quote(CODE, 10_000)), tick(CODE, 9_700))  # the day's limits; -3 %: the stop-loss sells what is held
     (sell,) = d.orders(side=Side.SELL)
     assert sell.qty == qty
 

@@ -96,9 +96,12 @@ def test_rejection_rc20_off_grid(api, sim):
     assert (status, rc, msg) == (200, 20, "[2000](RC4003:모의투자 호가단위 오류입니다.)")
 
 
-def test_rejection_rc20_nxt_and_sell_without_shares(api):
-    assert error_of(api.call("kt10000", dict(ORDER, dmst_stex_tp="NXT")))[1:] == (
-        20, "[2000](RC9000:모의투자에서는 해당업무가 제공되지 않습니다.)")
+def test_unknown_venue_1517_and_sell_without_shares(api):
+    # the simulator plays the real broker: NXT and SOR are taken (mock answers them RC9000)
+    status, rc, msg = error_of(api.call("kt10000", dict(ORDER, dmst_stex_tp="NYSE")))
+    assert (status, rc) == (200, 2) and "[1517:" in msg and "dmst_stex_tp" in msg
+    assert api.call("kt10000", dict(ORDER, dmst_stex_tp="NXT")).json()["dmst_stex_tp"] == "NXT"
+    api.call("kt10001", dict(ORDER, dmst_stex_tp="NXT"))  # sells the share just bought
     assert error_of(api.call("kt10001", ORDER))[1:] == (20, "[2000](800033:모의투자 매도가능수량이 부족합니다.)")
 
 

@@ -1,0 +1,49 @@
+"""The run (engine + real clients) at 16:00 KST against a simulator with KRX hours and NXT's sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+
+import pytest
+
+from kiwoom_cli.clock import KST, OffsetClock
+from kiwoom_cli.errors import BrokerRejected
+from kiwoom_cli.sim.domain import SimConfig
+from kiwoom_cli.sim.server import SimServer
+from tests.client.simkit import rest_client
+from tests.engine_rig import engine_on
+from tests.helpers import wait_until
+
+AFTER_MARKET = dt.datetime(2026, 11, 25, 16, 0, tzinfo=KST)  # KRX closed, NXT's after-market open
+
+
+def test_an_entry_after_krx_hours_is_sent_to_nxt_as_a_limit_and_fills(tmp_path):
+    clock = OffsetClock(AFTER_MARKET)
+    config = SimConfig(rate_limit=None, static=True, seed=7, always_open=False)  # `kiwoom sim --hours krx`
+    with SimServer(config, clock=clock) as sim:
+        with engine_on(sim, tmp_path, queue.SimpleQueue(), clock=clock, exchange="NXT") as (engine, journal):
+            engine.start()
+            sim.push_condition("1", "005930", "I")
+            wait_until(lambda: sim.order_log, timeout=15, message="an order reached the simulator")
+            [sent] = sim.order_log
+            body, result = sent["body"], sent["result"]
+            assert (body["dmst_stex_tp"], body["trde_tp"]) == ("NXT", "0") and int(body["ord_uv"]) > 0
+            assert result["return_code"] == 0, result  # the after-market took the limit
+            wait_until(lambda: any(i["status"] in ("acked", "filled", "partly_filled") for i in journal.intents()),
+                       timeout=15, message="the buy was acknowledged")
+            engine.stop()
+        assert sim.errors == []
+
+
+def test_the_simulator_refuses_a_market_order_on_nxt_after_krx_hours(tmp_path):
+    clock = OffsetClock(AFTER_MARKET)
+    with SimServer(SimConfig(rate_limit=None, static=True, always_open=False), clock=clock) as sim:
+        with rest_client(sim, tmp_path / "tokens", exchange="NXT") as rest:
+            with pytest.raises(BrokerRejected) as info:
+                rest.buy("005930", 1, None)
+            assert info.value.code == "RC4088" and "시장가" in info.value.message
+            rest.exchange = "KRX"
+            with pytest.raises(BrokerRejected) as info:
+                rest.buy("005930", 1, 97_500)
+            assert info.value.code == "RC4058"  # KRX is closed at 16:00
