@@ -7,17 +7,16 @@ import json
 
 import pytest
 
-from tests.badanswer_proxy import BadAnswerProxy
 from tests.cli.conftest import kiwoom
+from tests.client.simkit import api_ids, arm
 
 
 @pytest.mark.parametrize("api_id", ["kt00018", "kt00001"])
-def test_account_with_a_malformed_answer_exits_4(sim, mock_env, monkeypatch, api_id):
-    with BadAnswerProxy(sim.rest_url) as proxy:
-        monkeypatch.setenv("KIWOOM_REST_URL", proxy.url)
-        proxy.answer(api_id, json.dumps({"return_code": 0, "return_msg": "ok"}).encode(), count=None)
-        ran = kiwoom("account")
+def test_account_with_a_malformed_answer_exits_4_after_the_retries(sim, mock_env, api_id):
+    arm(sim, kind="bad_answer", api_id=api_id, status=200, count=3,
+        body=json.dumps({"return_code": 0, "return_msg": "ok"}))  # its list or figures missing
+    ran = kiwoom("account")
     assert ran.code == 4, ran.err
     assert "unexpected answer from the broker: " + api_id in ran.err
-    assert "Traceback" not in ran.err
-    assert proxy.served == [api_id] * 3
+    assert "Traceback" not in ran.err and "no holdings" not in ran.out
+    assert api_ids(sim).count(api_id) == 3

@@ -13,11 +13,7 @@ from hypothesis import strategies as st
 from kiwoom_cli.errors import ExitCode
 from kiwoom_cli.kiwoom import parsers
 from kiwoom_cli.kiwoom.codec import ProtocolError
-from tests.badanswer_proxy import BadAnswerProxy
-from tests.client.simkit import credentials, running_sim
-from kiwoom_cli.kiwoom.endpoint import Endpoint
-from kiwoom_cli.kiwoom.rest import RestClient
-from kiwoom_cli.kiwoom.tokens import TokenStore
+from tests.client.simkit import api_ids, arm, rest_client, running_sim
 
 OK = {"return_code": 0, "return_msg": "ok"}
 ROW_BALANCE = {"stk_cd": "A005930", "stk_nm": "n", "rmnd_qty": "10", "trde_able_qty": "10", "pur_pric": "100"}
@@ -100,19 +96,21 @@ def test_any_json_body_parses_or_raises_protocol_error(parse, body):
 
 
 @pytest.fixture
-def proxied(tmp_path):
-    with running_sim() as sim, BadAnswerProxy(sim.rest_url) as proxy:
-        client = RestClient(Endpoint("sim", proxy.url, sim.ws_url), credentials(),
-                            tokens=TokenStore(tmp_path / "tokens"), sleep=lambda s: None)
-        yield proxy, client
-        client.close()
+def sim():
+    with running_sim() as server:
+        yield server
 
 
-def test_a_malformed_balance_is_asked_again_and_a_good_one_counts(proxied):
-    proxy, client = proxied
-    proxy.answer("kt00018", json.dumps(OK).encode(), count=2)  # the list missing, twice
+@pytest.fixture
+def client(sim, tmp_path):
+    with rest_client(sim, tmp_path / "tokens", sleep=lambda s: None) as c:
+        yield c
+
+
+def test_a_malformed_balance_is_asked_again_and_a_good_one_counts(sim, client):
+    arm(sim, kind="bad_answer", api_id="kt00018", status=200, body=json.dumps(OK), count=2)  # no list, twice
     assert client.balance().holdings == ()  # the third answer is well-formed (and empty)
-    assert proxy.served == ["kt00018", "kt00018"]
+    assert api_ids(sim).count("kt00018") == 3
 
 
 @pytest.mark.parametrize("api_id, call, field", [
@@ -122,17 +120,16 @@ def test_a_malformed_balance_is_asked_again_and_a_good_one_counts(proxied):
     ("ka10076", lambda c: c.fills(), "'cntr'"),
     ("ka10095", lambda c: c.quotes(["005930"]), "'atn_stk_infr'"),
 ])
-def test_a_query_malformed_after_its_retries_is_protocol_error_naming_it(proxied, api_id, call, field):
-    proxy, client = proxied
-    proxy.answer(api_id, json.dumps(OK).encode(), count=None)
+def test_a_query_malformed_after_its_retries_is_protocol_error_naming_it(sim, client, api_id, call, field):
+    arm(sim, kind="bad_answer", api_id=api_id, status=200, body=json.dumps(OK), count=3)
     with pytest.raises(ProtocolError) as raised:
         call(client)
     assert raised.value.api_id == api_id and field in raised.value.message
-    assert proxy.served == [api_id] * 3  # asked, then retried twice
+    assert api_ids(sim).count(api_id) == 3  # asked, then retried twice
 
 
-def test_a_field_decoder_error_names_its_api_id(proxied):
-    proxy, client = proxied
-    proxy.answer("kt00001", json.dumps({**OK, "entr": [1], "ord_alow_amt": "1"}).encode(), count=None)
+def test_a_field_decoder_error_names_its_api_id(sim, client):
+    arm(sim, kind="bad_answer", api_id="kt00001", status=200, count=3,
+        body=json.dumps({**OK, "entr": [1], "ord_alow_amt": "1"}))
     with pytest.raises(ProtocolError, match=r"^unexpected answer from the broker: kt00001: entr: expected a string"):
         client.cash()

@@ -1,18 +1,18 @@
-"""`kiwoom run` against malformed broker answers (#12 item 5), through a local stand-in for the
-simulator's bad_answer fault (tests/badanswer_proxy.py): a balance answer without its holdings
-drops nothing, buying halts and says so in the JSON lines, and the stop-loss still sells."""
+"""`kiwoom run` against malformed broker answers (#12 item 5, the simulator's bad_answer fault): a
+balance answer without its holdings drops nothing, buying halts and says so in the JSON lines, and
+the stop-loss still sells."""
 
 from __future__ import annotations
 
 import json
 import signal
 
-from tests.badanswer_proxy import BadAnswerProxy
+from tests.client.simkit import api_ids, arm
 from tests.helpers import wait_until
 from tests.run.runkit import ANY_HOUR, orders_for, subscribed
 
 HELD, ENTRY = "005930", "000660"
-NO_HOLDINGS = json.dumps({"return_code": 0, "return_msg": "조회가 완료되었습니다"}).encode()
+NO_HOLDINGS = json.dumps({"return_code": 0, "return_msg": "조회가 완료되었습니다"})
 
 
 def test_a_balance_answer_without_holdings_drops_nothing_halts_buying_and_exits_still_work(sim, start_run):
@@ -24,22 +24,21 @@ def test_a_balance_answer_without_holdings_drops_nothing_halts_buying_and_exits_
     first.signal(signal.SIGTERM)
     assert first.wait_exit() == 130
 
-    with BadAnswerProxy(sim.rest_url) as proxy:
-        proxy.answer("kt00018", NO_HOLDINGS, count=None)
-        second = start_run("--buy-cond", "1", "--stop-loss-pct", "-2", *ANY_HOUR, env={"KIWOOM_REST_URL": proxy.url})
-        halt = second.wait_for("decision", rule="broker", action="halt")[0]
-        assert halt["reason"].startswith("unexpected answer from the broker: kt00018")
-        assert "buying halted, exits keep working" in halt["reason"]
-        wait_until(lambda: subscribed(sim, seq="1"), timeout=15, message="second run subscribed")
-        sim.push_condition("1", ENTRY, "I")
-        denied = second.wait_for("decision", code=ENTRY, action="deny")[0]
-        assert "buying halted" in denied["reason"]
-        wait_until(lambda: subscribed(sim, code=HELD), message="0B registered for the kept position")
-        sim.set_price(HELD, 95_000)  # -5 %: the journal's position is still managed
-        sell = second.wait_for("order", code=HELD, side="sell", action="place")[0]
-        assert (sell["qty"], sell["rule"]) == (bought["qty"], "stop_loss")
-        second.wait_for("fill", code=HELD, side="sell")
-        second.signal()
-        assert second.wait_exit() == 130
+    arm(sim, kind="bad_answer", api_id="kt00018", status=200, body=NO_HOLDINGS, count=3)  # and its retries
+    second = start_run("--buy-cond", "1", "--stop-loss-pct", "-2", *ANY_HOUR)
+    halt = second.wait_for("decision", rule="broker", action="halt")[0]
+    assert halt["reason"].startswith("unexpected answer from the broker: kt00018")
+    assert "buying halted, exits keep working" in halt["reason"]
+    wait_until(lambda: subscribed(sim, seq="1"), timeout=15, message="second run subscribed")
+    sim.push_condition("1", ENTRY, "I")
+    denied = second.wait_for("decision", code=ENTRY, action="deny")[0]
+    assert "buying halted" in denied["reason"]
+    wait_until(lambda: subscribed(sim, code=HELD), message="0B registered for the kept position")
+    sim.set_price(HELD, 95_000)  # -5 %: the journal's position is still managed
+    sell = second.wait_for("order", code=HELD, side="sell", action="place")[0]
+    assert (sell["qty"], sell["rule"]) == (bought["qty"], "stop_loss")
+    second.wait_for("fill", code=HELD, side="sell")
+    second.signal()
+    assert second.wait_exit() == 130
     assert orders_for(sim, ENTRY) == []
-    assert "kt00018" in proxy.served
+    assert api_ids(sim).count("kt00018") == 1 + 3  # the first run's start, then the second's three tries
