@@ -116,3 +116,32 @@ def test_kill_while_a_filled_sells_answer_is_in_flight(sim, start_run):
     second.signal()
     assert second.wait_exit() == 130
     assert [o["api_id"] for o in orders_for(sim, CODE)] == ["kt10000", "kt10001", "kt10000"]
+
+
+def test_kill_after_a_partial_fill_with_the_rest_filled_while_down(sim, start_run):
+    thin = "058470"  # 16 shares a price level in the simulator: a 25-share buy fills in two parts
+    sim.set_price(thin, 39_850)
+    args = ("--buy-cond", "1", "--buy-order", "limit", "--buy-ticks", "-2", "--amend-after-s", "600",
+            "--stop-loss-pct", "-2", *ANY_HOUR)
+    first = start_run(*args)
+    wait_until(lambda: subscribed(sim, seq="1"), timeout=15, message="first run subscribed")
+    sim.push_condition("1", thin, "I")
+    placed = first.wait_for("order", code=thin, action="place")[0]
+    first.wait_for("order_result", intent_id=placed["intent_id"], result="acked")
+    sim.set_price(thin, placed["price"])
+    part = first.wait_for("fill", code=thin, side="buy")[0]
+    assert 0 < part["qty"] < placed["qty"]
+    _crash(first)
+    sim.set_price(thin, placed["price"])  # the rest fills while the run is down
+
+    second = start_run(*args)
+    second.wait_for("socket", state="connected")
+    found = [d for d in second.matching("decision") if d["reason"].startswith("own fill found after the restart")]
+    assert [d["reason"].split(": ")[1].split(" @")[0] for d in found] == [str(placed["qty"] - part["qty"])]
+    wait_until(lambda: subscribed(sim, code=thin), message="0B registered for the holding")
+    sim.set_price(thin, round_down_to_tick(placed["price"] * 95 // 100))
+    sell = second.wait_for("order", code=thin, side="sell", action="place")[0]
+    assert (sell["qty"], sell["rule"]) == (placed["qty"], "stop_loss")  # every share, counted once
+    second.signal()
+    assert second.wait_exit() == 130
+    assert [o["api_id"] for o in orders_for(sim, thin)] == ["kt10000", "kt10001"]
