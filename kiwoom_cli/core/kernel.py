@@ -74,8 +74,9 @@ class Kernel:
         result = reconcile(self.state, stored, balance, open_orders, cash, self.settings, now, fills, gone)
         notes = settle(self.state, ev.OrdersQueried(tuple(open_orders), fills), now)
         notes += close_not_open(self.state, open_orders)
-        result.decisions += [ev.Decision("reconcile", n.code, "info", f"own fill found after the restart: {n.qty} @ {n.price:,}"
-                                         f" ({n.intent_id})") for n in notes if isinstance(n, FillApplied)]
+        result.decisions += [ev.Decision("reconcile", n.code, "info",
+                                         f"own fill found after the restart: {n.qty} @ {n.price:,} ({n.intent_id})")
+                             for n in notes if isinstance(n, FillApplied)]
         outs = [*self.halts.at_start(balance, cash, bad or {}), *self.strategy.sync_registrations(self.state)]
         with self.journal.batch():
             for code in result.dropped:

@@ -106,8 +106,10 @@ def close_not_open(state: State, open_orders: list[OpenOrder]) -> list:
     notes: list = []
     for order in list(state.orders.values()):
         if order.order_no is not None and not open_nos.intersection(order.numbers):
-            status = "filled" if order.remaining <= 0 else "gone"
-            notes += state.close_order(order, status, "" if status == "filled" else "no longer open at the broker after restart")
+            if order.remaining <= 0:
+                notes += state.close_order(order, "filled", "")
+            else:
+                notes += state.close_order(order, "gone", "no longer open at the broker after restart")
     return notes
 
 

@@ -147,7 +147,8 @@ class RestClient:
 
     def _balance(self, exchange: str) -> Balance:
         totals, holdings = None, []
-        for page_totals, rows in self._pages(protocol.BALANCE, protocol.balance_body(exchange), protocol.parse_balance_page):
+        pages = self._pages(protocol.BALANCE, protocol.balance_body(exchange), protocol.parse_balance_page)
+        for page_totals, rows in pages:
             totals = totals or page_totals  # summary fields repeat on every page (unverified)
             holdings.extend(rows)
         return Balance(totals=totals, holdings=tuple(holdings))
