@@ -16,13 +16,16 @@ import datetime as dt
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.reconcile import GONE_CONFIRM_S
 from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker, order_call
+from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.models import ConditionEvent, SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")
@@ -86,6 +89,7 @@ class Engine:
         self.log: collections.deque = collections.deque(maxlen=200)  # recent (time, Decision)
         self.conditions: collections.deque = collections.deque(maxlen=50)  # recent (time, ConditionEvent)
         self.exit_reason = ""
+        self.sleep = time.sleep  # the wait before a second balance answer (tests replace it)
         self.error: BaseException | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -93,8 +97,10 @@ class Engine:
     def start(self) -> None:
         """Read the account, reconcile, log in to the socket, subscribe, then start the threads."""
         rest = self.rest_factory()
-        try:
-            balance, open_orders, cash = rest.balance(), rest.open_orders(), rest.cash()
+        try:  # a malformed balance or cash answer halts buying (core/halt.py); the others stop the start
+            bad: dict[str, str] = {}  # api-id -> the malformed answer's message
+            fills, balance = rest.fills(), _or_none(rest.balance, bad)  # fills first: never counted twice
+            open_orders, cash = rest.open_orders(), _or_none(rest.cash, bad)
         finally:
             rest.close()
         if self.order_lines is not None:
@@ -104,7 +110,8 @@ class Engine:
             self.socket.register_account()
             now = self.clock.now()
             # registrations at start are made here, acked, before the condition subscriptions
-            self._dispatch(self.kernel.start(balance, open_orders, cash, now), socket_inline=True)
+            intents = self.kernel.start(balance, open_orders, cash, now, fills, recheck=self._balance_later, bad=bad)
+            self._dispatch(intents, socket_inline=True)
             self._note(now)
             s = self.kernel.settings
             for seq in dict.fromkeys(x for x in (s.buy_cond, s.sell_cond) if x is not None):
@@ -117,6 +124,15 @@ class Engine:
             w.start()
         self.request_snapshot()
         self._thread.start()
+
+    def _balance_later(self):
+        """A second balance answer GONE_CONFIRM_S later: tracked stocks are dropped only if both lack them."""
+        self.sleep(GONE_CONFIRM_S)
+        rest = self.rest_factory()
+        try:
+            return _or_none(rest.balance, {})
+        finally:
+            rest.close()
 
     def put(self, event: object) -> None:
         """Hand the engine an event from any thread (user commands, tests)."""
@@ -284,3 +300,13 @@ class Engine:
         if not times:
             return None
         return (min(times) - now).total_seconds()
+
+
+def _or_none(query, bad: dict[str, str]):
+    """A start-up query's answer, or None if it was malformed (logged, noted in `bad`: buying halts)."""
+    try:
+        return query()
+    except ProtocolError as e:
+        log.error("%s", e)
+        bad[e.api_id or "?"] = e.message
+        return None

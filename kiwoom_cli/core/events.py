@@ -108,6 +108,14 @@ class QueryFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class BadAnswer:
+    """A query's answer was malformed after the client's retries (codec.ProtocolError): buying halts."""
+
+    api_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class TimerFired:
     """A deadline of the engine's heap passed (amend, liquidate_at, settle-unknown ...)."""
 
@@ -166,6 +174,7 @@ Event = (  # what the engine queue carries (besides STOP)
     | OrderRefused
     | OrdersQueried
     | QueryFailed
+    | BadAnswer
     | TimerFired
     | Idle
     | Pause

@@ -17,7 +17,8 @@ import datetime as dt
 import logging
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.reconcile import reconcile
+from kiwoom_cli.core import halt
+from kiwoom_cli.core.reconcile import close_not_open, missing_tracked, reconcile
 from kiwoom_cli.core.records import (
     FillApplied,
     OrderClosed,
@@ -25,6 +26,7 @@ from kiwoom_cli.core.records import (
     PositionChanged,
 )
 from kiwoom_cli.core.settings import RunSettings
+from kiwoom_cli.core.settle import settle
 from kiwoom_cli.core.state import State
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.core.strategy import Strategy
@@ -47,28 +49,51 @@ class Kernel:
         self.strategy = strategy or Strategy(settings, id_prefix)
         self.decisions: list[ev.Decision] = []  # the latest call's, for the dashboard's log
         self.day: dt.date | None = None
+        self.halts = halt.Halts(self.state)  # buying halted by malformed broker answers
 
-    def start(self, balance: Balance, open_orders: list[OpenOrder], cash: Cash | None,
-              now: dt.datetime) -> list:
-        """Load the journal, reconcile with the broker, return the first intents (registrations)."""
+    def start(self, balance: Balance | None, open_orders: list[OpenOrder], cash: Cash | None,
+              now: dt.datetime, fills=(), recheck=None, bad=None) -> list:
+        """Load the journal, reconcile with the broker, return the first intents (registrations).
+
+        fills: today's ka10076 rows (the run's own fills the journal missed are applied from them);
+        balance None / cash None: that answer was malformed (buying halts, exits keep working);
+        recheck: returns a second balance answer GONE_CONFIRM_S later (None if malformed), asked
+        only when tracked positions are missing; without it nothing tracked is dropped;
+        bad: api-id -> what was wrong with a start-up answer (the halt's reason).
+        """
         self.day = now.date()
         stored = self.journal.load(self.day)
-        result = reconcile(self.state, stored, balance, open_orders, cash, self.settings, now)
+        fills = tuple(fills)
+        gone = None
+        if balance is not None and recheck is not None:
+            missing = missing_tracked(stored, balance, open_orders, fills)
+            second = recheck() if missing else None
+            if second is not None:
+                gone = missing & missing_tracked(stored, second, open_orders, fills)
+                balance = second
+        result = reconcile(self.state, stored, balance, open_orders, cash, self.settings, now, fills, gone)
+        notes = settle(self.state, ev.OrdersQueried(tuple(open_orders), fills), now)
+        notes += close_not_open(self.state, open_orders)
+        result.decisions += [ev.Decision("reconcile", n.code, "info",
+                                         f"own fill found after the restart: {n.qty} @ {n.price:,} ({n.intent_id})")
+                             for n in notes if isinstance(n, FillApplied)]
+        outs = [*self.halts.at_start(balance, cash, bad or {}), *self.strategy.sync_registrations(self.state)]
         with self.journal.batch():
             for code in result.dropped:
                 self.journal.delete_position(code, "no longer held at start", now)
-            for pos in self.state.positions.values():
-                if pos.managed:
-                    self.journal.save_position(pos, "start", now)
             for closed in result.closed:
                 self.journal.close_order(closed.intent_id, closed.status, closed.reason, now)
             for order in result.attached:
                 self.journal.adopt_order(order, now)
+            for pos in self.state.positions.values():
+                if pos.managed:
+                    self.journal.save_position(pos, "start", now)
+            self._journal_notes(notes, now)
             for d in result.decisions:
                 self.journal.record_decision(d, now)
-            self.decisions = list(result.decisions)
-            outs = self.strategy.sync_registrations(self.state) + self.strategy.limits_at_start(self.state, now)
-            return self._outputs(outs, now)
+            intents = self._outputs([*outs, *self.strategy.limits_at_start(self.state, now)], now)
+            self.decisions = list(result.decisions) + self.decisions
+            return intents
 
     def handle(self, event: object, now: dt.datetime, send=None) -> list:
         """Process one event; return the intents to hand to workers (already journaled).
@@ -96,6 +121,7 @@ class Kernel:
             self.day = now.date()
             self.state.realised = 0.0
             self.state.flags.clear()
+            self.halts.restore()
         if type(event) is Tick:  # the hot path: no journal unless a rule speaks
             notes = self.state.apply(event, now)  # a price that did not count: only its note speaks
             outs = self.strategy.on_notes(notes, self.state, now) if notes else self.strategy.decide(event, self.state, now)
@@ -116,7 +142,7 @@ class Kernel:
             self._journal_notes(notes, now)
             self._save_open_orders(event, now)
             outs = self.strategy.on_notes(notes, self.state, now) + self.strategy.decide(event, self.state, now)
-            return self._outputs(outs, now)
+            return self._outputs([*self.halts.on(event, now), *outs], now)
 
     def next_deadline(self, now: dt.datetime) -> dt.datetime | None:
         """When the engine should deliver the next TimerFired."""

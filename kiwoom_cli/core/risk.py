@@ -61,6 +61,8 @@ def precheck_buy(view, s: RunSettings, code: str, now: dt.datetime, origin: str 
             return Denial("max daily loss reached: buying halted")
         if "liquidated" in view.flags:
             return Denial("liquidated for the day")
+        if "bad_answer" in view.flags:  # core/halt.py
+            return Denial(f"buying halted: unexpected answer from the broker ({view.flags['bad_answer']})")
     why = view.busy(code) or ("duplicate entry" if code in planned.codes else None)
     if why:
         return Denial(f"duplicate: {why}")

@@ -26,6 +26,7 @@ from kiwoom_cli.errors import (
     TemporaryError,
     TokenInvalid,
 )
+from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.models import Cash, FillRow, OpenOrder, OrderAck, Quote, Side
 
 log = logging.getLogger("kiwoom.core.workers")
@@ -183,12 +184,26 @@ def _send(api: OrderApi, job) -> ev.OrderAcked:
 
 
 class RestWorker(Worker):
-    """Quotes (one ka10095 per batch), cash refreshes (coalesced), settle queries."""
+    """Quotes (one ka10095 per batch), cash refreshes (coalesced), settle queries.
+
+    A malformed answer (ProtocolError, after the client's retries) is also reported as BadAnswer:
+    buying halts (core/halt.py); it never reads as "no orders" or "no cash change".
+    """
 
     def handle(self, api: QueryApi, job) -> list:
+        try:
+            return self._handle(api, job)
+        except ProtocolError as e:  # the failure events below, then the halt
+            failed = {ev.NeedQuotes: lambda: [ev.QuotesFailed(job.codes, e.message)],
+                      ev.QueryOrders: lambda: [ev.QueryFailed(e.message)]}.get(type(job), list)()
+            return [*failed, ev.BadAnswer(e.api_id or "?", e.message)]
+
+    def _handle(self, api: QueryApi, job) -> list:
         if isinstance(job, ev.NeedQuotes):
             try:
                 return [ev.QuotesArrived(tuple(api.quotes(job.codes)), job.codes)]
+            except ProtocolError:
+                raise
             except KiwoomError as e:
                 return [ev.QuotesFailed(job.codes, e.message)]
             except Exception as e:
@@ -197,12 +212,16 @@ class RestWorker(Worker):
         if isinstance(job, ev.RefreshCash):
             try:
                 return [ev.CashUpdated(api.cash(), job.fills_seen)]
+            except ProtocolError:
+                raise
             except Exception as e:  # noqa: BLE001 - stale cash only makes the checks stricter (fills stay counted)
                 log.warning("cash refresh failed: %s", e)
                 return []
         if isinstance(job, ev.QueryOrders):
             try:
                 return [ev.OrdersQueried(tuple(api.open_orders()), tuple(api.fills()))]
+            except ProtocolError:
+                raise
             except Exception as e:
                 if not isinstance(e, KiwoomError):
                     log.exception("order query failed")

@@ -19,12 +19,19 @@ except ImportError:  # pragma: no cover - exercised only where orjson is missing
 
 
 class ProtocolError(ApiError):
-    """The broker's answer could not be decoded (a field is missing or malformed).
-
-    Exit 4 like other trouble between us and the broker: broker data is input, not our bug (70).
-    """
+    """The broker's answer could not be decoded (a field is missing or malformed): a broker error,
+    never "nothing there". Queries are retried; then exit 4 (the broker's fault, not our bug)."""
 
     exit_code = ExitCode.NETWORK
+    PREFIX = "unexpected answer from the broker: "
+
+    def __init__(self, message: str, **kw) -> None:
+        super().__init__(message if message.startswith(self.PREFIX) else self.PREFIX + message, **kw)
+
+    @property
+    def detail(self) -> str:
+        """The message without PREFIX."""
+        return self.message.removeprefix(self.PREFIX)
 
 
 def loads(data: str | bytes) -> Any:

@@ -47,9 +47,9 @@ def _field(body: dict, key: str, api_id: str):
 
 
 def _rows(body: dict, key: str, api_id: str) -> list[dict]:
-    rows = body.get(key)
-    if rows is None or rows == "":
-        return []  # an empty page: some servers omit the list (unverified), none is an error
+    # A missing list is a malformed answer, never "none": read as "no holdings" it would drop every
+    # tracked position. An empty list that is present is a real none.
+    rows = _field(body, key, api_id)
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ProtocolError(f"{api_id}: {key!r} is not a list of rows", api_id=api_id)
     return rows
@@ -147,8 +147,8 @@ def parse_balance_page(body: dict) -> tuple[AccountTotals, list[Holding]]:
                 code=codec.code(_field(row, "stk_cd", api)),
                 name=codec.name(row.get("stk_nm")),
                 qty=qty,
-                sellable_qty=codec.int_or_zero(row.get("trde_able_qty"), "trde_able_qty"),
-                avg_price=codec.price(row.get("pur_pric"), "pur_pric"),
+                sellable_qty=codec.int_or_zero(_field(row, "trde_able_qty", api), "trde_able_qty"),
+                avg_price=codec.price(_field(row, "pur_pric", api), "pur_pric"),
                 current_price=codec.price(row.get("cur_prc"), "cur_prc"),
                 purchase_amount=codec.int_or_zero(row.get("pur_amt"), "pur_amt"),
                 eval_amount=codec.int_or_zero(row.get("evlt_amt"), "evlt_amt"),
@@ -206,7 +206,7 @@ def parse_open_orders(body: dict) -> list[OpenOrder]:
     api = "ka10075"
     orders = []
     for row in _rows(body, "oso", api):
-        remaining = codec.int_or_zero(row.get("oso_qty"), "oso_qty")
+        remaining = codec.int_or_zero(_field(row, "oso_qty", api), "oso_qty")
         if remaining == 0:
             continue
         number = codec.order_no(_field(row, "ord_no", api))
@@ -218,7 +218,7 @@ def parse_open_orders(body: dict) -> list[OpenOrder]:
                 code=codec.code(_field(row, "stk_cd", api)),
                 name=codec.name(row.get("stk_nm")),
                 side=side_from_text(row.get("io_tp_nm")),
-                qty=codec.int_or_zero(row.get("ord_qty"), "ord_qty"),
+                qty=codec.int_or_zero(_field(row, "ord_qty", api), "ord_qty"),
                 price=codec.price(row.get("ord_pric"), "ord_pric"),
                 remaining_qty=remaining,
                 order_type=codec.name(row.get("trde_tp")),
@@ -244,9 +244,9 @@ def parse_fills(body: dict) -> list[FillRow]:
                 code=codec.code(_field(row, "stk_cd", api)),
                 name=codec.name(row.get("stk_nm")),
                 side=side_from_text(row.get("io_tp_nm")),
-                order_qty=codec.int_or_zero(row.get("ord_qty"), "ord_qty"),
+                order_qty=codec.int_or_zero(_field(row, "ord_qty", api), "ord_qty"),
                 order_price=codec.price(row.get("ord_pric"), "ord_pric"),
-                filled_qty=codec.int_or_zero(row.get("cntr_qty"), "cntr_qty"),
+                filled_qty=codec.int_or_zero(_field(row, "cntr_qty", api), "cntr_qty"),
                 fill_price=codec.price(row.get("cntr_pric"), "cntr_pric"),
                 remaining_qty=codec.int_or_zero(row.get("oso_qty"), "oso_qty"),
                 status=codec.name(row.get("ord_stt")),

@@ -115,8 +115,7 @@ class RestClient:
 
     def quote(self, code: str) -> Quote:
         """Return one stock's price and daily limits (ka10007)."""
-        body, _ = self._call(protocol.QUOTE, protocol.quote_body(code))
-        return protocol.parse_quote(body)
+        return self._call(protocol.QUOTE, protocol.quote_body(code), parse=protocol.parse_quote)[0]
 
     def quotes(self, codes: Sequence[str]) -> list[Quote]:
         """Return quotes for several codes, one ka10095 request per 100 codes; unknown codes are left out."""
@@ -124,19 +123,17 @@ class RestClient:
         result: list[Quote] = []
         step = protocol.MAX_CODES_PER_QUOTES
         for start in range(0, len(codes), step):
-            body, _ = self._call(protocol.QUOTES, protocol.quotes_body(codes[start : start + step]))
-            result.extend(protocol.parse_quotes(body))
+            body = protocol.quotes_body(codes[start : start + step])
+            result.extend(self._call(protocol.QUOTES, body, parse=protocol.parse_quotes)[0])
         return result
 
     def cash(self) -> Cash:
         """Return deposit and orderable cash (kt00001 qry_tp 3)."""
-        body, _ = self._call(protocol.CASH, protocol.cash_body())
-        return protocol.parse_cash(body)
+        return self._call(protocol.CASH, protocol.cash_body(), parse=protocol.parse_cash)[0]
 
     def stock_info(self, code: str) -> bool:
         """Tell whether a stock trades on NXT (ka10100 nxtEnable)."""
-        body, _ = self._call(protocol.STOCK_INFO, protocol.stock_info_body(code))
-        return protocol.parse_stock_info(body)
+        return self._call(protocol.STOCK_INFO, protocol.stock_info_body(code), parse=protocol.parse_stock_info)[0]
 
     def balance(self) -> Balance:
         """Return the account totals and every holding (kt00018, all pages, every venue in use).
@@ -153,8 +150,8 @@ class RestClient:
 
     def _balance(self, exchange: str) -> Balance:
         totals, holdings = None, []
-        for body in self._pages(protocol.BALANCE, protocol.balance_body(exchange)):
-            page_totals, rows = protocol.parse_balance_page(body)
+        pages = self._pages(protocol.BALANCE, protocol.balance_body(exchange), protocol.parse_balance_page)
+        for page_totals, rows in pages:
             totals = totals or page_totals  # summary fields repeat on every page (unverified)
             holdings.extend(rows)
         return Balance(totals=totals, holdings=tuple(holdings))
@@ -163,13 +160,13 @@ class RestClient:
         """Return orders with quantity still open on every venue (ka10075 stex_tp 0, all pages)."""
         body = protocol.open_orders_body(code)
         return [
-            o for page in self._pages(protocol.OPEN_ORDERS, body) for o in protocol.parse_open_orders(page)
+            o for page in self._pages(protocol.OPEN_ORDERS, body, protocol.parse_open_orders) for o in page
         ]
 
     def fills(self, code: str | None = None) -> list[FillRow]:
         """Return today's fills on every venue (ka10076 stex_tp 0, all pages)."""
         body = protocol.fills_body(code)
-        return [f for page in self._pages(protocol.FILLS, body) for f in protocol.parse_fills(page)]
+        return [f for page in self._pages(protocol.FILLS, body, protocol.parse_fills) for f in page]
 
     # ------------------------------------------------------------------ orders
 
@@ -238,10 +235,10 @@ class RestClient:
 
     # ------------------------------------------------------------------ transport
 
-    def _pages(self, api_id: str, body: dict):
+    def _pages(self, api_id: str, body: dict, parse):
         next_key: str | None = None
         for _ in range(MAX_PAGES):
-            answer, headers = self._call(api_id, body, next_key)
+            answer, headers = self._call(api_id, body, next_key, parse=parse)
             yield answer
             next_key = protocol.continuation(headers)
             if next_key is None:
@@ -250,12 +247,14 @@ class RestClient:
             f"{api_id}: more than {MAX_PAGES} pages; refusing a partial list", api_id=api_id
         )
 
-    def _call(self, api_id: str, body: dict, next_key: str | None = None) -> tuple[dict, dict]:
+    def _call(self, api_id: str, body: dict, next_key: str | None = None, parse=None) -> tuple:
         """Send one TR with a token; re-issue once on a refused token; retry rate-limited/temporary queries.
 
         An order is sent exactly once: a recognised refusal (RateLimited, TokenInvalid) is raised for
         the order service to resend (core/orders.py). A refused token is remembered, so the next
         call carries a fresh one.
+        parse: a query's body parser, run inside the retry loop: a malformed answer (ProtocolError,
+        named by its api-id) is asked again with the same backoff, then raised (exit 4).
         """
         order = api_id in protocol.ORDER_IDS
         refused, self._refused = self._refused, None
@@ -265,7 +264,14 @@ class RestClient:
                 self.endpoint.mode, self._credentials.app_key, self._issue, refused=refused
             )
             try:
-                return self._post(api_id, body, token, order=order, next_key=next_key)
+                answer, headers = self._post(api_id, body, token, order=order, next_key=next_key)
+                return (parse(answer) if parse is not None else answer), headers
+            except codec.ProtocolError as exc:
+                if order:
+                    raise
+                if exc.api_id is None:  # a field decoder's error: say which answer it was in
+                    exc = codec.ProtocolError(f"{api_id}: {exc.detail}", api_id=api_id)
+                attempt = self._backoff(api_id, exc, attempt)
             except TokenInvalid:
                 if order:
                     self._refused = token  # nothing placed: the caller may resend, with a new token

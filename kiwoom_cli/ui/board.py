@@ -114,6 +114,8 @@ def _header_top(f: Frame, view: BoardView) -> None:
         badges.append((" PAUSED ", "bold black on yellow", 97))
     if snap is not None and "max_loss" in snap.flags:
         badges.append((" HALTED: max daily loss ", "bold white on red", 96))
+    if snap is not None and "bad_answer" in snap.flags:  # core/halt.py
+        badges.append((" BUYING HALTED: unexpected broker answer ", "bold white on red", 96))
     if snap is not None and "liquidated" in snap.flags:
         badges.append((" LIQUIDATED ", "bold white on blue", 95))
     if s.window is None:

@@ -75,7 +75,7 @@ def test_rate_burst_2_is_refused_once_then_learned(strict_sim, tmp_path):
 
 
 def test_malformed_query_answer_is_exit_4_never_no_holdings(mock_env, sim):
-    arm(sim, kind="bad_answer", api_id="kt00018", status=204, body="", count=1)
+    arm(sim, kind="bad_answer", api_id="kt00018", status=204, body="", count=3)  # the query and its 2 retries
     ran = kiwoom("account")
     assert ran.code == 4, (ran.out, ran.err)  # was 70, an "internal error"
     assert "unexpected answer from the broker" in ran.err and "no holdings" not in ran.out

@@ -203,9 +203,10 @@ def test_rc3_with_a_request_error_is_a_rejection_not_an_auth_failure(sim, client
 
 @pytest.mark.parametrize("status, body", [(200, ""), (204, ""), (200, "[]"), (200, '{"return_msg": "x"}')])
 def test_malformed_query_answer_is_an_error_never_nothing_there(sim, client, status, body):
-    arm(sim, kind="bad_answer", api_id="ka10075", status=status, body=body, count=1)
-    with pytest.raises(ProtocolError):
+    arm(sim, kind="bad_answer", api_id="ka10075", status=status, body=body, count=3)
+    with pytest.raises(ProtocolError):  # asked again with backoff (like a server failure), then raised
         client.open_orders()
+    assert client.slept == [0.5, 1.0]
 
 
 def test_server_failure_on_a_query_is_retried(sim, client):

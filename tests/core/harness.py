@@ -85,14 +85,15 @@ class Driver:
 
     def __init__(self, path: Path, s: RunSettings | None = None, *, cash: int = 100_000_000,
                  holdings: Balance | None = None, open_orders=(), clock: ManualClock | None = None,
-                 prefix: str = "i") -> None:
+                 prefix: str = "i", fills=(), recheck=None, cash_answer: Cash | None | bool = True) -> None:
         self.clock = clock or ManualClock(T0)
         self.settings = s or settings()
         self.journal = Journal(path)
         self.kernel = Kernel(self.settings, self.journal, id_prefix=prefix)
         self.sent: list = []
-        self.sent += self.kernel.start(holdings or balance(), list(open_orders), Cash(cash, cash, cash),
-                                       self.clock.now())
+        cash_now = Cash(cash, cash, cash) if cash_answer is True else cash_answer  # None: malformed
+        bal = (holdings or balance()) if holdings is not False else None  # False: a malformed answer
+        self.sent += self.kernel.start(bal, list(open_orders), cash_now, self.clock.now(), fills, recheck)
 
     @property
     def state(self):

@@ -127,3 +127,20 @@ def test_an_order_waiting_for_a_rate_slot_is_never_overtaken(tmp_path):
         wait_until(lambda: len([o for o in sim.order_log if o["api_id"] == "kt10000"]) == 4, message="four orders")
         assert [o["body"]["stk_cd"] for o in sim.order_log if o["api_id"] == "kt10000"] == codes
         assert engine.order_lines.written == 2
+
+
+def test_a_tracked_stock_missing_at_start_is_dropped_only_after_a_second_balance_answer(rig):
+    import datetime as dt
+
+    from kiwoom_cli.core.records import Position
+
+    sim, engine, journal = rig
+    now = dt.datetime.now(SystemClock().now().tzinfo)
+    journal.save_position(Position("000660", "n", 7, 7, 100_000.0), "an earlier run", now)
+    waited: list[float] = []
+    engine.sleep = waited.append  # the wait between the two answers, not slept here
+    engine.start()
+    engine.stop()
+    assert waited == [5.0]
+    assert [e["api_id"] for e in sim.request_log].count("kt00018") == 2
+    assert journal.load(now.date()).positions == []

@@ -55,14 +55,32 @@ def test_unknown_holdings_are_shown_and_managed_only_with_adopt(path, adopt):
     assert d.orders(side=Side.BUY) == []
 
 
-def test_tracked_but_no_longer_held_is_dropped(path):
+def test_tracked_but_no_longer_held_is_dropped_when_two_answers_agree(path):
     d = Driver(path)
     d.buy(CODE, 10_000)
     d.close()
-    d2 = Driver(path, holdings=balance(), prefix="j")
+    asked = []
+    d2 = Driver(path, holdings=balance(), prefix="j", recheck=lambda: asked.append(1) or balance())
+    assert asked == [1]
     assert d2.state.positions == {}
     assert d2.journal.load(dt.date(2026, 11, 25)).positions == []
     assert "tracked but no longer held: dropped" in [r["reason"] for r in d2.decisions()]
+
+
+@pytest.mark.parametrize("second", ["held", "malformed", "none"])
+def test_one_answer_without_a_tracked_stock_drops_nothing(path, second):
+    d = Driver(path)
+    d.buy(CODE, 10_000)
+    d.close()
+    again = {"held": lambda: balance(holding(CODE, 100, 10_000)), "malformed": lambda: None, "none": None}[second]
+    d2 = Driver(path, holdings=balance(), prefix="j", recheck=again)
+    (kept,) = d2.journal.load(dt.date(2026, 11, 25)).positions
+    assert (kept.code, kept.qty) == (CODE, 100)
+    if second == "held":  # the second answer holds it: managed as before
+        assert d2.state.positions[CODE].managed
+    else:
+        assert "tracked but not in the balance answer: kept until a second answer agrees" in [
+            r["reason"] for r in d2.decisions()]
 
 
 def test_open_orders_are_reattached(path):

@@ -105,6 +105,13 @@ def test_paused_marker_and_window_closed():
     assert "window open 09:00-10:00" in open_[0] and "PAUSED" not in open_[0]
 
 
+def test_buying_halted_by_a_malformed_answer_is_a_badge():
+    st = state()
+    assert "BUYING HALTED" not in draw(view(st), 160)[0]
+    st.flags["bad_answer"] = "kt00001: unexpected answer from the broker: kt00001: answer lacks 'entr'"
+    assert "BUYING HALTED: unexpected broker answer" in draw(view(st), 160)[0]
+
+
 def test_korean_colours_red_up_blue_down():
     text = render_board(view(), 80, 30)
     plain = text.plain
