@@ -261,6 +261,7 @@ KEYS: dict[str, Key] = {
         Key("run.trail_drop_pct", _false_is_off(number(above=0, below=100)), 1.0,
             "a percent between 0 and 100 such as 1.0" + _OFF, "float"),
         Key("run.amend_after_s", _false_is_off(number(above=0)), 10.0, "seconds above 0 such as 10" + _OFF, "float"),
+        Key("run.catch_up_s", _false_is_off(number(above=0)), 60.0, "seconds above 0 such as 60" + _OFF, "float"),
         Key("run.window", _false_is_off(window), "mode", '"HH:MM-HH:MM" (KST) or false (always)'),
         Key("run.liquidate_at", _false_is_off(time_of_day), "mode", '"HH:MM" (KST) or false (never)'),
         Key("run.max_daily_loss", _false_is_off(whole(1)), None, "KRW, a whole number above 0" + _OFF, "int"),

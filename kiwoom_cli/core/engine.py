@@ -107,8 +107,9 @@ class Engine:
             self._note(now)
             s = self.kernel.settings
             for seq in dict.fromkeys(x for x in (s.buy_cond, s.sell_cond) if x is not None):
-                # stocks already in the condition entered before the run: not entries (only pushes are)
-                self.socket.subscribe_condition(seq)
+                # stocks already in the condition entered before the run: members, not entries (only
+                # pushes are, and after a reconnect what the list adds: core/catchup.py)
+                self.kernel.state.members.seed(seq, self.socket.subscribe_condition(seq))
         except BaseException:
             self.socket.stop()
             raise

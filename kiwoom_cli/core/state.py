@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.catchup import Membership
 from kiwoom_cli.core.reads import Reads
 from kiwoom_cli.core.records import (
     Awaiting,
@@ -87,6 +88,7 @@ class State(Reads):
         self.query_retry_at: dt.datetime | None = None  # back-off after a failed settle query
         self.side_intents: dict[str, tuple[str, str]] = {}  # amend/cancel intent -> (target, kind)
         self.orphans: dict[str, list[OrderEvent]] = {}  # events for order numbers not (yet) known
+        self.members = Membership()  # condition members and socket outages (core/catchup.py)
 
     # ------------------------------------------------------------------ views
 
@@ -118,6 +120,7 @@ class State(Reads):
         if isinstance(event, Tick):
             self._tick(event, now)
             return []
+        self.members.apply(event, now)
         if isinstance(event, OrderEvent):
             return self._order_event(event)
         if isinstance(event, BalanceEvent):

@@ -22,7 +22,7 @@ from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryE
 from kiwoom_cli.kiwoom import codec, protocol, wsconn
 from kiwoom_cli.kiwoom.wanted import Wanted, reg_frames
 from kiwoom_cli.kiwoom.endpoint import Endpoint
-from kiwoom_cli.models import Condition, ConditionMatch, SocketStatus
+from kiwoom_cli.models import Condition, ConditionListed, ConditionMatch, SocketStatus
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +320,8 @@ class SocketClient:
                 error = protocol.ws_error_for(frame)
                 if error is not None:
                     log.warning("restoring after reconnect: %s", error)
+                elif trnm == "CNSRREQ":  # the condition's members now: the run catches up (core/catchup.py)
+                    self._relisted(frame)
                 if not +self._swallow:  # the last restore ack: subscriptions are live again
                     self._events.put(SocketStatus("connected", "reconnected"))
             elif trnm == "CNSRCLR":
@@ -328,6 +330,14 @@ class SocketClient:
                 self._replies.put(frame)
         else:
             log.debug("ignoring frame %r", trnm)
+
+    def _relisted(self, frame: dict) -> None:
+        try:
+            codes = tuple(protocol.parse_subscribe_codes(frame))
+        except KiwoomError as exc:
+            log.warning("restoring after reconnect: a condition list that does not parse: %s", exc)
+            return
+        self._events.put(ConditionListed(str(frame.get("seq") or "").strip(), codes))
 
     def _reconnect_loop(self) -> websocket.WebSocket | None:
         delay, longest = self._backoff
