@@ -54,11 +54,12 @@ def main() -> None:
         k, now = d.kernel, d.clock.now()
         held = [tick("005930", 100_000 + (i % 20) * 100, 100_000) for i in range(n)]
         show("tick, held code, no rule fires", per_call(lambda t: k.handle(t, now), held))
+        k.handle(quotes(quote("000660", 50_000), requested=()), now)  # its limits: the ticks count
         other = [tick("000660", 50_000 + (i % 20) * 100, 50_000) for i in range(n)]
         show("tick, code not held", per_call(lambda t: k.handle(t, now), other))
         d2 = Driver(Path(tmp) / "j2.sqlite3", settings(trail_arm_pct=0.1))
         d2.buy("005930", 10_000)
-        rising = [tick("005930", 10_100 + i * 10, 10_000) for i in range(min(n, 5_000))]
+        rising = [tick("005930", 10_100 + i, 10_000) for i in range(min(n, 2_800))]  # inside the upper limit
         show("tick, new trailing high (1 commit)", per_call(lambda t: d2.kernel.handle(t, now), rising))
         d3 = Driver(Path(tmp) / "j3.sqlite3", settings(buy_amount=10_000), cash=10**12)
         codes = [f"{i:06d}" for i in range(1, min(n, 3_000))]

@@ -68,7 +68,7 @@ ENV_KEYS: dict[str, str] = {
 # Broker keys in the environment belong to mock/real; sending them to a simulator (which stores
 # the app key in its state file) would spread them for nothing, so sim mode ignores them.
 _BROKER_ENV = ("KIWOOM_APPKEY", "KIWOOM_SECRETKEY")
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_LOOPBACK = "127.0.0.0/8, ::1 or localhost"
 DEFAULT_ORIGIN = "default"
 
 
@@ -97,16 +97,40 @@ def find_config_file(path: Path | None = None, env: Mapping[str, str] = os.envir
     return None
 
 
+MAX_TOML_BYTES = 1_000_000  # a settings file is a few hundred bytes
+MAX_TOML_DEPTH = 8  # tables and lists inside each other; the schema needs 3 ([costs] sell_tax)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read(MAX_TOML_BYTES + 1)
+        if len(raw) > MAX_TOML_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_TOML_BYTES:,} bytes; not a settings file")
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:  # the message holds line/column only, never the text
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested deeper than {MAX_TOML_DEPTH} levels") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if _depth(data) > MAX_TOML_DEPTH:
+        raise ConfigError(f"{path}: nested deeper than {MAX_TOML_DEPTH} levels")
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deep tables and lists nest in a parsed TOML value (no recursion: any depth is safe)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if d <= MAX_TOML_DEPTH:  # deeper than that is an error already: stop looking
+            children = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()
+            stack.extend((c, d + 1) for c in children)
+    return deepest
 
 
 # --------------------------------------------------------------------------- loading
@@ -150,6 +174,8 @@ def load_config(
         exchange=parsed["exchange"],
         origins=MappingProxyType(origins),
         warnings=_warnings(source, origins),
+        rate_burst=parsed["rate_burst"],
+        ca_file=_ca_file(parsed["ca_file"], origins["ca_file"], source),
     )
 
 
@@ -243,11 +269,40 @@ def _cross_check(p: dict[str, Any], origins: dict[str, str], mode: str, source: 
     if mode != "sim":  # keys go to these servers: refuse plain text beyond this machine
         for name in ("rest_url", "ws_url"):
             u = p[name]
-            if u and urlsplit(u).scheme in ("http", "ws") and urlsplit(u).hostname not in _LOOPBACK:
+            if u and urlsplit(u).scheme in ("http", "ws") and not _loopback(urlsplit(u).hostname):
                 raise ConfigError(
                     f'{origins[name]}: {name} = {_show(u)}: mode "{mode}" would send the app key unencrypted. '
-                    f"Allowed: https:// / wss://, or http:// / ws:// to {', '.join(_LOOPBACK)}"
+                    f"Allowed: https:// / wss://, or http:// / ws:// to {_LOOPBACK}"
                 )
+
+
+def _loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or localhost: this machine, where plain http(s) carries nothing off it."""
+    import ipaddress
+
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _ca_file(value: str | None, origin: str, source: Path | None) -> str | None:
+    """Resolve ca_file (relative to the settings file it came from, else to the current directory) and check it."""
+    if value is None:
+        return None
+    from kiwoom_cli.kiwoom.tls import pem_problem
+
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = (source.parent if source is not None and origin == str(source) else Path.cwd()) / path
+    problem = pem_problem(str(path))
+    if problem is not None:
+        raise ConfigError(f"{origin}: ca_file = {path}: {problem}. Allowed: {KEYS['ca_file'].allowed}")
+    return str(path)
 
 
 def _warnings(source: Path | None, origins: dict[str, str]) -> tuple[str, ...]:
@@ -337,6 +392,8 @@ def redacted(config: Config) -> dict[str, Any]:
         "rest_url": ep.rest_url,
         "ws_url": ep.ws_url,
         "exchange": config.exchange,
+        "rate_burst": config.rate_burst,
+        "ca_file": config.ca_file,
         "run": {k: plain(v) for k, v in vars(config.run).items()},
         "costs": {"commission": config.costs.commission, "sell_tax": dict(config.costs.sell_tax)},
         "sim": {k: v for k, v in vars(config.sim).items()},

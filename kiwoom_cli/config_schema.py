@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from kiwoom_cli.inputs import MAX_TICKS  # buy_ticks / sell_ticks: as `order --ticks`
 from kiwoom_cli.market import DEFAULT_COMMISSION, EXCHANGES, SELL_TAX_BY_YEAR
 
 MODES = ("sim", "mock", "real")
@@ -55,8 +56,11 @@ def _false_is_off(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return wrapped
 
 
-def whole(min_value: int | None = None) -> Callable[[Any], int]:
-    """Return a parser for an integer (TOML `1_000_000` is fine) at or above min_value."""
+MAX_KRW = 10**13  # 10 trillion won: any amount setting above it is a typo
+
+
+def whole(min_value: int | None = None, max_value: int | None = None) -> Callable[[Any], int]:
+    """Return a parser for an integer (TOML `1_000_000` is fine) from min_value to max_value."""
 
     def parse(v: Any) -> int:
         if isinstance(v, float) and not isinstance(v, bool) and v.is_integer():
@@ -65,6 +69,8 @@ def whole(min_value: int | None = None) -> Callable[[Any], int]:
             raise Invalid(f"must be a whole number, not {_type_name(v)}")
         if min_value is not None and v < min_value:
             raise Invalid(f"must be at least {min_value}")
+        if max_value is not None and v > max_value:
+            raise Invalid(f"must be at most {max_value:_}")
         return v
 
     return parse
@@ -99,6 +105,13 @@ def choice(*options: str) -> Callable[[Any], str]:
     return parse
 
 
+def rate_burst(v: Any) -> int:
+    """Parse the burst per api-id we allow ourselves: 1 or 2 (the broker's is not settled)."""
+    if isinstance(v, bool) or v not in (1, 2) or not isinstance(v, int):
+        raise Invalid(f"must be 1 or 2, not {v!r}")
+    return v
+
+
 def boolean(v: Any) -> bool:
     """Parse true/false."""
     if not isinstance(v, bool):
@@ -127,7 +140,7 @@ def account(v: Any) -> str:
     if not isinstance(v, str):
         raise Invalid('must be a string of digits, e.g. "1234567890" (quote it: leading zeros matter)')
     digits = v.strip().replace("-", "")
-    if not digits.isdigit() or not 6 <= len(digits) <= 12:
+    if not (digits.isascii() and digits.isdigit()) or not 6 <= len(digits) <= 12:
         raise Invalid('must be 6 to 12 digits (hyphens allowed), e.g. "1234567890"')
     return digits
 
@@ -146,14 +159,14 @@ def url(schemes: tuple[str, ...]) -> Callable[[Any], str]:
     return parse
 
 
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 
 
 def time_of_day(v: Any) -> dt.time:
     """Parse "HH:MM" or "HH:MM:SS" (KST)."""
     if not isinstance(v, str):
         raise Invalid('must be a time "HH:MM" (KST)')
-    m = _TIME.match(v.strip())
+    m = _TIME.fullmatch(v.strip())
     if not m:
         raise Invalid('must be a time "HH:MM" (KST)')
     h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
@@ -193,8 +206,8 @@ def rate_limit(v: Any) -> tuple[float, int] | None:
         burst = whole(1)(v["burst"])
     else:
         raise Invalid('must be "off", "RATE/BURST" such as "1/2", or {rate = 1.0, burst = 2}')
-    if not rate > 0 or rate != rate or burst < 1:
-        raise Invalid("the rate must be above 0 and the burst at least 1")
+    if not 0 < rate <= 1000 or not 1 <= burst <= 1000:
+        raise Invalid("the rate must be above 0 and at most 1000, the burst from 1 to 1000")
     return rate, burst
 
 
@@ -215,7 +228,7 @@ def sell_tax(v: Any) -> tuple[tuple[int, float], ...]:
         raise Invalid("must be a table of year = rate, e.g. {2025 = 0.0015, 2026 = 0.0020}")
     table = dict(SELL_TAX_BY_YEAR)
     for year_s, rate in v.items():
-        if not str(year_s).isdigit() or not 2000 <= int(year_s) <= 2100:
+        if not re.fullmatch(r"[0-9]{4}", str(year_s)) or not 2000 <= int(year_s) <= 2100:
             raise Invalid(f"year {year_s!r} must be a year between 2000 and 2100")
         try:
             table[int(year_s)] = fraction(rate)
@@ -248,28 +261,35 @@ KEYS: dict[str, Key] = {
         Key("rest_url", url(_HTTP), None, "an http:// or https:// URL"),
         Key("ws_url", url(_WS), None, "a ws:// or wss:// URL"),
         Key("exchange", choice(*EXCHANGES), "KRX", '"KRX", "NXT" (Nextrade) or "SOR" (smart order routing)'),
+        Key("rate_burst", rate_burst, 1, "1 or 2 (quick requests of one api-id before waiting 1 s)", "int"),
+        Key("ca_file", text, None, "a readable PEM file of CA certificates to trust besides certifi's"),
         # [run]
-        Key("run.buy_amount", whole(1), 1_000_000, "KRW per buy, a whole number above 0", "int"),
-        Key("run.max_positions", whole(1), 5, "a whole number, 1 or more", "int"),
+        Key("run.buy_amount", whole(1, MAX_KRW), 1_000_000, "KRW per buy, a whole number from 1 to 10^13", "int"),
+        Key("run.max_positions", whole(1, 1000), 5, "a whole number from 1 to 1000", "int"),
         Key("run.buy_order", choice(*ORDER_STYLES), "market", '"market" or "limit"'),
-        Key("run.buy_ticks", whole(), 0, "limit buys: this many ticks above the price (negative: below)", "int"),
+        Key("run.buy_ticks", whole(-MAX_TICKS, MAX_TICKS), 0,
+            "limit buys: this many ticks above the price (negative: below), -1000 to 1000", "int"),
         Key("run.sell_order", choice(*ORDER_STYLES), "market", '"market" or "limit"'),
-        Key("run.sell_ticks", whole(), 0, "limit sells: this many ticks below the price (negative: above)", "int"),
+        Key("run.sell_ticks", whole(-MAX_TICKS, MAX_TICKS), 0,
+            "limit sells: this many ticks below the price (negative: above), -1000 to 1000", "int"),
         Key("run.stop_loss_pct", _false_is_off(number(above=-100, below=0)), -2.0,
             "a negative percent above -100 such as -2.0" + _OFF, "float"),
-        Key("run.trail_arm_pct", _false_is_off(number(above=0)), 2.0, "a percent above 0 such as 2.0" + _OFF, "float"),
+        Key("run.trail_arm_pct", _false_is_off(number(above=0, below=1000)), 2.0,
+            "a percent above 0 and below 1000 such as 2.0" + _OFF, "float"),
         Key("run.trail_drop_pct", _false_is_off(number(above=0, below=100)), 1.0,
             "a percent between 0 and 100 such as 1.0" + _OFF, "float"),
-        Key("run.amend_after_s", _false_is_off(number(above=0)), 10.0, "seconds above 0 such as 10" + _OFF, "float"),
-        Key("run.catch_up_s", _false_is_off(number(above=0)), 60.0, "seconds above 0 such as 60" + _OFF, "float"),
+        Key("run.amend_after_s", _false_is_off(number(above=0, below=86400)), 10.0,
+            "seconds above 0 and below 86400 such as 10" + _OFF, "float"),
+        Key("run.catch_up_s", _false_is_off(number(above=0, below=86400)), 60.0,
+            "seconds above 0 and below 86400 such as 60" + _OFF, "float"),
         Key("run.window", _false_is_off(window), "mode", '"HH:MM-HH:MM" (KST) or false (always)'),
         Key("run.liquidate_at", _false_is_off(time_of_day), "mode", '"HH:MM" (KST) or false (never)'),
-        Key("run.max_daily_loss", _false_is_off(whole(1)), None, "KRW, a whole number above 0" + _OFF, "int"),
+        Key("run.max_daily_loss", _false_is_off(whole(1, MAX_KRW)), None, "KRW, a whole number from 1 to 10^13" + _OFF, "int"),
         Key("run.liquidate_on_max_loss", boolean, False, "true or false", "bool"),
         Key("run.adopt_holdings", boolean, False, "true or false", "bool"),
         Key("run.buy_cond", condition, None, "a condition name or number"),
         Key("run.sell_cond", condition, None, "a condition name or number"),
-        Key("run.max_order_value", _false_is_off(whole(1)), None, "KRW, a whole number above 0" + _OFF, "int"),
+        Key("run.max_order_value", _false_is_off(whole(1, MAX_KRW)), None, "KRW, a whole number from 1 to 10^13" + _OFF, "int"),
         Key("run.confirm_real", boolean, False, "true or false (true = real-money runs start without asking)", "bool"),
         # [costs]
         Key("costs.commission", fraction, DEFAULT_COMMISSION, "a fraction per side below 0.01, e.g. 0.00015", "float"),
@@ -277,10 +297,11 @@ KEYS: dict[str, Key] = {
             "a table of year = fraction, e.g. {2025 = 0.0015, 2026 = 0.0020}"),
         # [sim]
         Key("sim.hours", choice(*SIM_HOURS), "always", '"always" or "krx"'),
-        Key("sim.cash", whole(1), 100_000_000, "KRW, a whole number above 0", "int"),
-        Key("sim.seed", whole(0), None, "a whole number, 0 or more", "int"),
-        Key("sim.tick_rate", number(above=0), 20.0, "trades per second, a number above 0", "float"),
+        Key("sim.cash", whole(1, MAX_KRW), 100_000_000, "KRW, a whole number from 1 to 10^13", "int"),
+        Key("sim.seed", whole(0, 2**63 - 1), None, "a whole number from 0 to 2^63-1", "int"),
+        Key("sim.tick_rate", number(above=0, below=1000), 20.0, "trades per second, above 0 and below 1000", "float"),
         Key("sim.rate_limit", rate_limit, (1.0, 2), '"off", "RATE/BURST" such as "1/2", or {rate = 1.0, burst = 2}'),
+        Key("sim.tls", boolean, False, "true or false (true = serve https/wss with the simulator's own CA)", "bool"),
     )
 }
 
@@ -290,6 +311,7 @@ TABLES = ("run", "costs", "sim")
 MODE_DEFAULTS: dict[str, dict[str, Any]] = {
     "run.window": {"sim": None, "mock": (dt.time(9, 0), dt.time(15, 20)), "real": (dt.time(9, 0), dt.time(15, 20))},
     "run.liquidate_at": {"sim": None, "mock": dt.time(15, 15), "real": dt.time(15, 15)},
+    "rate_burst": {"sim": 2, "mock": 1, "real": 1},  # the simulator's burst is 2; the broker's may be 1
 }
 
 
@@ -313,6 +335,8 @@ def from_text(key: Key, raw: str) -> Any:
             return True
         if low in ("false", "no", "0", "off"):
             return False
+        return raw
+    if not s.isascii():  # int() and float() take full-width digits: a value is typed in ASCII
         return raw
     try:
         return int(s.replace("_", "")) if key.kind == "int" else float(s.replace("_", ""))

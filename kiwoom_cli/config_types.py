@@ -81,6 +81,7 @@ class SimSettings:
     seed: int | None
     tick_rate: float
     rate_limit: tuple[float, int] | None  # (per second, burst) per api-id; None = off
+    tls: bool = False  # serve https/wss with a CA made at start (kiwoom_cli/sim/certs.py)
 
 
 class Endpoint(NamedTuple):
@@ -107,6 +108,8 @@ class Config:
     exchange: str = "KRX"  # where orders go: "KRX" | "NXT" | "SOR" (dmst_stex_tp)
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     warnings: tuple[str, ...] = ()
+    rate_burst: int = 1  # requests of one api-id at once before 1/s (1 or 2; 2 in sim)
+    ca_file: str | None = None  # extra CAs trusted over https/wss (checked: a readable PEM file)
 
     def endpoint(self) -> Endpoint:
         """Return (mode, rest_url, ws_url): an explicit URL wins, else the mode's Kiwoom host."""

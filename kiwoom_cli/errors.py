@@ -96,6 +96,13 @@ class TemporaryError(ApiError):
     exit_code = ExitCode.NETWORK
 
 
+class CertificateFailed(ApiError):
+    """The server's TLS certificate failed verification: nothing was sent. Fix the trust
+    (ca_file / SSL_CERT_FILE); retrying the same connection cannot help."""
+
+    exit_code = ExitCode.NETWORK
+
+
 class RateLimited(TemporaryError):
     """HTTP 429 / rc 5 [1700]: wait for the bucket and retry (never for orders without reconciling)."""
 

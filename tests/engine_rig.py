@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 
 from kiwoom_cli.clock import SystemClock
+from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.store import Journal
@@ -17,12 +18,13 @@ from tests.core.harness import settings
 
 @contextlib.contextmanager
 def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
-              lines: bool = True, clock=None, exchange: str = "KRX") -> Iterator[tuple[Engine, Journal]]:
+              lines: bool = True, clock=None, exchange: str = "KRX", **rules) -> Iterator[tuple[Engine, Journal]]:
     """Yield (engine, journal): buy on condition 1, sell on condition 2; stopped and closed on exit.
 
     lines: the engine writes orders on order lines, as `kiwoom run` does; False: the order worker
     sends every order (the path an order takes when one would have to wait).
     clock: the engine's (default: the system clock); exchange: where orders go, as the setting.
+    rules: other RunSettings (buy_order="limit", ...).
     """
     def rest_factory():
         return rest_client(sim, tmp_path / "tokens", limiter=limiter, exchange=exchange)
@@ -31,7 +33,7 @@ def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
     socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5))
     journal = Journal(tmp_path / "journal.sqlite3")
     journal.write_ahead()  # order turns through the ahead file, as `kiwoom run` journals them
-    kernel = Kernel(settings(buy_cond="1", sell_cond="2", exchange=exchange), journal, id_prefix=prefix)
+    kernel = Kernel(settings(buy_cond="1", sell_cond="2", exchange=exchange, **rules), journal, id_prefix=prefix)
     order_lines = OrderLines(rest_factory()) if lines else None
     engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock or SystemClock(), events=events,
                     order_lines=order_lines)
@@ -44,3 +46,14 @@ def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
             order_lines.close()
         journal.close()
         token_rest.close()
+
+
+def give_limits(engine: Engine, sim, tmp_path, codes) -> None:
+    """Hand the engine today's limits of `codes`, as a quote would, without spending the run's rate
+    budget (prices of a code count only once a quote gave its limits: core/prices.py)."""
+    rest = rest_client(sim, tmp_path / "tokens")
+    try:
+        found = tuple(rest.quotes(list(codes)))
+    finally:
+        rest.close()
+    engine.put(ev.QuotesArrived(found, ()))

@@ -7,7 +7,6 @@ and the day's limits from a quote. Real mode shows exactly what will be sent and
 
 from __future__ import annotations
 
-import re
 import sys
 
 import typer
@@ -37,10 +36,9 @@ def parse_price(text: str | None, option: str = "--price") -> int | None:
     """Parse a price in won ("97500", "97,500"); BadInput for anything else."""
     if text is None:
         return None
-    clean = text.strip().replace(",", "").replace("_", "")
-    if not re.fullmatch(r"\d+", clean) or int(clean) <= 0:
-        raise BadInput(f"{option}: a price is a positive whole number of won, got {text!r}")
-    return int(clean)
+    from kiwoom_cli import inputs
+
+    return inputs.price(text, option)
 
 
 def _pricing(price: str | None, market: bool, ticks: int | None) -> int | None:
@@ -192,12 +190,13 @@ def _exchange_option():
 
 
 def _place(ctx: typer.Context, side: Side, code: str, qty: str, price: str | None, market: bool,
-           ticks: int | None, wait: float, yes: bool, as_json: bool, exchange: str | None = None) -> None:
+           ticks: str | None, wait: float, yes: bool, as_json: bool, exchange: str | None = None) -> None:
+    from kiwoom_cli import inputs
     from kiwoom_cli.cli.session import open_session
     from kiwoom_cli.core import venue
     from kiwoom_cli.core.orders import check_code, check_qty
 
-    code, quantity = check_code(code), check_qty(qty)
+    code, quantity, ticks = check_code(code), check_qty(qty), inputs.ticks(ticks)
     limit = _pricing(price, market, ticks)
     config = ctx.obj.config(exchange=exchange)
     with open_session(config) as session:
@@ -233,7 +232,7 @@ def _side_command(side: Side):
         qty: str = typer.Argument(..., help="Number of shares."),
         price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
         market: bool = typer.Option(False, "--market", help="Market order."),
-        ticks: int | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price: above it for a buy, below it for a sell."),
+        ticks: str | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price: above it for a buy, below it for a sell."),
         wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
@@ -291,8 +290,9 @@ def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price
     from kiwoom_cli.cli.session import open_session
     from kiwoom_cli.core import venue
 
-    if not order_no.strip().isdigit():
-        raise BadInput(f"not an order number: {order_no!r}", hint="see `kiwoom orders`")
+    from kiwoom_cli import inputs
+
+    order_no = inputs.order_no(order_no)
     config = ctx.obj.config(exchange=exchange)  # validates --exchange before anything is asked
     with open_session(config) as session:
         service = session.orders()

@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.config import Config, run_settings
@@ -117,20 +118,23 @@ def resolve_conditions(settings: RunSettings, conditions: list[Condition]) -> tu
 
 @contextlib.contextmanager
 def broker_endpoint(config: Config) -> Iterator[tuple[str, str]]:
-    """Yield (rest_url, ws_url); sim mode with no URL finds or starts the simulator and publishes it."""
+    """Yield (rest_url, ws_url) as a SimAddress (.ca_file: a TLS simulator's CA); sim mode with no
+    URL finds or starts the simulator and publishes it."""
+    from kiwoom_cli.sim.embedded import SimAddress
+
     if config.mode == "sim" and not config.rest_url:
         from kiwoom_cli.config import sim_config
         from kiwoom_cli.sim.embedded import connect_sim
 
         # publish sim.json so one-shot commands use this run's simulator (decisions §2)
-        with connect_sim(sim_config(config), publish_urls=True) as urls:
-            yield urls
+        with connect_sim(sim_config(config), publish_urls=True, tls=config.sim.tls) as found:
+            yield found
         return
     ep = config.endpoint()
     if not ep.rest_url or not ep.ws_url:
         raise ConfigError(f'mode "{config.mode}" needs both rest_url and ws_url. '
                           "Allowed: both URLs (or KIWOOM_REST_URL and KIWOOM_WS_URL), or neither")
-    yield ep.rest_url, ep.ws_url
+    yield SimAddress(ep.rest_url, ep.ws_url)
 
 
 def open_log(started: dt.datetime) -> tuple[Path, logging.Handler]:
@@ -203,7 +207,7 @@ def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> i
     started = clock.now()
     settings = run_settings(config, started.date())
     until = None
-    if options.until:
+    if options.until is not None:  # "" is a mistake, not "no limit"
         from kiwoom_cli.cli.until import parse_until
 
         until = parse_until(options.until, started)
@@ -234,11 +238,10 @@ def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> i
 def _run_locked(config, settings, options, until, interactive, clock, started, log_path, interrupts,
                 stack: contextlib.ExitStack) -> int:
     from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
-    from kiwoom_cli.cli.session import journal_account
+    from kiwoom_cli.cli.session import broker, journal_account, rate_limiter
     from kiwoom_cli.core.engine import Engine
     from kiwoom_cli.core.store import journal_path
-    from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
-    from kiwoom_cli.kiwoom.ratelimit import RateLimiter
+    from kiwoom_cli.kiwoom.endpoint import Credentials
     from kiwoom_cli.kiwoom.rest import RestClient
     from kiwoom_cli.kiwoom.tokens import TokenStore
     from kiwoom_cli.paths import state_dir
@@ -251,15 +254,12 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     recovered = journal.write_ahead()
     if recovered:
         log.warning("journal: committed the order turn a stopped run left in %s-ahead", journal.path.name)
-    rest_url, ws_url = stack.enter_context(broker_endpoint(config))
-
-    endpoint = Endpoint(config.mode, rest_url, ws_url)
+    address = stack.enter_context(broker_endpoint(config))
+    rest_url, ws_url = address
+    endpoint = broker(config, rest_url, ws_url, address.ca_file)
     creds = Credentials(config.credentials.app_key, config.credentials.app_secret)
     tokens = TokenStore(state_dir() / "tokens", clock)  # shared by every client (and other processes)
-    if config.mode == "sim":
-        limiter = RateLimiter(*config.sim.rate_limit, clock=clock) if config.sim.rate_limit else None
-    else:
-        limiter = RateLimiter(clock=clock)  # the broker's 1 req/s, burst 2 per api-id (decisions §8)
+    limiter = rate_limiter(config, clock)
 
     def make_rest() -> RestClient:  # one per thread (decisions §2)
         return RestClient(endpoint, creds, tokens=tokens, clock=clock, limiter=limiter, timeout=REST_TIMEOUT_S,
@@ -277,10 +277,12 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     # Intent ids are primary keys in a journal that outlives runs: a fresh prefix per run.
     prefix = f"r{started:%y%m%d%H%M%S}{uuid.uuid4().hex[:4]}-"
     kernel = ObservedKernel(settings, journal, id_prefix=prefix, feed=feed)
-    from kiwoom_cli.kiwoom.orderline import OrderLines
+    lines = None  # over https every order leaves through the order worker's RestClient (kiwoom/tls.py)
+    if urlsplit(rest_url).scheme == "http":
+        from kiwoom_cli.kiwoom.orderline import OrderLines
 
-    lines = OrderLines(make_rest(), timeout=REST_TIMEOUT_S)  # the engine writes orders on these
-    stack.callback(lines.close)  # after the engine's join (callbacks run last-in first-out)
+        lines = OrderLines(make_rest(), timeout=REST_TIMEOUT_S)  # the engine writes orders on these
+        stack.callback(lines.close)  # after the engine's join (callbacks run last-in first-out)
     engine = Engine(kernel, socket=socket, rest_factory=make_rest, clock=clock,
                     order_factory=lambda: _worker_orders(make_rest(), clock, config.costs.commission),
                     events=engine_events, order_lines=lines, until=until, stop_at_window_end=not interactive)

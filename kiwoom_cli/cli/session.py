@@ -28,6 +28,18 @@ def journal_account(config: Config) -> str:
     return config.account or ("paper" if config.mode == "sim" else "default")
 
 
+def rate_limiter(config: Config, clock: Clock):
+    """The process's one RateLimiter: 1 req/s per api-id, burst `rate_burst` (sim: its own limit if lower)."""
+    from kiwoom_cli.kiwoom.ratelimit import RateLimiter
+
+    if config.mode != "sim":
+        return RateLimiter(1.0, config.rate_burst, clock=clock)
+    if not config.sim.rate_limit:
+        return None
+    rate, burst = config.sim.rate_limit
+    return RateLimiter(rate, min(burst, config.rate_burst), clock=clock)
+
+
 def run_holder() -> int | None:
     """Return the pid of a `kiwoom run` (another process) holding the account, else None."""
     from kiwoom_cli.core import lock
@@ -40,22 +52,21 @@ class Session:
     """REST client now; socket, journal and order service on first use; everything closed at the end."""
 
     def __init__(self, config: Config, rest_url: str, ws_url: str | None, *, clock: Clock | None = None,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, sim_ca: str | None = None) -> None:
         from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
-        from kiwoom_cli.kiwoom.ratelimit import RateLimiter
         from kiwoom_cli.kiwoom.rest import RestClient
         from kiwoom_cli.kiwoom.tokens import TokenStore
         from kiwoom_cli.paths import state_dir
 
         self.config = config
         self.clock = clock or SystemClock()
-        self.endpoint = Endpoint(config.mode, rest_url, ws_url or "")
+        self.endpoint = broker(config, rest_url, ws_url or "", sim_ca)
         creds = config.credentials
         self._credentials = Credentials(creds.app_key, creds.app_secret)
         self.tokens = TokenStore(state_dir() / "tokens", self.clock)
-        # The broker's limits (1 req/s, burst 2 per api-id, decisions §8) bind one-shot commands too.
+        # The broker's limits (1 req/s per api-id, burst `rate_burst`) bind one-shot commands too.
         self.rest = RestClient(self.endpoint, self._credentials, tokens=self.tokens, clock=self.clock,
-                               limiter=RateLimiter(clock=self.clock),
+                               limiter=rate_limiter(config, self.clock),
                                timeout=REST_TIMEOUT_S if timeout is None else timeout, exchange=config.exchange)
         self.events: queue.Queue = queue.Queue()
         self._socket = None
@@ -108,7 +119,8 @@ class Session:
             from kiwoom_cli.core.orders import OrderService
 
             self._orders = OrderService(self.rest, self.journal(), self.clock,
-                                        commission=self.config.costs.commission)
+                                        commission=self.config.costs.commission,
+                                        max_order_value=self.config.run.max_order_value)
         return self._orders
 
     def close(self) -> None:
@@ -126,6 +138,23 @@ class Session:
                 self.rest.close()
 
 
+def broker(config: Config, rest_url: str, ws_url: str, sim_ca: str | None = None):
+    """The kiwoom Endpoint: a TLS simulator's own CA alone (sim.json), else certifi + SSL_CERT_FILE + ca_file.
+
+    Over https/wss the trust is loaded here, before anything is sent, so a broken SSL_CERT_FILE is exit 2.
+    """
+    from kiwoom_cli.kiwoom import tls
+    from kiwoom_cli.kiwoom.endpoint import Endpoint
+
+    if sim_ca is not None:
+        endpoint = Endpoint(config.mode, rest_url, ws_url, ca_file=sim_ca, ca_only=True)
+    else:
+        endpoint = Endpoint(config.mode, rest_url, ws_url, ca_file=config.ca_file)
+    if any(u.startswith(("https:", "wss:")) for u in (rest_url, ws_url)):
+        tls.for_endpoint(endpoint)
+    return endpoint
+
+
 @contextlib.contextmanager
 def open_session(config: Config, *, clock: Clock | None = None) -> Iterator[Session]:
     """Yield the Session of one command; in sim mode with no rest_url, inside the simulator it found or started."""
@@ -133,8 +162,8 @@ def open_session(config: Config, *, clock: Clock | None = None) -> Iterator[Sess
         from kiwoom_cli.config import sim_config
         from kiwoom_cli.sim.embedded import connect_sim
 
-        with connect_sim(sim_config(config)) as (rest_url, ws_url):
-            session = Session(config, rest_url, ws_url, clock=clock)
+        with connect_sim(sim_config(config), tls=config.sim.tls) as found:
+            session = Session(config, found.rest_url, found.ws_url, clock=clock, sim_ca=found.ca_file)
             try:
                 yield session
             finally:

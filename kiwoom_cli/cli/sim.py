@@ -38,7 +38,7 @@ def sim(
     always_open: bool = typer.Option(False, "--always-open", help="Continuous trading at any hour (default)."),
     hours: str | None = typer.Option(None, "--hours", help='"always" or "krx" (KRX session phases and NXT\'s pre-/after-market).'),
     cash: int | None = typer.Option(None, "--cash", min=1, help="Starting cash of a new account, KRW."),
-    tick_rate: float | None = typer.Option(None, "--tick-rate", min=0.0, help="Trades per second across the market."),
+    tick_rate: float | None = typer.Option(None, "--tick-rate", min=0.0, max=999.0, help="Trades per second across the market."),
     rate_limit: str | None = typer.Option(None, "--rate-limit", help='"off" or RATE/BURST per api-id, e.g. 1/2.'),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless you mean otherwise)."),
     reset: bool = typer.Option(False, "--reset", help="Empty the paper account before starting."),
@@ -50,6 +50,8 @@ def sim(
         help="The secret of --app-key (prefer the environment variable: options show in `ps`)."),
     token_lifetime: float | None = typer.Option(
         None, "--token-lifetime", min=1.0, help="Token lifetime in seconds (default 24 h), to test expiry."),
+    tls: bool = typer.Option(
+        False, "--tls", help="Serve https/wss with a CA made at start (written to the state dir, named in sim.json)."),
 ) -> None:
     """Serve the simulator (REST + WebSocket) until Ctrl-C; other commands find it via sim.json."""
     from kiwoom_cli.config import sim_config
@@ -60,7 +62,9 @@ def sim(
         raise BadInput(f'--hours: expected "always" or "krx", got {hours!r}')
     if always_open and hours == "krx":
         raise BadInput("--always-open and --hours krx contradict each other")
-    config = sim_config(ctx.obj.config())
+    settings = ctx.obj.config()
+    config = sim_config(settings)
+    tls = tls or settings.sim.tls
     overrides: dict = {}
     if seed is not None:
         overrides["seed"] = seed
@@ -98,18 +102,25 @@ def sim(
                 stack.enter_context(embedded.account_lock(paper))
             if reset:
                 paper.unlink(missing_ok=True)
-            server = SimServer(config, host=host, port=port, ws_port=ws_port, scenario=scenario)
+            certs = None
+            if tls:  # cryptography is imported on this path only
+                from kiwoom_cli.sim import certs as sim_certs
+
+                certs = sim_certs.make(embedded.ca_path())
+            server = SimServer(config, host=host, port=port, ws_port=ws_port, scenario=scenario, tls=certs)
             try:
                 server.start()
             except OSError as exc:  # port taken, address not ours: the user's to fix
                 raise BadInput(f"cannot serve on {host} (--port {port}, --ws-port {ws_port}): "
                                f"{exc.strerror or exc}") from None
             stack.push(server)
-            embedded.publish(server.rest_url, server.ws_url)
+            embedded.publish(server.rest_url, server.ws_url, server.ca_file)
             stack.callback(embedded.unpublish)
             typer.echo(f"REST       {server.rest_url}")
             typer.echo(f"WebSocket  {server.ws_url}")
             typer.echo(f"Account    {paper if persist else 'in memory (--seed/--scenario)'}")
+            if certs is not None:
+                typer.echo(f"CA file    {certs.ca_file}")
             typer.echo("Serving; Ctrl-C to stop.")
             stop.wait()
     finally:

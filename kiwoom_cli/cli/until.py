@@ -7,9 +7,10 @@ import re
 
 from kiwoom_cli.errors import BadInput
 
-_DURATION = re.compile(r"\+(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
-_ALLOWED = "HH:MM or HH:MM:SS (KST, later today), or a duration such as +90s, +5m, +1h30m"
+_DURATION = re.compile(r"\+(?:([0-9]{1,4})h)?(?:([0-9]{1,6})m)?(?:([0-9]{1,8}(?:\.[0-9]{1,6})?)s)?")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+MAX_SPAN = dt.timedelta(hours=24)  # a longer run is a typo, not a plan
+_ALLOWED = "HH:MM or HH:MM:SS (KST, later today), or a duration such as +90s, +5m, +1h30m (24 hours at most)"
 
 
 def parse_until(text: str, now: dt.datetime) -> dt.datetime:
@@ -21,6 +22,8 @@ def parse_until(text: str, now: dt.datetime) -> dt.datetime:
         span = dt.timedelta(hours=hours, minutes=minutes, seconds=seconds)
         if span <= dt.timedelta(0):
             raise BadInput(f"--until {text!r}: the duration must be above zero", hint=f"Allowed: {_ALLOWED}")
+        if span > MAX_SPAN:
+            raise BadInput(f"--until {text!r}: at most 24 hours", hint=f"Allowed: {_ALLOWED}")
         return now + span
     m = _TIME.fullmatch(raw)
     if m:

@@ -99,7 +99,8 @@ def catch_up(strategy, event: ConditionListed, view, now: dt.datetime) -> list:
         if s.sell_cond is not None and r.seq == s.sell_cond:
             pos = view.positions.get(code)
             if pos is not None and pos.managed:
-                out += strategy.sell(view, code, "sell_cond", now, reason=f"entered sell condition {r.seq} during {gap}")
+                why = f"entered sell condition {r.seq} during {gap}"
+                out += strategy.sell(view, code, "sell_cond", now, reason=why)
         elif s.buy_cond is None or r.seq == s.buy_cond:
             out += _entry(strategy, view, r, code, gap, now)
     for code in r.left:

@@ -67,7 +67,8 @@ class Kernel:
             for d in result.decisions:
                 self.journal.record_decision(d, now)
             self.decisions = list(result.decisions)
-            return self._outputs(self.strategy.sync_registrations(self.state), now)
+            outs = self.strategy.sync_registrations(self.state) + self.strategy.limits_at_start(self.state, now)
+            return self._outputs(outs, now)
 
     def handle(self, event: object, now: dt.datetime, send=None) -> list:
         """Process one event; return the intents to hand to workers (already journaled).
@@ -96,8 +97,8 @@ class Kernel:
             self.state.realised = 0.0
             self.state.flags.clear()
         if type(event) is Tick:  # the hot path: no journal unless a rule speaks
-            self.state.apply(event, now)
-            outs = self.strategy.decide(event, self.state, now)
+            notes = self.state.apply(event, now)  # a price that did not count: only its note speaks
+            outs = self.strategy.on_notes(notes, self.state, now) if notes else self.strategy.decide(event, self.state, now)
             if not outs:
                 return []
             with self.journal.batch(ahead):
@@ -112,7 +113,8 @@ class Kernel:
                 self.journal.record_outcome(event, now)
             self._journal_notes(notes, now)
             self._save_open_orders(event, now)
-            return self._outputs(self.strategy.decide(event, self.state, now), now)
+            outs = self.strategy.on_notes(notes, self.state, now) + self.strategy.decide(event, self.state, now)
+            return self._outputs(outs, now)
 
     def next_deadline(self, now: dt.datetime) -> dt.datetime | None:
         """When the engine should deliver the next TimerFired."""

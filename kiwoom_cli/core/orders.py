@@ -11,17 +11,15 @@ order whose answer never came is OutcomeUnknown ("check `kiwoom orders`"), never
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from typing import Protocol
 
-from kiwoom_cli import market
+from kiwoom_cli import inputs, market
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.errors import ApiError, BadInput, BrokerRejected, KiwoomError, OutcomeUnknown
 from kiwoom_cli.models import OpenOrder, OrderAck, OrderType, Quote, Side
 
-_CODE = re.compile(r"\d{6}")
 _UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # kiwoom-api.md §3.6
 UNKNOWN_HINT = "check `kiwoom orders` before doing anything else; never resend blindly"
 
@@ -41,29 +39,19 @@ class OrderRest(Protocol):
 
 
 def check_code(code: object) -> str:
-    """Return a 6-digit stock code or raise BadInput."""
-    if not isinstance(code, str) or not _CODE.fullmatch(code.strip()):
-        raise BadInput(f"not a stock code: {code!r}", hint="a stock code is 6 digits, e.g. 005930")
-    return code.strip()
+    """Return a stock code or raise BadInput (kiwoom_cli/inputs.py)."""
+    return inputs.code(code)
 
 
 def check_qty(qty: object, *, allow_zero: bool = False) -> int:
-    """Return a positive whole quantity (text accepted) or raise BadInput."""
-    value = qty
-    if isinstance(qty, str):
-        text = qty.strip().replace(",", "").replace("_", "")
-        value = int(text) if re.fullmatch(r"[+-]?\d+", text) else None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (value == 0 and not allow_zero):
-        need = "zero or more" if allow_zero else "a positive whole number"
-        raise BadInput(f"quantity must be {need} of shares, got {qty!r}")
-    return value
+    """Return a whole quantity in bounds (text accepted) or raise BadInput (kiwoom_cli/inputs.py)."""
+    return inputs.quantity(qty, allow_zero=allow_zero)
 
 
 def check_price(price: int, quote: Quote) -> int:
     """Return a limit price that is on the tick grid and inside today's limits, or raise BadInput
     offering the nearest valid price."""
-    if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
-        raise BadInput(f"price must be a positive whole number of won, got {price!r}")
+    inputs.price(price)
     limits = market.Limits(upper=quote.upper_limit, lower=quote.lower_limit)
     who = f"{quote.name} ({quote.code})" if quote.name else quote.code
     if not limits.contains(price):
@@ -106,8 +94,9 @@ class OrderService:
     """Every order, manual or automatic, goes through here (decisions §7)."""
 
     def __init__(self, rest: OrderRest, journal, clock: Clock, *, id_prefix: str = "m",
-                 commission: float = market.DEFAULT_COMMISSION) -> None:
+                 commission: float = market.DEFAULT_COMMISSION, max_order_value: int | None = None) -> None:
         self._rest = rest
+        self._max_value = max_order_value  # run.max_order_value: caps a manual buy too
         self._journal = journal  # kiwoom_cli.core.store.Journal, or None for tests of validation only
         self._clock = clock
         self._prefix = id_prefix
@@ -150,6 +139,10 @@ class OrderService:
         if price is not None:
             check_price(price, quote)
         reserve = 0
+        value = qty * (price or quote.price)  # as the run counts it (core/risk.py check_buy)
+        if side is Side.BUY and self._max_value is not None and value > self._max_value:
+            raise BadInput(f"order value {value:,} won is above max_order_value {self._max_value:,}",
+                           hint="a smaller quantity, or raise run.max_order_value")
         if side is Side.BUY:  # a market buy is reserved at the upper limit (decisions §7)
             reserve = math.ceil(qty * (price or quote.upper_limit) * (1 + self._commission))
         return ev.PlaceOrder(
@@ -294,6 +287,4 @@ class OrderService:
 
 
 def _order_no(order_no: object) -> str:
-    if not isinstance(order_no, str) or not order_no.strip().isdigit():
-        raise BadInput(f"not an order number: {order_no!r}", hint="see `kiwoom orders`")
-    return order_no.strip()
+    return inputs.order_no(order_no)

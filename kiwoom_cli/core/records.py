@@ -72,6 +72,7 @@ class Mark:
     base: int
     at: dt.datetime
     name: str = ""
+    quoted: dt.date | None = None  # the day a quote gave upper/lower; no other day's price counts
 
 
 @dataclass(slots=True)
@@ -174,6 +175,30 @@ class OrderClosed:
     intent_id: str
     status: str  # "filled" | "cancelled" | "rejected" | "failed" | "not_placed" | "gone"
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PriceDropped:
+    """A tick, quote or balance price that did not count (core/prices.py); first: the code's first."""
+
+    code: str
+    price: object
+    reason: str
+    first: bool
+    wants_quote: bool = False  # no limits for today yet: a quote would give them
+
+
+@dataclass(frozen=True, slots=True)
+class FillFlagged:
+    """A fill applied at `used` because its own price `raw` was implausible; checked over REST."""
+
+    order_no: str
+    code: str
+    side: Side
+    qty: int
+    raw: object
+    used: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

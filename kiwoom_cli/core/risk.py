@@ -90,6 +90,8 @@ def check_buy(view, s: RunSettings, code: str, qty: int, order_price: int | None
     value = qty * (order_price or ref_price)
     if s.max_order_value is not None and value > s.max_order_value:
         return Denial(f"order value {value:,} above max_order_value {s.max_order_value:,}")
+    if s.max_order_value is None and origin == "run" and value > 2 * s.buy_amount:
+        return Denial(f"order value {value:,} above twice buy_amount (the run's cap while max_order_value is off)")
     cash = view.available_cash()
     if cash is None:
         return Denial("orderable cash unknown")

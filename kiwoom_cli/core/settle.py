@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core import prices
 
 SETTLE_GRACE_S = 3.0  # how long after "unknown" the first settle query is sent
 CONFIRM_S = 10.0  # a second query this long after the first must miss it too (the REST timeout, unverified)
@@ -59,6 +60,11 @@ def settle(state, q: ev.OrdersQueried, now: dt.datetime) -> list:
             notes += state.close_order(order, "filled", "")
         elif _age(order.created, now) >= SETTLE_GRACE_S and _confirmed_missing(order, now):
             notes += state.close_order(order, "gone", "no longer open at the broker in two queries")
+    for no, flag in list(state.suspect.items()):  # fills applied at a substitute price
+        row = filled_by_no.get(no)
+        if row is not None:
+            del state.suspect[no]
+            notes += prices.correct_fill(state, flag, row.fill_price)
     return notes
 
 

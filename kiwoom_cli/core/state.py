@@ -9,17 +9,20 @@ engine journals. The strategy reads the live State (zero copy, read-only by cont
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core import prices
 from kiwoom_cli.core.catchup import Membership
 from kiwoom_cli.core.reads import Reads
 from kiwoom_cli.core.records import (
     Awaiting,
     AwaitingView,
     FillApplied,
+    FillFlagged,
     Mark,
     Order,
     OrderClosed,
@@ -31,7 +34,7 @@ from kiwoom_cli.core.records import (
     freeze,
 )
 from kiwoom_cli.core.settle import settle
-from kiwoom_cli.market import CostRates, price_limits
+from kiwoom_cli.market import CostRates
 from kiwoom_cli.models import (
     BalanceEvent,
     OrderAction,
@@ -42,6 +45,7 @@ from kiwoom_cli.models import (
 )
 
 _MAX_ORPHANS = 256
+log = logging.getLogger(__name__)
 QUERY_BACKOFF_S = 5.0
 
 
@@ -65,6 +69,8 @@ class Snapshot(Reads):
     quotes_in_flight: bool
     query_in_flight: bool
     query_retry_at: dt.datetime | None
+    price_drops: Mapping[str, int]
+    quotes_asked: Mapping[str, dt.datetime]
 
 
 class State(Reads):
@@ -88,6 +94,10 @@ class State(Reads):
         self.query_retry_at: dt.datetime | None = None  # back-off after a failed settle query
         self.side_intents: dict[str, tuple[str, str]] = {}  # amend/cancel intent -> (target, kind)
         self.orphans: dict[str, list[OrderEvent]] = {}  # events for order numbers not (yet) known
+        self.today: dt.date | None = None  # the day of the latest event: limits of another day do not count
+        self.price_drops: dict[str, int] = {}  # code -> ticks/quotes dropped as implausible (core/prices.py)
+        self.quotes_asked: dict[str, dt.datetime] = {}  # code -> when a quote was last asked for
+        self.suspect: dict[str, FillFlagged] = {}  # order no -> a fill applied at a substitute price
         self.members = Membership()  # condition members and socket outages (core/catchup.py)
 
     # ------------------------------------------------------------------ views
@@ -111,25 +121,28 @@ class State(Reads):
             quotes_in_flight=self.quotes_in_flight,
             query_in_flight=self.query_in_flight,
             query_retry_at=self.query_retry_at,
+            price_drops=MappingProxyType(dict(self.price_drops)),
+            quotes_asked=MappingProxyType(dict(self.quotes_asked)),
         )
 
     # ------------------------------------------------------------------ facts in
 
     def apply(self, event: object, now: dt.datetime) -> list:
-        """Record an inbound event; return change notes (fills, position and order changes)."""
+        """Record an inbound event; return change notes (fills, position and order changes, dropped prices)."""
+        self.today = now.date()
         if isinstance(event, Tick):
-            self._tick(event, now)
-            return []
+            return prices.take_tick(self, event, now)
         self.members.apply(event, now)
         if isinstance(event, OrderEvent):
             return self._order_event(event)
         if isinstance(event, BalanceEvent):
             return self._balance(event)
         if isinstance(event, ev.QuotesArrived):
+            notes: list = []
             for q in event.quotes:
-                self.marks[q.code] = Mark(q.price, q.upper_limit, q.lower_limit, q.base_price, now, q.name)
+                notes += prices.take_quote(self, q, now)
             self._take_priced(event.requested)
-            return []
+            return notes
         if isinstance(event, ev.QuotesFailed):
             self._take_priced(event.codes)
             return []
@@ -162,19 +175,6 @@ class State(Reads):
         elif isinstance(event, ev.Resume):
             self.paused = False
         return []
-
-    def _tick(self, t: Tick, now: dt.datetime) -> None:
-        mark = self.marks.get(t.code)
-        base = t.price - t.change
-        if mark is not None and mark.base == base:
-            self.marks[t.code] = Mark(t.price, mark.upper, mark.lower, base, now, mark.name)
-        else:
-            lim = price_limits(base) if base > 0 else None
-            self.marks[t.code] = Mark(t.price, lim.upper if lim else 0, lim.lower if lim else 0, base, now)
-        pos = self.positions.get(t.code)
-        if pos is not None:
-            pos.price = t.price
-            pos.return_pct = self.net_return(pos.avg_price, t.price)
 
     def _take_priced(self, codes) -> None:
         self.quotes_in_flight = False
@@ -259,7 +259,16 @@ class State(Reads):
         return notes
 
     def apply_fill(self, order: Order, order_no: str, qty: int, price: int, name: str = "") -> list:
-        """Apply `qty` shares filled at `price` to the position; return notes."""
+        """Apply `qty` shares filled at `price` to the position; return notes. Never dropped (the
+        shares are real): an implausible price is replaced, flagged and checked (core/prices.py)."""
+        flag = prices.flag_fill(order, self.marks.get(order.code), self.today, order_no, qty, price)
+        if flag is None:
+            return self._apply_fill(order, order_no, qty, price, name)
+        self.suspect[order_no] = flag
+        log.warning("%s: fill of %d at %r: %s; applied at %s", order.code, qty, price, flag.reason, flag.used)
+        return [*self._apply_fill(order, order_no, qty, flag.used, name), flag]
+
+    def _apply_fill(self, order: Order, order_no: str, qty: int, price: int, name: str = "") -> list:
         self.fill_seq += 1
         pos = self.positions.get(order.code)
         c = self.costs
@@ -314,8 +323,9 @@ class State(Reads):
         if pos is None:
             pos = Position(b.code, b.name, b.qty, b.sellable_qty, float(b.avg_price), managed=False)
             self.positions[b.code] = pos
-        pos.qty, pos.sellable, pos.avg_price = b.qty, b.sellable_qty, float(b.avg_price or pos.avg_price)
-        if b.current_price:
+        avg = b.avg_price if prices.plausible_price(b.avg_price) else pos.avg_price  # a bounded number, or kept
+        pos.qty, pos.sellable, pos.avg_price = b.qty, b.sellable_qty, float(avg)
+        if b.current_price and prices.problem(b.current_price, self.marks.get(b.code), self.today) is None:
             pos.price = b.current_price
         pos.return_pct = self.net_return(pos.avg_price, pos.price)
         return [PositionChanged(b.code, "balance")]
@@ -353,6 +363,7 @@ class State(Reads):
         elif isinstance(out, ev.NeedQuotes):
             self.quotes_in_flight = True
             for code in out.codes:
+                self.quotes_asked[code] = now
                 if code in self.awaiting:
                     self.awaiting[code].requested = True
         elif isinstance(out, ev.QueryOrders):

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import risk
 from kiwoom_cli.core.catchup import catch_up, outage_note
+from kiwoom_cli.core.records import FillFlagged, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
 from kiwoom_cli.core.venue import market_orders_ok
 from kiwoom_cli.market import (
     add_ticks,
-    price_limits,
     round_down_to_tick,
     round_up_to_tick,
 )
@@ -37,6 +37,8 @@ from kiwoom_cli.models import (
 )
 
 PRICE_MAX_AGE_S = 3.0  # a tick younger than this prices an entry without a quote request (§8)
+LIMITS_RETRY_S = 5.0  # a code whose prices wait for the day's limits is quoted at most this often
+MAX_QUOTE_CODES = 100  # codes per ka10095 request (kiwoom/protocol.py MAX_CODES_PER_QUOTES)
 
 
 class Strategy:
@@ -86,6 +88,39 @@ class Strategy:
             word = "paused" if isinstance(event, ev.Pause) else "resumed"
             return [ev.Decision("user", None, "info", f"buying {word}")]
         return []
+
+    # ------------------------------------------------------------------ prices that did not count
+
+    def on_notes(self, notes: list, view, now: dt.datetime) -> list:
+        """Speak for the state's alarms: a dropped price (once per code), a fill at an implausible price."""
+        out: list = []
+        want: list[str] = []
+        for n in notes:
+            if isinstance(n, PriceDropped):
+                if n.first:
+                    out.append(ev.Decision("price", n.code, "drop", f"{n.reason}: dropped (later ones counted)"))
+                if n.wants_quote:
+                    want.append(n.code)
+            elif isinstance(n, FillFlagged):
+                why = f"fill {n.qty} @ {n.raw!r}: {n.reason}; applied at {n.used:,}, checking with the broker"
+                out.append(ev.Decision("fill", n.code, "flag", why))
+                if not view.query_in_flight and not any(isinstance(o, ev.QueryOrders) for o in out):
+                    out.append(ev.QueryOrders(f"fill price of {n.code} implausible"))
+                    out.append(ev.RefreshCash(view.fill_seq))
+        return out + self.quote_for_limits(view, want, now)
+
+    def quote_for_limits(self, view, codes, now: dt.datetime) -> list:
+        """Ask for a quote of codes whose prices wait for the day's limits (one request in flight)."""
+        if view.quotes_in_flight:
+            return []
+        due = [c for c in dict.fromkeys(codes)
+               if c not in view.quotes_asked or (now - view.quotes_asked[c]).total_seconds() >= LIMITS_RETRY_S]
+        return [ev.NeedQuotes(tuple(due[:MAX_QUOTE_CODES]))] if due else []
+
+    def limits_at_start(self, view, now: dt.datetime) -> list:
+        """Held codes and open buys get a quote first: none of their prices counts before it (prices.py)."""
+        codes = sorted(set(view.positions) | {o.code for o in view.orders.values() if o.side is Side.BUY})
+        return self.quote_for_limits(view, codes, now)
 
     # ------------------------------------------------------------------ exits on ticks
 
@@ -140,7 +175,8 @@ class Strategy:
         if denial:
             return [ev.Decision("buy_cond", c.code, "deny", denial.reason)]
         mark = view.marks.get(c.code)
-        if mark is not None and mark.price > 0 and (now - mark.at).total_seconds() <= PRICE_MAX_AGE_S:
+        if (mark is not None and mark.price > 0 and mark.quoted == now.date()
+                and (now - mark.at).total_seconds() <= PRICE_MAX_AGE_S):
             planned = risk.Planned()  # empty: the precheck above holds for _buy's checks
             return self._buy(view, c.code, now, planned, prechecked=True) + self._register_planned(view, planned)
         return [ev.AwaitQuote(c.code, c.seq)]
@@ -169,11 +205,10 @@ class Strategy:
     def _buy(self, view, code: str, now: dt.datetime, planned: risk.Planned, prechecked: bool = False) -> list:
         s = self.s
         mark = view.marks[code]
-        price = mark.price
-        limits = price_limits(mark.base) if mark.upper <= 0 and mark.base > 0 else None
-        upper = mark.upper or (limits.upper if limits else 0)
-        lower = mark.lower or (limits.lower if limits else 0)
-        qty = s.buy_amount // price
+        price, upper, lower = mark.price, mark.upper, mark.lower  # checked against the quote's limits
+        if not 0 < lower <= price <= upper:
+            return [ev.Decision("buy_cond", code, "skip", "no valid price within today's limits")]
+        qty = min(s.buy_amount // price, s.buy_amount // lower)  # never more than the buy amount at the lower limit
         if qty <= 0:
             why = f"quantity 0: price {price:,} is above buy_amount {s.buy_amount:,}"
             return [ev.Decision("buy_cond", code, "skip", why)]

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from kiwoom_cli.errors import ApiError
+from kiwoom_cli.errors import ApiError, ExitCode
 
 try:  # optional speed-up (decisions §9)
     import orjson as _orjson
@@ -19,7 +19,12 @@ except ImportError:  # pragma: no cover - exercised only where orjson is missing
 
 
 class ProtocolError(ApiError):
-    """The broker's answer could not be decoded (a field is missing or malformed)."""
+    """The broker's answer could not be decoded (a field is missing or malformed).
+
+    Exit 4 like other trouble between us and the broker: broker data is input, not our bug (70).
+    """
+
+    exit_code = ExitCode.NETWORK
 
 
 def loads(data: str | bytes) -> Any:

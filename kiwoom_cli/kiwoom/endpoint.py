@@ -14,6 +14,8 @@ class Endpoint:
     mode: str
     rest_url: str
     ws_url: str
+    ca_file: str | None = None  # extra CAs to trust (kiwoom/tls.py), or with ca_only the one CA
+    ca_only: bool = False  # trust ca_file alone: a `kiwoom sim --tls` simulator's own CA
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rest_url", self.rest_url.rstrip("/"))

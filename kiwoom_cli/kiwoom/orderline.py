@@ -128,13 +128,9 @@ class OrderLines:
         url = urlsplit(rest.endpoint.rest_url)
         self._rest = rest
         self._path_host = url.netloc
-        tls = None
-        if url.scheme == "https":
-            from kiwoom_cli.kiwoom.transport import _CA_CERTS
-
-            tls = ssl.create_default_context(cafile=_CA_CERTS)
-        port = url.port or (443 if tls else 80)
-        self._lines = [Line(url.hostname or "", port, tls, timeout) for _ in range(size)]
+        if url.scheme != "http":  # TLS orders leave through the order worker's RestClient (kiwoom/tls.py)
+            raise ValueError(f"order lines speak plain http only, not {url.scheme}://")
+        self._lines = [Line(url.hostname or "", url.port or 80, None, timeout) for _ in range(size)]
         self._idle: queue.SimpleQueue[Line] = queue.SimpleQueue()
         self._fill_lock = threading.Lock()
         self._closed = False

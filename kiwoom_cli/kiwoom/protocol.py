@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from kiwoom_cli import inputs
 from kiwoom_cli.errors import (
     ApiError,
     AuthError,
@@ -82,21 +83,19 @@ def continuation(headers: dict | None) -> str | None:
 
 
 def _check_code(code: str) -> str:
-    if not isinstance(code, str) or len(code) != 6 or not code.isascii() or not code.isalnum():
-        raise BadInput(f"not a 6-character stock code: {code!r}")
-    return code
+    return inputs.code(code)
 
 
 def _check_qty(qty: int, *, allow_zero: bool = False) -> str:
-    if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0 or (qty == 0 and not allow_zero):
-        raise BadInput(f"quantity must be a positive whole number, got {qty!r}")
-    return str(qty)
+    if not isinstance(qty, int):  # a body takes numbers from our own code, never text
+        raise BadInput(f"quantity must be a whole number, got {qty!r}")
+    return str(inputs.quantity(qty, allow_zero=allow_zero))
 
 
 def _check_price(price: int) -> str:
-    if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
-        raise BadInput(f"price must be a positive whole number of won, got {price!r}")
-    return str(price)  # unsigned: a signed price is rejected with 1517 (§3.3)
+    if not isinstance(price, int):
+        raise BadInput(f"price must be a whole number of won, got {price!r}")
+    return str(inputs.price(price))  # unsigned: a signed price is rejected with 1517 (§3.3)
 
 
 def _check_exchange(exchange: str, allowed: tuple[str, ...] = EXCHANGES) -> str:
@@ -106,9 +105,7 @@ def _check_exchange(exchange: str, allowed: tuple[str, ...] = EXCHANGES) -> str:
 
 
 def _check_order_no(order_no: str) -> str:
-    if not isinstance(order_no, str) or not order_no.strip().isdigit():
-        raise BadInput(f"not an order number: {order_no!r}")
-    return order_no.strip()
+    return inputs.order_no(order_no)
 
 
 def token_body(credentials: Credentials) -> dict[str, str]:
@@ -246,35 +243,65 @@ def _return_code(body: dict) -> int | None:
         return None
 
 
+# Kiwoom's documented error numbers, grouped by what the caller must do.
+TOKEN_REFUSED = frozenset({"8005", "8031", "8103"})  # this token is no good: re-issue once, repeat
+RATE_LIMITED = frozenset({"1700", "1701", "1702"})  # the gateway's per-api, total and group limits
+NOT_AUTH = frozenset({"8104", "8200"})  # 8xxx request errors: TR not on mock, not for corporate accounts
+SERVER_FAILED = "1999"  # "unexpected error": may come after an order took effect
+
+
+def _numbers(rc: int | None, message: str) -> tuple[str | None, set[str]]:
+    """The documented number(s) of an answer: the bracket's, and a top-level return_code >= 1000."""
+    bracket = error_number(message)
+    top = str(rc) if rc is not None and rc >= 1000 else None
+    return bracket or top, {n for n in (bracket, top) if n is not None}
+
+
 def error_for(body: object, http_status: int, api_id: str) -> ApiError | None:
     """Translate one REST answer into the error its caller must act on, or None for success.
 
-    HTTP 401 or [8005] -> TokenInvalid (re-issue once); rc 3 -> AuthError; 429 / rc 5 / 17xx ->
-    RateLimited; rc 20, rc 2, 15xx, 19xx -> BrokerRejected; 1999 and 5xx -> TemporaryError.
-    Orders turn TemporaryError into OutcomeUnknown in rest.py (the order may have been placed).
+    Classified by the documented number wherever it appears (top-level return_code or the bracket
+    of return_msg), then by the HTTP status, then by the return_code class:
+    8005/8031/8103 or HTTP 401 -> TokenInvalid; 1700-1702, HTTP 429 or rc 5 -> RateLimited;
+    1999 or 5xx -> TemporaryError; no Kiwoom body (not a JSON object with a return_code), or
+    return_code 0 at a status other than 200 -> ProtocolError; 8104/8200 -> BrokerRejected; other
+    8xxx or rc 3 without a number -> AuthError; everything else (rc 3 with [1504] included) ->
+    BrokerRejected. Only a refusal carrying its number is complete: `code` holds it, and
+    rest.py's orders trust nothing less (see RestClient._for_order).
     """
     if not isinstance(body, dict):
-        body = {}
+        body, why = {}, ("an empty body" if body == "" else "not a JSON object")
+    else:
+        why = "no return_code"
     rc = _return_code(body)
     raw_msg = body.get("return_msg")
     message = raw_msg.strip() if isinstance(raw_msg, str) else ""
-    number = error_number(message)
     if http_status == 200 and rc == 0:
         return None
+    code, numbers = _numbers(rc, message)
     detail = f"{api_id}: {message or f'HTTP {http_status}'}"
-    kwargs = dict(return_code=rc, code=number, api_id=api_id, http_status=http_status)
-    if http_status == 401 or number == "8005":
+    kwargs = dict(return_code=rc, code=code, api_id=api_id, http_status=http_status)
+    if numbers & TOKEN_REFUSED:
         return TokenInvalid(detail, **kwargs)
-    if rc == 3 or (number is not None and len(number) == 4 and number.startswith("8")):
-        if number == "8104":  # TR not offered on mock: not an auth problem
-            return BrokerRejected(detail, **kwargs)
-        return AuthError(detail, **kwargs)
-    if http_status == 429 or rc == 5 or number in ("1700", "1701", "1702"):
+    if numbers & RATE_LIMITED:
         return RateLimited(detail, **kwargs)
-    if number == "1999" or http_status >= 500:
+    if http_status == 401:
+        return TokenInvalid(detail, **kwargs)
+    if http_status == 429:
+        return RateLimited(detail, **kwargs)
+    if SERVER_FAILED in numbers or http_status >= 500:
         return TemporaryError(detail, **kwargs)
-    if rc is None and http_status == 200:
-        return ProtocolError(f"{api_id}: answer has no return_code", **kwargs)
+    if rc is None or rc == 0:
+        why = why if rc is None else "return_code 0"
+        return ProtocolError(f"{api_id}: unexpected answer from the broker (HTTP {http_status}, {why})",
+                             **kwargs)
+    if numbers & NOT_AUTH:
+        return BrokerRejected(detail, **kwargs)
+    # the rest of the table's 8xxx (keys, issuance, terminal, IP) is authentication
+    if any(len(n) == 4 and n.startswith("8") for n in numbers) or (rc == 3 and code is None):
+        return AuthError(detail, **kwargs)
+    if rc == 5:
+        return RateLimited(detail, **kwargs)
     return BrokerRejected(detail, **kwargs)
 
 

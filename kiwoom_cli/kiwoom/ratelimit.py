@@ -1,4 +1,7 @@
-"""Per-api-id token buckets mirroring the broker (about 1 request/s, burst 2: decisions §8).
+"""Per-api-id token buckets mirroring the broker (about 1 request/s per api-id).
+
+The broker's burst is not settled (1 or 2: sources conflict), so it is a setting (`rate_burst`,
+default 1 = safe) and the limiter learns: see `penalize`.
 
 One RateLimiter is shared by every RestClient of a process. `acquire` reserves the caller's slot
 under a lock, then sleeps outside it, so callers leave in the order they asked (FIFO per api-id)
@@ -29,7 +32,7 @@ class RateLimiter:
     def __init__(
         self,
         rate: float = 1.0,
-        burst: int = 2,
+        burst: int = 1,
         *,
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -86,9 +89,21 @@ class RateLimiter:
         return wait
 
     def penalize(self, api_id: str) -> None:
-        """Empty the bucket after the server said 429 anyway (another process shares the key)."""
+        """The broker refused `api_id` for its rate (429 / 1700-1702): learn, so the burst is not repeated.
+
+        Our choice: the bucket is emptied (the next call waits a whole slot) AND its burst drops to 1
+        for the rest of the process, since a refusal within our budget means the broker's budget is
+        smaller (or shared with another process). Only that api-id is touched, 1701/1702 included.
+        """
         with self._lock:
             now = self._clock.monotonic()
             bucket = self._bucket(api_id, now)
+            bucket.burst = 1
             bucket.tokens = min(bucket.tokens, 0.0)
             bucket.stamp = now
+
+    def burst(self, api_id: str) -> int:
+        """The burst `api_id` is allowed now (the configured one until the broker refused it)."""
+        with self._lock:
+            bucket = self._buckets.get(api_id)
+            return bucket.burst if bucket is not None else self._limits.get(api_id, self._default)[1]

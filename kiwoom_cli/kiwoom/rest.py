@@ -1,12 +1,16 @@
 """RestClient: Kiwoom's REST TRs over one urllib3 keep-alive pool (one client per thread, decisions §2).
 
-Errors come out as kiwoom_cli.errors types (contract in helper-client-api.md):
-- [8005] / HTTP 401: re-issue the token once and resend (the request was refused, nothing placed);
-  a second refusal -> TokenInvalid.
-- 429 / rc 5: queries retry up to `retries` times with backoff; orders raise RateLimited at once.
+Errors come out as kiwoom_cli.errors types (which answer is which: protocol.error_for):
+- A refused token (8005/8031/8103, top level or bracketed, or HTTP 401): queries re-issue it through
+  the shared cache (TokenStore.get(refused=...)) and repeat once; a second refusal -> TokenInvalid.
+- A rate limit (1700/1701/1702 anywhere, HTTP 429, rc 5): the limiter learns (RateLimiter.penalize);
+  queries retry up to `retries` times with backoff.
 - Connection refused / DNS / connect timeout -> TemporaryError (nothing was sent).
-- Orders whose bytes may have reached the server (read timeout, connection dropped, 5xx, rc 0
-  without an order number) -> OutcomeUnknown. Orders are never resent after that.
+- Orders: only a complete, recognised refusal or rejection comes out as itself (_for_order); every
+  other answer, and a read timeout or dropped connection, is OutcomeUnknown, never resent.
+- Queries: a malformed answer is a ProtocolError (or TemporaryError for 5xx), never an empty result.
+- A server certificate that fails verification -> CertificateFailed (exit 4, nothing was sent:
+  the handshake comes before any byte of the request; kiwoom/tls.py), never retried.
 Nothing here logs or raises secrets: messages carry the api-id and the broker's return_msg only.
 """
 
@@ -19,17 +23,19 @@ from typing import Callable, Sequence
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import (
     ApiError,
+    AuthError,
+    BrokerRejected,
     KiwoomError,
     OutcomeUnknown,
     RateLimited,
     TemporaryError,
     TokenInvalid,
 )
-from kiwoom_cli.kiwoom import codec, protocol
+from kiwoom_cli.kiwoom import codec, protocol, tls
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from kiwoom_cli.kiwoom.tokens import TokenStore
-from kiwoom_cli.kiwoom.transport import SendError, Transport
+from kiwoom_cli.kiwoom.transport import CERTIFICATE, SendError, Transport
 from kiwoom_cli.models import Balance, Cash, FillRow, OpenOrder, OrderAck, Quote
 
 log = logging.getLogger(__name__)
@@ -66,7 +72,7 @@ class RestClient:
         # urllib3, not requests: ~0.5 ms less per order (transport.py). Its pool is thread-safe, so
         # token() may be called from a socket's reader thread. The environment's proxy settings are
         # ignored; an explicit proxy from our config is honoured.
-        self._transport = Transport(timeout, proxy)
+        self._transport = Transport(timeout, proxy, lambda: tls.for_endpoint(self.endpoint))
 
     def __repr__(self) -> str:
         return f"RestClient(mode={self.endpoint.mode!r}, rest_url={self.endpoint.rest_url!r})"
@@ -259,11 +265,12 @@ class RestClient:
                 attempt = self._backoff(api_id, exc, attempt)
 
     def _backoff(self, api_id: str, exc: TemporaryError, attempt: int) -> int:
-        """Sleep before retry number attempt+1, or re-raise `exc` when retries are used up."""
+        """Sleep before retry number attempt+1, or re-raise `exc` when retries are used up.
+
+        A rate limit has already taught the limiter (see _answer), so its next slot is later too.
+        """
         if attempt >= self._retries:
             raise exc
-        if isinstance(exc, RateLimited) and self._limiter is not None:
-            self._limiter.penalize(api_id)
         attempt += 1
         delay = 0.5 * 2 ** (attempt - 1)
         log.info("%s: %s; retry %d in %.1fs", api_id, type(exc).__name__, attempt, delay)
@@ -290,26 +297,40 @@ class RestClient:
     def _answer(self, api_id: str, status: int, content: bytes, token: str | None, *, order: bool) -> dict:
         """Decode an answer; raise the error it carries (scrubbed of secrets)."""
         try:
-            answer = codec.loads(content) if content else {}
+            answer = codec.loads(content) if content.strip() else ""
         except ValueError:
             answer = None
         error = protocol.error_for(answer, status, api_id)
         if error is not None:
+            if isinstance(error, RateLimited) and self._limiter is not None:
+                self._limiter.penalize(api_id)  # every refusal, orders' included: never repeat the burst
             raise self._scrub(self._for_order(error) if order else error, token)
-        if not isinstance(answer, dict):
-            raise codec.ProtocolError(f"{api_id}: answer is not a JSON object", api_id=api_id)
         return answer
 
     @staticmethod
     def _for_order(error: ApiError) -> KiwoomError:
-        # An order refused at the gate (auth, rate limit, rejection) placed nothing; a server
-        # failure may have happened after the order was placed.
-        if type(error) is TemporaryError or isinstance(error, codec.ProtocolError):
-            return OutcomeUnknown(f"{error.message}; the order may have been placed: check open orders")
-        return error
+        """Only a complete, recognised refusal says the order was not placed; anything else may have been.
+
+        Kept: TokenInvalid carrying 8005/8031/8103, RateLimited carrying 1700/1701/1702 (refused at the
+        gateway, so a resend is safe), AuthError and BrokerRejected (a Kiwoom body with a nonzero
+        return_code: refused). Everything else is OutcomeUnknown: a bare 401 or 429 (no number: maybe
+        a middlebox), rc 5 without a number, 5xx or 1999, an empty, 204 or non-JSON body, JSON that is
+        not an object or has no return_code; rc 0 without `ord_no` is caught by _ack.
+        """
+        if isinstance(error, TokenInvalid):
+            recognised = error.code in protocol.TOKEN_REFUSED
+        elif isinstance(error, RateLimited):
+            recognised = error.code in protocol.RATE_LIMITED
+        else:
+            recognised = isinstance(error, (AuthError, BrokerRejected))
+        if recognised:
+            return error
+        return OutcomeUnknown(f"{error.message}; the order may have been placed: check open orders")
 
     def _transport_error(self, api_id: str, exc: SendError, order: bool) -> KiwoomError:
         kind, where = exc.kind, self.endpoint.rest_url  # a class name: never a URL, header or secret
+        if kind == CERTIFICATE and exc.verify is not None:  # refused in the handshake: nothing sent
+            return tls.failed(where, exc.verify, api_id)
         if exc.nothing_sent:
             return TemporaryError(f"{api_id}: cannot connect to {where} ({kind})", api_id=api_id)
         if order:

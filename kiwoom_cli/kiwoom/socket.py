@@ -19,7 +19,7 @@ import websocket
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryError, TokenInvalid
-from kiwoom_cli.kiwoom import codec, protocol, wsconn
+from kiwoom_cli.kiwoom import codec, protocol, tls, wsconn
 from kiwoom_cli.kiwoom.wanted import Wanted, reg_frames
 from kiwoom_cli.kiwoom.endpoint import Endpoint
 from kiwoom_cli.models import Condition, ConditionListed, ConditionMatch, SocketStatus
@@ -244,7 +244,8 @@ class SocketClient:
 
     def _connect(self, force_token: bool, timeout: float) -> websocket.WebSocket:
         token = self._token_provider(force_token)
-        ws = wsconn.open_socket(self._endpoint.ws_url, timeout, self._proxy)
+        ws = wsconn.open_socket(self._endpoint.ws_url, timeout, self._proxy,
+                                lambda: tls.for_endpoint(self._endpoint))
         with self._ws_lock:
             self._ws = ws  # so stop() can abort a login in progress
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from typing import Callable
 from urllib.parse import urlsplit
@@ -10,15 +11,20 @@ from urllib.parse import urlsplit
 import websocket
 
 from kiwoom_cli.errors import TemporaryError
-from kiwoom_cli.kiwoom import codec, protocol
+from kiwoom_cli.kiwoom import codec, protocol, tls
 
 log = logging.getLogger(__name__)
 
 _NO_HOST = "no-proxy.invalid"
 
 
-def open_socket(url: str, timeout: float, proxy: str | None = None) -> websocket.WebSocket:
-    """Connect to `url` (thread-safe sends, no UTF-8 re-validation); TemporaryError when unreachable."""
+def open_socket(url: str, timeout: float, proxy: str | None = None,
+                ssl_context: Callable[[], ssl.SSLContext] = tls.context) -> websocket.WebSocket:
+    """Connect to `url` (thread-safe sends, no UTF-8 re-validation); TemporaryError when unreachable.
+
+    wss:// uses `ssl_context()` (kiwoom/tls.py: verification always on); a certificate that fails
+    it is CertificateFailed (the LOGIN and its token are never sent).
+    """
     # Like the REST session (trust_env False): the environment's proxy settings are ignored and
     # an explicit proxy applies to every host. websocket-client 1.9 reads http_no_proxy only when
     # http_proxy_host is set (otherwise it consults $no_proxy), so "no proxy" is spelled as a
@@ -32,6 +38,8 @@ def open_socket(url: str, timeout: float, proxy: str | None = None) -> websocket
         )
     else:
         options = dict(http_proxy_host=_NO_HOST, http_proxy_port=1, http_no_proxy=["*"])
+    if url.startswith("wss:"):
+        options["sslopt"] = {"context": ssl_context()}
     try:
         # skip_utf8_validation: the pure-Python check is 85 % of read time (performance.md);
         # the text is still decoded strictly by the JSON parser.
@@ -39,6 +47,9 @@ def open_socket(url: str, timeout: float, proxy: str | None = None) -> websocket
             url, timeout=timeout, skip_utf8_validation=True, enable_multithread=True, **options
         )
     except (websocket.WebSocketException, OSError) as exc:
+        verify = tls.verify_failure(exc)
+        if verify is not None:
+            raise tls.failed(url, verify, "LOGIN") from None
         raise TemporaryError(f"cannot connect to {url} ({type(exc).__name__})") from None
 
 

@@ -12,7 +12,28 @@ from typing import Any, Callable
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.sim.domain import SimConfig, SimEvent
 
-FAULT_KINDS = ("drop_socket", "rate_limit", "rest_error", "expire_token", "delay_order")
+FAULT_KINDS = ("drop_socket", "rate_limit", "rest_error", "expire_token", "delay_order",
+               "token_refused", "rate_limited", "bad_answer")
+ANSWER_KINDS = ("token_refused", "rate_limited", "bad_answer")  # answer the next requests exactly so
+
+
+@dataclass
+class ArmedAnswer:
+    """What the next `left` requests of `api_id` (None: any) are answered (POST /sim/fault).
+
+    token_refused / rate_limited: Kiwoom's refusal in `form` with `code`, before anything is done
+    (token_refused only hits requests that carry a token). bad_answer: `status` and `body` verbatim,
+    after the request was carried out (an order placed) when `effect`, else instead of it.
+    """
+
+    kind: str
+    api_id: str | None
+    left: int
+    form: str = ""
+    code: str = ""
+    status: int = 200
+    body: str = ""
+    effect: bool = False
 
 
 @dataclass
@@ -21,6 +42,21 @@ class Faults:
 
     pending: dict[str, int] = field(default_factory=dict)
     delay_order_s: float = 2.0
+    answers: list[ArmedAnswer] = field(default_factory=list)  # oldest first
+
+    def answer_for(self, api_id: str, auth: bool) -> ArmedAnswer | None:
+        """Consume one hit of the oldest armed answer matching this request, if any."""
+        for armed in self.answers:
+            if armed.api_id in (None, api_id) and (auth or armed.kind != "token_refused"):
+                armed.left -= 1
+                if armed.left <= 0:
+                    self.answers.remove(armed)
+                return armed
+        return None
+
+    def clear(self) -> None:
+        self.pending.clear()
+        self.answers.clear()
 
     def arm(self, kind: str, count: int) -> None:
         self.pending[kind] = self.pending.get(kind, 0) + count

@@ -2,7 +2,9 @@
 
 POST /sim/price {"code","price"}            a trade at that price (matches orders, moves conditions)
 POST /sim/condition {"seq","code","event"}  force a condition entry "I" / exit "D"
-POST /sim/fault {"kind","count"[,"delay_s"]} arm a fault (context.FAULT_KINDS)
+POST /sim/fault {"kind","count"[,"delay_s"]} arm a fault (context.FAULT_KINDS); the answer kinds
+     also take "api_id" and: token_refused "form","code"; rate_limited "form","code";
+     bad_answer "status","body"[,"effect"] (see _armed)
 GET  /sim/orders                             ctx.order_log, oldest first
 POST /sim/reset                              fresh exchange state, same config
 GET  /sim/health                             readiness
@@ -17,8 +19,10 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from kiwoom_cli.sim.context import FAULT_KINDS, SimContext
+from kiwoom_cli.sim.context import ANSWER_KINDS, FAULT_KINDS, ArmedAnswer, SimContext
 from kiwoom_cli.sim.domain import SimError
+from kiwoom_cli.sim.rest_errors import RATE_CODES, RATE_FORMS, TOKEN_CODES, TOKEN_FORMS
+from kiwoom_cli.sim.rest_handlers import APIS
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,34 @@ def _field(body: dict, name: str, kind: type, check: Callable[[object], bool] | 
     return value
 
 
+def _choice(body: dict, name: str, values: tuple[str, ...]) -> str:
+    if name not in body:
+        raise ControlError(f"{name}: missing")
+    value = body[name]
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text not in values:
+        raise ControlError(f"{name}: expected one of {', '.join(values)}, got {value!r}")
+    return text
+
+
+def _armed(body: dict, kind: str, count: int) -> ArmedAnswer:
+    """Validate an answer fault's fields: a token refusal, a rate limit or an exact bad answer."""
+    api_id = body.get("api_id")
+    if api_id is not None and api_id not in APIS:
+        raise ControlError(f"api_id: expected a known api-id such as ka10001, got {api_id!r}")
+    if kind == "bad_answer":
+        if api_id is None:
+            raise ControlError("api_id: missing (bad_answer hits one api-id)")
+        status = _field(body, "status", int, lambda v: 200 <= v <= 599, "an HTTP status 200-599")
+        text = _field(body, "body", str, hint="a string (sent verbatim; may be empty)")
+        effect = body.get("effect", False)
+        if not isinstance(effect, bool):
+            raise ControlError(f"effect: expected true or false, got {effect!r}")
+        return ArmedAnswer(kind, api_id, count, status=status, body=text, effect=effect)
+    forms, codes = (TOKEN_FORMS, TOKEN_CODES) if kind == "token_refused" else (RATE_FORMS, RATE_CODES)
+    return ArmedAnswer(kind, api_id, count, form=_choice(body, "form", forms), code=_choice(body, "code", codes))
+
+
 class Control:
     """Handlers bound to one SimContext. `reset` is given by the server (it owns construction)."""
 
@@ -88,13 +120,19 @@ class Control:
             if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
                 raise ControlError(f"delay_s: expected seconds >= 0, got {delay!r}")
             self.ctx.faults.delay_order_s = float(delay)
-        await self.apply_fault(kind, count)
-        return _json(200, {"kind": kind, "count": count, "pending": dict(self.ctx.faults.pending)})
+        if kind in ANSWER_KINDS:
+            self.ctx.faults.answers.append(_armed(body, kind, count))
+        else:
+            await self.apply_fault(kind, count)
+        return _json(200, {"kind": kind, "count": count, "pending": dict(self.ctx.faults.pending),
+                           "answers": len(self.ctx.faults.answers)})
 
     async def apply_fault(self, kind: str, count: int) -> None:
         """Fire immediate faults now; arm the per-request ones for the next `count` requests."""
         if kind == "expire_token":
             self.ctx.exchange.expire_all_tokens()
+        elif kind in ANSWER_KINDS:
+            raise ControlError(f"{kind}: takes parameters; POST /sim/fault")
         elif kind == "drop_socket":
             if self.ctx.drop_sockets is not None:
                 await self.ctx.drop_sockets()

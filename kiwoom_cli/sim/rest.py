@@ -17,7 +17,7 @@ from aiohttp import web
 from kiwoom_cli.sim.context import SimContext
 from kiwoom_cli.sim.domain import SimError
 from kiwoom_cli.sim.ratelimit import RateLimiter
-from kiwoom_cli.sim.rest_errors import body_for, input_error, rate_limited, server_error
+from kiwoom_cli.sim.rest_errors import body_for, input_error, rate_limited, refusal, server_error
 from kiwoom_cli.sim.rest_handlers import APIS, TOKEN_PATHS, Request
 
 try:  # orjson is an optional speed-up (decisions.md §9)
@@ -74,7 +74,7 @@ async def kiwoom_endpoint(request: web.Request) -> web.Response:
     raw = await request.read()
     parsed: object = None
     headers = {"api-id": api_id, "cont-yn": "N", "next-key": ""}
-    api = None
+    api = armed = None
     try:
         if request.method != "POST":
             # unverified: the broker's answer to other methods was never captured.
@@ -90,6 +90,9 @@ async def kiwoom_endpoint(request: web.Request) -> web.Response:
         if api.path != path:
             raise input_error("1504", api_id, path)
         token = _bearer(request) if api.auth else ""
+        armed = ctx.faults.answer_for(api_id, api.auth)
+        if armed is not None and not armed.effect:
+            raise _Answer(0, {})  # answered below, nothing done
         if ctx.faults.take("rate_limit") or not request.app[LIMITER_KEY].allow(api_id):
             raise _Answer(*rate_limited(api_id))
         if ctx.faults.take("rest_error"):
@@ -115,6 +118,8 @@ async def kiwoom_endpoint(request: web.Request) -> web.Response:
         log.exception("simulator REST handler failed")
         ctx.errors.append(exc)
         status, body = server_error(type(exc).__name__)
+    if armed is not None:
+        status, body = _armed_reply(armed, api_id)
     sent = parsed if parsed is not None else _as_sent(raw)
     if api is not None and api.order:
         _log_order(ctx, api_id, sent, body)
@@ -126,7 +131,15 @@ async def kiwoom_endpoint(request: web.Request) -> web.Response:
         "body": _redact(sent), "status": status,
         "result": _redact(body),
     })
+    if isinstance(body, str):  # a bad_answer fault: exactly these bytes
+        return web.Response(status=status, body=body.encode(), headers=headers, content_type="application/json")
     return json_response(status, body, headers)
+
+
+def _armed_reply(armed, api_id: str) -> tuple[int, dict | str]:
+    if armed.kind == "bad_answer":
+        return armed.status, armed.body
+    return refusal(armed.kind, armed.form, armed.code, api_id)
 
 
 def _trim(entries: list, keep: int) -> None:

@@ -23,6 +23,11 @@ MESSAGES = {
     "1902": "종목 정보가 없습니다. 입력한 종목코드 값을 확인바랍니다",
     "1999": "예기치 못한 에러가 발생했습니다. 실패사유={}",
     "8005": "Token이 유효하지 않습니다",
+    "8031": "투자구분(실전/모의)이 달라서 Token를 사용할수가 없습니다",
+    "8103": "토큰 인증 또는 단말기인증에 실패했습니다. 실패사유={}",
+    "1700": "허용된 API 요청 개수를 초과하였습니다. 유량={}, API ID={}",
+    "1701": "허용된 전체 요청 개수를 초과하였습니다. 총유량={}",
+    "1702": "허용된 그룹 요청 개수를 초과하였습니다. 총유량={}, API_ID={}",
     "8011": "입력파라미터로 grant_type이 들어오지 않았습니다",
     "8012": "grant_type이 올바르지 않습니다",
     "8016": "입력파라미터로 Token이 들어오지 않았습니다",
@@ -69,3 +74,25 @@ def server_error(reason: str, status: int = STATUS_SERVER) -> tuple[int, dict]:
     """A 1999 body (unverified class 1); `reason` must never carry a traceback or secrets."""
     msg = MESSAGES["1999"].format(reason)
     return status, {"return_code": 1, "return_msg": f"{SERVER_SUMMARY}[1999:{msg}]"}
+
+
+# Faults token_refused / rate_limited (POST /sim/fault): every form Kiwoom's spec and client know.
+# unverified: which form the broker uses when; the 401 body is our guess (rc 3 with the bracket).
+TOKEN_FORMS = ("http401", "rc3", "top")
+RATE_FORMS = ("http429", "top")
+TOKEN_CODES = ("8005", "8031", "8103")
+RATE_CODES = ("1700", "1701", "1702")
+RATE_SUMMARY = "허용된 요청 개수를 초과하였습니다"
+
+
+def refusal(kind: str, form: str, code: str, api_id: str) -> tuple[int, dict]:
+    """Status and body of a token refusal or a rate limit in the given form."""
+    if kind == "token_refused":
+        msg = MESSAGES[code].format("injected fault")
+        if form == "top":
+            return 200, {"return_code": int(code), "return_msg": msg}
+        return (401 if form == "http401" else 200), {"return_code": 3, "return_msg": f"{AUTH_SUMMARY}[{code}:{msg}]"}
+    msg = MESSAGES[code].format(1, api_id or "*") if code != "1701" else MESSAGES[code].format(1)
+    if form == "top":
+        return 200, {"return_code": int(code), "return_msg": msg}
+    return STATUS_RATE, {"return_code": 5, "return_msg": f"{RATE_SUMMARY}[{code}:{msg}]"}

@@ -31,7 +31,7 @@ from pathlib import Path
 from kiwoom_cli import market
 from kiwoom_cli.errors import BadInput
 from kiwoom_cli.sim.conditions import BY_SEQ
-from kiwoom_cli.sim.context import FAULT_KINDS
+from kiwoom_cli.sim.context import ANSWER_KINDS, FAULT_KINDS
 from kiwoom_cli.sim.instruments import BY_CODE
 
 if sys.version_info >= (3, 11):
@@ -192,8 +192,9 @@ def _condition(body: dict, where: str) -> ConditionAction:
 def _fault(body: dict, where: str) -> FaultAction:
     _keys(body, where, {"kind"}, {"count", "delay_s"})
     kind = body["kind"]
-    if kind not in FAULT_KINDS:
-        raise ScenarioError(f"{where}.kind: {kind!r} is not one of {', '.join(FAULT_KINDS)}")
+    kinds = [k for k in FAULT_KINDS if k not in ANSWER_KINDS]  # those take parameters: POST /sim/fault
+    if kind not in kinds:
+        raise ScenarioError(f"{where}.kind: {kind!r} is not one of {', '.join(kinds)}")
     count = body.get("count", 1)
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ScenarioError(f"{where}.count: must be an integer >= 1, got {count!r}")

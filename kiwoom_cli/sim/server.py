@@ -40,8 +40,9 @@ class SimServer:
 
     def __init__(self, config: SimConfig | None = None, *, clock: Clock | None = None,
                  host: str = "127.0.0.1", port: int = 0, ws_port: int | None = 0,
-                 scenario: Any = None) -> None:
+                 scenario: Any = None, tls: Any = None) -> None:
         self.config = config or SimConfig()
+        self.tls = tls  # a certs.SimTLS: serve https/wss with its certificate; None = plain http/ws
         self.control: control.Control | None = None
         self.clock = clock or SystemClock()
         self.host = host
@@ -106,11 +107,16 @@ class SimServer:
 
     @property
     def rest_url(self) -> str:
-        return f"http://{self._url_host}:{self.rest_port}"
+        return f"{'https' if self.tls else 'http'}://{self._url_host}:{self.rest_port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{self._url_host}:{self.ws_port}{WS_PATH}"
+        return f"{'wss' if self.tls else 'ws'}://{self._url_host}:{self.ws_port}{WS_PATH}"
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA file a client must trust (TLS only)."""
+        return str(self.tls.ca_file) if self.tls else None
 
     @property
     def _url_host(self) -> str:
@@ -240,7 +246,7 @@ class SimServer:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         self._runners.append(runner)
-        site = web.TCPSite(runner, self.host, port)
+        site = web.TCPSite(runner, self.host, port, ssl_context=self.tls.server if self.tls else None)
         await site.start()
         return runner.addresses[-1][1]
 
@@ -267,7 +273,7 @@ class SimServer:
     def _reset(self) -> None:
         """Fresh exchange state with the same config (POST /sim/reset); the file is overwritten."""
         self.ctx.exchange = self._new_exchange(load=False)
-        self.ctx.faults.pending.clear()
+        self.ctx.faults.clear()
         limiter = self._runners[0].app.get(rest.LIMITER_KEY) if self._runners else None
         if limiter is not None:
             limiter.reset()
@@ -300,7 +306,10 @@ class SimServer:
 
     def _check_health(self) -> None:
         """Readiness check over a real socket (no proxy lookup)."""
-        conn = http.client.HTTPConnection(self._url_host, self.rest_port, timeout=10)
+        if self.tls:
+            conn = http.client.HTTPSConnection(self._url_host, self.rest_port, timeout=10, context=self.tls.client())
+        else:
+            conn = http.client.HTTPConnection(self._url_host, self.rest_port, timeout=10)
         try:
             conn.request("GET", "/sim/health")
             resp = conn.getresponse()

@@ -27,7 +27,7 @@ BUY = ("order", "buy")
 
 
 @pytest.mark.parametrize(("argv", "fragments"), [
-    ((*BUY, "00593A", "1", "--market"), ("not a stock code", "00593A", "6 digits")),
+    ((*BUY, "00593a", "1", "--market"), ("not a stock code", "00593a", "6 digits or upper-case letters")),
     ((*BUY, "05930", "1", "--market"), ("not a stock code", "05930")),
     ((*BUY, "0059300", "1", "--market"), ("not a stock code",)),
     ((*BUY, "005930", "0", "--market"), ("quantity must be a positive whole number", "'0'")),
@@ -43,9 +43,49 @@ BUY = ("order", "buy")
     (("order", "cancel", "0000099"), ("no open order 0000099", "kiwoom orders")),
     (("order", "amend", "0000099", "--price", "97500"), ("no open order 0000099",)),
     (("quote", "12345"), ("not a stock code",)),
+    # hostile values (issue 12 item 7): ASCII digits only, nothing around them, within the bounds
+    ((*BUY, "005930", "005930\n", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", "5930\n", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", " 5", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", "1 0", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", "+5", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", "０５", "--market"), ("quantity must be",)),  # full-width digits
+    ((*BUY, "005930", "٣", "--market"), ("quantity must be",)),  # Arabic-Indic three
+    ((*BUY, "005930", "1e20", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", "100000000000000000000", "--market"), ("at most 10,000,000",)),
+    ((*BUY, "005930", "100000000", "--market"), ("at most 10,000,000",)),
+    ((*BUY, "005930", "10,000,001", "--market"), ("at most 10,000,000",)),
+    ((*BUY, "005930", "1,,0", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", ",10", "--market"), ("quantity must be",)),
+    ((*BUY, "005930", "", "--market"), ("quantity must be",)),
+    ((*BUY, "005930\n", "1", "--market"), ("not a stock code",)),
+    ((*BUY, " 005930", "1", "--market"), ("not a stock code",)),
+    ((*BUY, "００５９３０", "1", "--market"), ("not a stock code",)),
+    ((*BUY, "005930", "1", "--price", "９７５００"), ("--price", "positive whole number of won")),
+    ((*BUY, "005930", "1", "--price", "97500\n"), ("--price",)),
+    ((*BUY, "005930", "1", "--price", "-97500"), ("--price",)),
+    ((*BUY, "005930", "1", "--price", "1e20"), ("--price",)),
+    ((*BUY, "005930", "1", "--price", "100000000000000000000"), ("--price", "at most 100,000,000")),
+    ((*BUY, "005930", "1", "--ticks", "1000000000000"), ("--ticks", "-1000 to 1000")),
+    ((*BUY, "005930", "1", "--ticks", "５"), ("--ticks",)),  # click's int() would take it
+    ((*BUY, "005930", "1", "--ticks", "+5"), ("--ticks",)),
+    ((*BUY, "005930", "1", "--ticks", "1.5"), ("--ticks",)),
+    (("order", "cancel", "0000099\n"), ("not an order number",)),
+    (("order", "cancel", "０００９９"), ("not an order number",)),
+    (("order", "cancel", "1" * 21), ("not an order number",)),
+    (("order", "amend", "0000099", "--price", "97500", "--qty", "５"), ("quantity must be",)),
+    (("order", "cancel", "0000099", "--qty", "1e20"), ("quantity must be",)),
+    (("quote", "005930", "00593a"), ("not a stock code",)),
 ])
 def test_bad_order_input(mock_env, sim, argv, fragments):
     fails(sim, argv, 2, *fragments)
+
+
+@pytest.mark.parametrize("until", ["", " ", "+1e9h", "+25h", "１５:２０"])
+def test_bad_until_exits_2_before_the_run_starts(mock_env, sim, until):
+    """`--until ""` used to mean no limit: the run went on forever."""
+    fails(sim, ("run", "--headless", "--buy-cond", "1", "--until", until), 2, "--until")
+    assert sim.request_log == []  # refused before logging in
 
 
 def test_unknown_stock_code(mock_env, sim):
@@ -100,6 +140,18 @@ def test_unknown_condition(mock_env, sim):
 def test_bad_config(mock_env, sim, tmp_path, toml, fragments):
     (tmp_path / "kiwoom.toml").write_text(toml, encoding="utf-8")
     fails(sim, (*BUY, "005930", "1", "--market"), 2, *fragments)
+
+
+@pytest.mark.parametrize("how", [("--market",), ("--ticks", "0")])
+def test_a_manual_buy_over_max_order_value_sends_nothing(mock_env, sim, tmp_path, how):
+    """Issue 13: a manual order above max_order_value was sent."""
+    price = instrument(sim).price
+    (tmp_path / "kiwoom.toml").write_text(f"[run]\nbuy_amount = {price}\nmax_order_value = {price * 10}\n",
+                                          encoding="utf-8")
+    fails(sim, (*BUY, "005930", "11", *how), 2, "above max_order_value", f"{price * 10:,}")
+    ok = kiwoom(*BUY, "005930", "9", "--market", "--wait", "0")  # under the cap (the price may move): sent
+    assert ok.code == 0, ok.err
+    assert len(sim.order_log) == 1
 
 
 def test_missing_keys_in_mock_and_real_mode(sim, monkeypatch):

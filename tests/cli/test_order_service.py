@@ -63,14 +63,17 @@ class JournalSpy:
 # --------------------------------------------------------------------------- pure checks
 
 
-@pytest.mark.parametrize("code", ["00593A", "05930", "0059300", "", " ", "삼성전자", None, 5930])
+@pytest.mark.parametrize("code", ["00593a", "005930\n", " 005930", "００５９３０", "05930", "0059300", "", " ", "삼성전자", None, 5930])
 def test_bad_codes_are_refused(code):
     with pytest.raises(BadInput, match="not a stock code"):
         check_code(code)
 
 
 @pytest.mark.parametrize(("qty", "ok"), [("1", 1), ("1,000", 1000), (5, 5), ("0", None), (0, None),
-                                         ("-3", None), (-3, None), ("abc", None), ("1.5", None), (True, None)])
+                                         ("-3", None), (-3, None), ("abc", None), ("1.5", None), (True, None),
+                                         ("10_000", 10_000), ("10,000,000", 10_000_000), ("005930\n", None),
+                                         ("5\n", None), (" 5", None), ("+5", None), ("０５", None), ("007", None),
+                                         ("10,000,001", None), (10**20, None), (1e3, None), ("1,0000", 10_000)])
 def test_quantities(qty, ok):
     if ok is None:
         with pytest.raises(BadInput, match="quantity must be"):

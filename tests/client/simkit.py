@@ -46,3 +46,22 @@ def closed_port() -> int:
 
 def api_ids(sim: SimServer) -> list[str]:
     return [entry.get("api_id") for entry in sim.request_log]
+
+
+def arm(sim: SimServer, **fault) -> dict:
+    """POST /sim/fault over real HTTP, as a test script would; return the control's JSON answer."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    where = urlsplit(sim.rest_url)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    try:
+        conn.request("POST", "/sim/fault", json.dumps(fault), {"content-type": "application/json"})
+        response = conn.getresponse()
+        answer = json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise AssertionError(f"/sim/fault {fault}: HTTP {response.status} {answer}")
+    return answer

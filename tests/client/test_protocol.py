@@ -126,7 +126,7 @@ def test_error_number(message, number):
         (
             {"return_code": 3, "return_msg": "인증에 실패했습니다[8031:모의투자 미신청 계좌입니다]"},
             200,
-            AuthError,
+            TokenInvalid,  # 8031 refuses the token (other investment type): re-issue, as Kiwoom's client does
         ),
         (
             {"return_code": 2, "return_msg": "x[8104:모의투자에서 지원하지 않는 API 입니다.]"},
@@ -150,7 +150,7 @@ def test_error_number(message, number):
         ),
         ({"foo": 1}, 200, ProtocolError),
         (None, 200, ProtocolError),
-        ({"return_code": 0}, 404, BrokerRejected),
+        ({"return_code": 0}, 404, ProtocolError),  # was BrokerRejected: nothing refused anything
     ],
 )
 def test_error_for(body, status, expected):
@@ -160,6 +160,44 @@ def test_error_for(body, status, expected):
     else:
         assert type(error) is expected
         assert error.http_status == status and error.api_id == "kt10000"
+
+
+@pytest.mark.parametrize(
+    "body, status, expected, code",
+    [
+        # token refusals in every documented form (the spec's table: 8005, 8031, 8103)
+        ({"return_code": 8005, "return_msg": "Token이 유효하지 않습니다"}, 200, TokenInvalid, "8005"),
+        ({"return_code": 8031, "return_msg": "투자구분이 달라서 Token를 사용할수가 없습니다"}, 200, TokenInvalid, "8031"),
+        ({"return_code": "8103", "return_msg": "토큰 인증 또는 단말기인증에 실패했습니다"}, 200, TokenInvalid, "8103"),
+        ({"return_code": 3, "return_msg": "인증에 실패했습니다[8103:토큰 인증 실패]"}, 200, TokenInvalid, "8103"),
+        ({"return_code": 3, "return_msg": "인증에 실패했습니다[8005:Token이 유효하지 않습니다]"}, 401, TokenInvalid,
+         "8005"),
+        ("", 401, TokenInvalid, None),  # bare 401: a query re-issues; an order cannot trust it
+        # rate limits in every form
+        ({"return_code": 1700, "return_msg": "허용된 API 요청 개수를 초과하였습니다"}, 200, RateLimited, "1700"),
+        ({"return_code": 1701, "return_msg": "허용된 전체 요청 개수를 초과하였습니다"}, 200, RateLimited, "1701"),
+        ({"return_code": 1702, "return_msg": "허용된 그룹 요청 개수를 초과하였습니다"}, 429, RateLimited, "1702"),
+        ({"return_code": 2, "return_msg": "x[1702:허용된 그룹 요청 개수를 초과하였습니다]"}, 200, RateLimited, "1702"),
+        ({"return_code": 5, "return_msg": "요청 개수를 초과하였습니다"}, 200, RateLimited, None),
+        ("", 429, RateLimited, None),
+        # rc 3 is a class, not a verdict: a request error inside it is a rejection
+        ({"return_code": 3, "return_msg": "x[1504:해당 URI에서는 지원하는 API ID가 아닙니다]"}, 200, BrokerRejected,
+         "1504"),
+        ({"return_code": 3, "return_msg": "인증에 실패했습니다[8001:App Key와 Secret Key 검증에 실패했습니다]"}, 200,
+         AuthError, "8001"),
+        ({"return_code": 3, "return_msg": "인증에 실패했습니다"}, 200, AuthError, None),
+        # not a Kiwoom answer: never a rejection, never "nothing there"
+        ("", 204, ProtocolError, None),
+        ("", 200, ProtocolError, None),
+        ([1, 2], 200, ProtocolError, None),
+        ({"return_code": "x"}, 200, ProtocolError, None),
+        ({"return_code": 0, "return_msg": ""}, 204, ProtocolError, None),
+        ("", 503, TemporaryError, None),
+    ],
+)
+def test_error_for_every_documented_form(body, status, expected, code):
+    error = protocol.error_for(body, status, "ka10001")
+    assert type(error) is expected and error.code == code and error.http_status == status
 
 
 def test_rc20_keeps_the_back_office_code():

@@ -101,3 +101,20 @@ def test_invalid_configuration():
         RateLimiter(0, 2)
     with pytest.raises(ValueError):
         RateLimiter(1.0, 0)
+
+
+def test_a_refusal_empties_the_bucket_and_drops_its_burst_to_one():
+    limiter, clock, _ = make(burst=2)
+    assert limiter.burst("kt10000") == 2
+    limiter.penalize("kt10000")
+    assert limiter.burst("kt10000") == 1 and limiter.burst("kt10001") == 2  # only the refused api-id
+    clock.advance(10.0)  # long enough to refill any burst
+    assert limiter.reserve("kt10000") == 0.0
+    assert limiter.reserve("kt10000") == pytest.approx(1.0)  # burst 1 now: the refused pair is not repeated
+    assert [limiter.reserve("kt10001") for _ in range(2)] == [0.0, 0.0]
+
+
+def test_default_burst_is_the_safe_one():
+    limiter = RateLimiter(clock=ManualClock(), margin=0.0)
+    assert limiter.reserve("ka10001") == 0.0
+    assert limiter.reserve("ka10001") == pytest.approx(1.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 
 from kiwoom_cli.kiwoom.socket import SocketClient

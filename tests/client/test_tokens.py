@@ -176,3 +176,25 @@ def test_lock_is_held_across_processes(setup, tmp_path):
     finally:
         release.set()
         proc.join(10)
+
+
+def test_margin_scales_with_a_short_lifetime(tmp_path):
+    """A 30 s token (`kiwoom sim --token-lifetime 30`) is reused, not re-issued on every call."""
+    clock = ManualClock()
+    issue = Issuer(clock, lifetime=dt.timedelta(seconds=30))
+    store = TokenStore(tmp_path / "tokens", clock)
+    assert store.get("sim", "KEY", issue) == "token-1"
+    clock.advance(26)  # 4 s left: outside 10 % of the lifetime
+    assert store.get("sim", "KEY", issue) == "token-1"
+    other = TokenStore(tmp_path / "tokens", clock)  # another process reads the same margin from the file
+    assert other.get("sim", "KEY", issue) == "token-1" and other.cached("sim", "KEY") == "token-1"
+    clock.advance(2)  # 2 s left: inside the margin
+    assert store.get("sim", "KEY", issue) == "token-2"
+    assert issue.count == 2
+
+
+def test_margin_of_a_day_long_token_stays_300_s(setup):
+    store, clock, issue = setup
+    store.get("sim", "KEY", issue)
+    clock.advance(24 * 3600 - 299)
+    assert store.get("sim", "KEY", issue) == "token-2"

@@ -19,7 +19,7 @@ def test_file_and_option_values(value, expected, write):
     assert run_settings(load_config(env={}, overrides={"run.catch_up_s": value})).catch_up_s == expected
 
 
-@pytest.mark.parametrize("value", ["0", "-5", '"60s"', "true"])
+@pytest.mark.parametrize("value", ["0", "-5", "86400", '"60s"', "true"])
 def test_bad_values_name_the_key_and_exit_2(value, write):
     with pytest.raises(ConfigError) as err:
         load_config(write(f"[run]\ncatch_up_s = {value}\n"), env={})

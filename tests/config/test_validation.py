@@ -19,14 +19,19 @@ BAD_FILES = [
     ("run = 5\n", "run", "table"),
     ('mode = "paper"\n', "mode", '"sim", "mock" or "real"'),
     ("mode = 1\n", "mode", '"sim", "mock" or "real"'),
-    ('[run]\nbuy_amount = "1000"\n', "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = 1000.0\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = -5\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = 0\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = true\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nbuy_amount = false\n", "run.buy_amount", "whole number above 0"),
-    ("[run]\nmax_positions = false\n", "run.max_positions", "1 or more"),
-    ("[run]\nmax_positions = 0\n", "run.max_positions", "1 or more"),
+    ("rate_burst = 3\n", "rate_burst", "1 or 2"),
+    ("rate_burst = 0\n", "rate_burst", "1 or 2"),
+    ('rate_burst = "2"\n', "rate_burst", "1 or 2"),
+    ("rate_burst = true\n", "rate_burst", "1 or 2"),
+    ("rate_burst = 2.0\n", "rate_burst", "1 or 2"),
+    ('[run]\nbuy_amount = "1000"\n', "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = 1000.0\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = -5\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = 0\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = true\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nbuy_amount = false\n", "run.buy_amount", "whole number from 1 to 10^13"),
+    ("[run]\nmax_positions = false\n", "run.max_positions", "from 1 to 1000"),
+    ("[run]\nmax_positions = 0\n", "run.max_positions", "from 1 to 1000"),
     ("[run]\nbuy_order = false\n", "run.buy_order", '"market" or "limit"'),
     ('[run]\nbuy_order = "limt"\n', "run.buy_order", '"market" or "limit"'),
     ('[run]\nsell_order = "MARKET"\n', "run.sell_order", '"market" or "limit"'),
@@ -43,8 +48,8 @@ BAD_FILES = [
     ("[run]\ntrail_drop_pct = 100\n", "run.trail_drop_pct", "between 0 and 100"),
     ("[run]\namend_after_s = 0\n", "run.amend_after_s", "above 0"),
     ('[run]\namend_after_s = "10s"\n', "run.amend_after_s", "above 0"),
-    ("[run]\nmax_daily_loss = -100\n", "run.max_daily_loss", "whole number above 0"),
-    ("[run]\nmax_order_value = 1.5\n", "run.max_order_value", "whole number above 0"),
+    ("[run]\nmax_daily_loss = -100\n", "run.max_daily_loss", "whole number from 1 to 10^13"),
+    ("[run]\nmax_order_value = 1.5\n", "run.max_order_value", "whole number from 1 to 10^13"),
     ("[run]\nbuy_amount = 2_000_000\nmax_order_value = 1_000_000\n", "run.max_order_value", "at most"),
     ('[run]\nadopt_holdings = "yes"\n', "run.adopt_holdings", "true or false"),
     ("[run]\nconfirm_real = 1\n", "run.confirm_real", "true or false"),
@@ -60,6 +65,8 @@ BAD_FILES = [
     ("[run]\nwindow = 930\n", "run.window", '"HH:MM-HH:MM"'),
     ("[run]\nwindow = true\n", "run.window", '"HH:MM-HH:MM"'),
     ('[run]\nliquidate_at = "3pm"\n', "run.liquidate_at", '"HH:MM"'),
+    ('[run]\nliquidate_at = "１５:１５"\n', "run.liquidate_at", '"HH:MM"'),  # full-width digits
+    ('[run]\nwindow = "09:00-１５:20"\n', "run.window", '"HH:MM-HH:MM"'),
     ("[costs]\ncommission = 0.015\n", "costs.commission", "below 0.01"),
     ("[costs]\ncommission = -0.1\n", "costs.commission", "below 0.01"),
     ("[costs]\ncommission = false\n", "costs.commission", "below 0.01"),
@@ -67,8 +74,8 @@ BAD_FILES = [
     ("[costs]\nsell_tax = {2026 = 0.5}\n", "costs.sell_tax", "year = fraction"),
     ('[costs]\nsell_tax = "x"\n', "costs.sell_tax", "year = fraction"),
     ('[sim]\nhours = "24/7"\n', "sim.hours", '"always" or "krx"'),
-    ("[sim]\ncash = 0\n", "sim.cash", "whole number above 0"),
-    ("[sim]\nseed = -1\n", "sim.seed", "0 or more"),
+    ("[sim]\ncash = 0\n", "sim.cash", "whole number from 1 to 10^13"),
+    ("[sim]\nseed = -1\n", "sim.seed", "from 0 to"),
     ("[sim]\ntick_rate = 0\n", "sim.tick_rate", "above 0"),
     ('[sim]\nrate_limit = "fast"\n', "sim.rate_limit", '"1/2"'),
     ('[sim]\nrate_limit = "0/2"\n', "sim.rate_limit", '"1/2"'),
@@ -82,6 +89,24 @@ BAD_FILES = [
     ('account = "12ab"\n', "account", "as a string"),
     ('app_key = "only-the-key"\n', "app_secret", "both, or neither"),
     ('mode = "real"\nrest_url = "http://evil.example"\napp_key = "k"\napp_secret = "s"\n', "rest_url", "https://"),
+    # hostile numbers: every one is a bound, named in the message (issue 12 item 7)
+    ("[costs]\ncommission = 1e20\n", "costs.commission", "below 0.01"),
+    ("[costs]\nsell_tax = 1e20\n", "costs.sell_tax", "year = fraction"),
+    ("[costs]\nsell_tax = {2026 = 1e20}\n", "costs.sell_tax", "year = fraction"),
+    ("[sim]\ntick_rate = 1e20\n", "sim.tick_rate", "below 1000"),
+    ("[sim]\ntick_rate = nan\n", "sim.tick_rate", "below 1000"),
+    ("[sim]\ncash = 9223372036854775807\n", "sim.cash", "10^13"),
+    ("[run]\nbuy_amount = 10_000_000_000_001\n", "run.buy_amount", "from 1 to 10^13"),
+    ("[run]\nmax_order_value = 9223372036854775807\n", "run.max_order_value", "10^13"),
+    ("[run]\nmax_daily_loss = 9223372036854775807\n", "run.max_daily_loss", "10^13"),
+    ("[run]\nmax_positions = 1001\n", "run.max_positions", "from 1 to 1000"),
+    ("[run]\nbuy_ticks = 1001\n", "run.buy_ticks", "-1000 to 1000"),
+    ("[run]\nsell_ticks = -9223372036854775808\n", "run.sell_ticks", "-1000 to 1000"),
+    ("[run]\ntrail_arm_pct = 1e20\n", "run.trail_arm_pct", "below 1000"),
+    ("[run]\namend_after_s = 1e20\n", "run.amend_after_s", "below 86400"),
+    ('[sim]\nrate_limit = "1e20/2"\n', "sim.rate_limit", '"1/2"'),
+    ('[sim]\nrate_limit = "1/99999999999"\n', "sim.rate_limit", '"1/2"'),
+    ('account = "１２３４５６７８"\n', "account", "6 to 12 digits"),
     ('mode = "mock"\nws_url = "ws://10.0.0.5:9/ws"\napp_key = "k"\napp_secret = "s"\n', "ws_url", "wss://"),
 ]
 
@@ -113,6 +138,28 @@ def test_unreadable_toml_names_the_file(text, tmp_path):
     assert err.value.exit_code == 2
 
 
+@pytest.mark.parametrize("text", [
+    "a = " + "[" * 100_000 + "]" * 100_000 + "\n",  # the parser itself would recurse to death
+    "a = " + "[" * 20 + "]" * 20 + "\n",  # parses, but no setting nests like that
+    "[run]\nx = " + "{a = " * 12 + "1" + "}" * 12 + "\n",
+    "a." * 50 + "b = 1\n",  # dotted keys are tables too
+])
+def test_absurd_nesting_is_refused_with_one_line(text, tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    assert str(path) in str(err.value) and "nested deeper than 8 levels" in str(err.value)
+    assert err.value.exit_code == 2
+
+
+def test_a_huge_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text("# padding\n" * 200_000)
+    with pytest.raises(ConfigError, match="larger than 1,000,000 bytes"):
+        load_config(path, env={})
+
+
 # (overrides, env, key named, origin named)
 BAD_OTHER = [
     ({"run.buy_amount": -1}, {}, "run.buy_amount", "command-line option: run.buy_amount"),
@@ -123,6 +170,13 @@ BAD_OTHER = [
     ({}, {"KIWOOM_MODE": "paper"}, "mode", "environment variable KIWOOM_MODE"),
     ({}, {"KIWOOM_REST_URL": "ftp://x"}, "rest_url", "environment variable KIWOOM_REST_URL"),
     ({}, {"KIWOOM_ACCOUNT": "abc"}, "account", "environment variable KIWOOM_ACCOUNT"),
+    ({}, {"KIWOOM_ACCOUNT": "１２３４５６７８"}, "account", "environment variable KIWOOM_ACCOUNT"),
+    ({"run.buy_amount": "１０００"}, {}, "run.buy_amount", "command-line option"),  # full-width digits
+    ({"run.buy_amount": "1e20"}, {}, "run.buy_amount", "command-line option"),
+    ({"run.buy_amount": "100000000000000000000"}, {}, "run.buy_amount", "command-line option"),
+    ({"run.stop_loss_pct": "－３"}, {}, "run.stop_loss_pct", "command-line option"),
+    ({"run.trail_arm_pct": "1e400"}, {}, "run.trail_arm_pct", "command-line option"),
+    ({"run.max_order_value": "1e20"}, {}, "run.max_order_value", "command-line option"),
 ]
 
 
@@ -273,3 +327,25 @@ def test_run_settings_carries_every_run_value(write):
     assert (s.buy_amount, s.max_positions, s.buy_order.value, s.buy_ticks) == (300_000, 2, "limit", 1)
     assert (s.window, s.liquidate_at) == ((dt.time(9, 5), dt.time(15)), dt.time(14, 50))
     assert (s.max_daily_loss, s.sell_cond) == (50_000, "2")
+
+
+@pytest.mark.parametrize("mode, expected", [("sim", 2), ("mock", 1), ("real", 1)])
+def test_rate_burst_defaults_to_the_safe_1_against_the_broker(mode, expected, write):
+    env = {"KIWOOM_APPKEY": "k", "KIWOOM_SECRETKEY": "s"}
+    assert load_config(env=env, overrides={"mode": mode}).rate_burst == expected
+    assert load_config(write("rate_burst = 2\n"), env=env, overrides={"mode": mode}).rate_burst == 2
+    assert load_config(env=env, overrides={"mode": mode, "rate_burst": "1"}).rate_burst == 1
+
+
+@pytest.mark.parametrize("mode, text, expected", [
+    ("mock", "", 1), ("real", "", 1), ("mock", "rate_burst = 2\n", 2),
+    ("sim", "", 2), ("sim", '[sim]\nrate_limit = "1/1"\n', 1), ("sim", "rate_burst = 1\n", 1)])
+def test_commands_and_run_build_their_limiter_with_rate_burst(mode, text, expected, write):
+    from kiwoom_cli.cli.session import rate_limiter as run_limiter
+    from kiwoom_cli.clock import ManualClock
+
+    env = {"KIWOOM_APPKEY": "k", "KIWOOM_SECRETKEY": "s"}
+    config = load_config(write(text) if text else None, env=env, overrides={"mode": mode})
+    assert run_limiter(config, ManualClock()).burst("kt10000") == expected
+    off = load_config(write('[sim]\nrate_limit = "off"\n'), env=env, overrides={"mode": "sim"})
+    assert run_limiter(off, ManualClock()) is None

@@ -62,6 +62,8 @@ def test_limit_buy_price_is_on_grid_and_clamped(path, price, base, ticks, expect
 
 def test_a_fresh_tick_prices_an_entry_without_a_quote(path):
     d = Driver(path, settings(adopt_holdings=True))
+    d.feed(quotes(quote("000660", 100_000), requested=()))  # the day's limits (a held code's start quote)
+    d.clock.advance(10)
     d.feed(tick("000660", 100_000))  # a live price the engine already has
     out = d.feed(entry("000660"))
     assert [type(o) for o in out] == [ev.PlaceOrder, ev.Register]

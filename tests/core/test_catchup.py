@@ -11,7 +11,7 @@ from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
 from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.models import Cash, ConditionListed, SocketStatus
-from tests.core.harness import T0, Driver, balance, entry, quote, quotes, settings, tick
+from tests.core.harness import T0, Driver, balance, entry, quote, quotes, settings
 
 DOWN = SocketStatus("disconnected", "connection closed")
 BACK = SocketStatus("connected", "reconnected")
@@ -66,13 +66,13 @@ def test_a_gap_entry_gets_every_usual_check(make):
     assert [(x["code"], x["action"]) for x in d.decisions() if x["rule"] == "buy_cond"][-1] == ("000660", "deny")
 
 
-def test_a_gap_entry_is_priced_by_a_fresh_quote_even_with_a_recent_tick(make):
+def test_a_gap_entry_is_priced_by_a_fresh_quote_even_with_a_recent_price(make):
     d = make()
-    d.feed(DOWN)
-    d.feed(tick("005930", 69_000))  # a tick between the restored registrations and the listing
+    d.feed(quotes(quote("005930", 69_000)), DOWN)  # a price younger than PRICE_MAX_AGE_S
     d.feed(ConditionListed("1", ("005930",)), BACK)
     assert awaited(d) == ["005930"]  # the quote request, not the mark
-    placed = d.feed(ev.Idle()) and d.feed(quotes(quote("005930", 70_000)))
+    assert [o.codes for o in d.feed(ev.Idle()) if isinstance(o, ev.NeedQuotes)] == [("005930",)]
+    placed = d.feed(quotes(quote("005930", 70_000)))
     assert [(o.code, o.rule) for o in placed if isinstance(o, ev.PlaceOrder)] == [("005930", "buy_cond")]
 
 
@@ -121,4 +121,5 @@ def test_the_json_lines_show_the_outage_and_what_was_missed(tmp_path):
     catch = next(x for x in lines if x["kind"] == "catch_up")
     assert (catch["seq"], catch["gap_s"], catch["caught_up"], catch["missed"], catch["left"]) == (
         "1", 45.0, [], ["005930"], ["000660"])
-    assert [(x["seconds"], x["since"]) for x in lines if x["kind"] == "outage"] == [(45.0, T0.isoformat(timespec="milliseconds"))]
+    since = T0.isoformat(timespec="milliseconds")
+    assert [(x["seconds"], x["since"]) for x in lines if x["kind"] == "outage"] == [(45.0, since)]

@@ -42,7 +42,8 @@ class Rig:
 
     def gap(self, seconds: float, during) -> None:
         """Drop the socket; with the reconnect held, run `during()` and let `seconds` pass; reconnect."""
-        drops, outages = self.count("socket", None, "info", "disconnected"), self.count("socket", None, "info", "outage")
+        drops = self.count("socket", None, "info", "disconnected")
+        outages = self.count("socket", None, "info", "outage")
         self.gate.clear()
         self.sim.fault("drop_socket", 1)
         wait_until(lambda: self.count("socket", None, "info", "disconnected") > drops, timeout=10,

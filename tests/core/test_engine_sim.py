@@ -11,7 +11,7 @@ from kiwoom_cli.clock import ManualClock, SystemClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from tests.client.simkit import running_sim
-from tests.engine_rig import engine_on
+from tests.engine_rig import engine_on, give_limits
 from tests.helpers import wait_until
 
 
@@ -74,13 +74,15 @@ def test_burst_of_entries_under_the_broker_limits(rig):
     assert [o["body"]["stk_cd"] for o in sim.order_log if o["api_id"] == "kt10000"] == codes
 
 
-def test_refused_token_order_is_placed_once_with_a_new_token(rig):
+def test_refused_token_order_is_placed_once_with_a_new_token(rig, tmp_path):
     sim, engine, journal = rig
     engine.start()
+    give_limits(engine, sim, tmp_path, ["005930"])
     engine.socket.register(["005930"])  # a live tick prices the entry: the order is the next request
     sim.set_price("005930", 100_000)
     wait_until(lambda: "005930" in snapshot(engine).marks, message="a tick")
     issued = [e.get("api_id") for e in sim.request_log].count("au10001")
+    quoted = [e.get("api_id") for e in sim.request_log].count("ka10095")
     sim.fault("expire_token", 1)  # the order carries a token the broker now refuses
     sim.push_condition("1", "005930", "I")
     pos = wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
@@ -89,7 +91,7 @@ def test_refused_token_order_is_placed_once_with_a_new_token(rig):
     orders = [(o["body"]["stk_cd"], o["result"].get("return_code")) for o in sim.order_log]
     assert orders == [("005930", 3), ("005930", 0)]  # refused at the gate once, then placed once
     assert [e.get("api_id") for e in sim.request_log].count("au10001") == issued + 1
-    assert "ka10095" not in [e.get("api_id") for e in sim.request_log]
+    assert [e.get("api_id") for e in sim.request_log].count("ka10095") == quoted  # priced by the tick
     assert [i["status"] for i in journal.intents()] == ["filled"]
     if engine.order_lines is not None:  # the engine wrote the refused one; the worker sent it again
         assert engine.order_lines.written == 1
@@ -109,6 +111,7 @@ def test_an_order_waiting_for_a_rate_slot_is_never_overtaken(tmp_path):
     limiter = RateLimiter(1.0, 2, clock=clock, sleep=sleep)
     with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), limiter=limiter) as (engine, _):
         engine.start()
+        give_limits(engine, sim, tmp_path, codes)
         engine.socket.register(codes)  # live ticks price every entry: no quote requests
         for code, price in prices.items():
             sim.set_price(code, price)

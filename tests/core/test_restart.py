@@ -44,7 +44,11 @@ def test_unknown_holdings_are_shown_and_managed_only_with_adopt(path, adopt):
     pos = d.state.positions["000660"]
     assert pos.managed is adopt
     assert ev.Register(("000660",)) in d.sent  # shown either way: it gets live prices
-    d.feed(tick("000660", 90_000))  # -10 %: only a managed holding is sold by the rules
+    assert ev.NeedQuotes(("000660",)) in d.sent  # ... which count only once a quote gave the day's limits
+    d.feed(tick("000660", 90_000))  # before the quote: dropped, nothing sold
+    assert d.orders(side=Side.SELL) == []
+    d.feed(quotes(quote("000660", 100_000), requested=("000660",)), tick("000660", 90_000))
+    # -10 %: only a managed holding is sold by the rules
     assert len(d.orders(side=Side.SELL)) == int(adopt)
     assert [p.code for p in d.journal.load(dt.date(2026, 11, 25)).positions] == (["000660"] if adopt else [])
     d.feed(entry("000660"))  # held either way: never bought again
@@ -213,7 +217,11 @@ def test_restart_restores_armed_trailing_and_pending_order_without_duplicates(pa
     assert pending.intent_id in d2.state.orders
     assert set(d2.state.registered) == {CODE, "000660"}
     d2.feed(entry("000660"), ev.Idle())  # the pending order blocks a second one
-    assert d2.orders(ev.PlaceOrder) == [] and d2.orders(ev.NeedQuotes) == []
+    assert d2.orders(ev.PlaceOrder) == []
+    assert d2.orders(ev.NeedQuotes) == [ev.NeedQuotes(("000660", CODE))]  # the day's limits first
+    d2.feed(tick(CODE, 10_390))  # before the limits: dropped, nothing sold
+    assert d2.orders(side=Side.SELL) == []
+    d2.feed(quotes(quote(CODE, 10_450, base=10_000), quote("000660", 50_000), requested=("000660", CODE)))
     d2.feed(tick(CODE, 10_390))  # trailing resumes from the stored high: -1.05 %
     (sell,) = d2.orders(side=Side.SELL)
     assert sell.rule == "trailing"

@@ -35,6 +35,13 @@ def test_accepted_forms(text, expected):
     ("+5x", "not understood"),
     ("soon", "not understood"),
     ("+", "not understood"),
+    ("", "not understood"),  # not "no limit": issue 12 item 7
+    ("   ", "not understood"),
+    ("+１m", "not understood"),  # full-width digits
+    ("１５:２０", "not understood"),
+    ("+9999999999999999h", "not understood"),  # no overflow: too many digits for the form
+    ("+25h", "at most 24 hours"),
+    ("+1441m", "at most 24 hours"),
 ])
 def test_refused_forms_say_what_is_allowed(text, words):
     with pytest.raises(BadInput, match=words) as info:

@@ -95,6 +95,7 @@ def test_empty_scenario_is_valid():
             "step 1: condition.event",
         ),
         ("[[step]]\nat = 1\nfault = { kind = 'meteor' }\n", "step 1: fault.kind: 'meteor'"),
+        ("[[step]]\nat = 1\nfault = { kind = 'bad_answer' }\n", "step 1: fault.kind: 'bad_answer'"),
         ("[[step]]\nat = 1\nfault = { kind = 'rate_limit', count = 0 }\n", "step 1: fault.count"),
         (
             "[[step]]\nat = 1\nfault = { kind = 'rate_limit', delay_s = 1 }\n",

@@ -144,3 +144,68 @@ def test_reset_gives_fresh_state(sim, api):
     api.login()
     assert api.ok("kt00018", {"qry_tp": "1", "dmst_stex_tp": "KRX"})["acnt_evlt_remn_indv_tot"] == []
     assert int(api.ok("kt00001", {"qry_tp": "3"})["entr"]) == sim.config.cash
+
+
+@pytest.mark.parametrize("form, code, status, rc, bracket", [
+    ("http401", 8005, 401, 3, "[8005:"), ("rc3", "8031", 200, 3, "[8031:"), ("top", 8103, 200, 8103, None)])
+def test_token_refused_fault_in_every_form(sim, api, form, code, status, rc, bracket):
+    fault = {"kind": "token_refused", "form": form, "code": code, "api_id": "kt00001", "count": 2}
+    r = api.http.post(sim.rest_url + "/sim/fault", json=fault)
+    assert r.status_code == 200 and r.json()["answers"] == 1
+    api.ok("ka10007", {"stk_cd": "005930"})  # another api-id is not hit
+    for _ in range(2):
+        r = api.call("kt00001", {"qry_tp": "3"})
+        assert r.status_code == status and r.json()["return_code"] == rc
+        assert (bracket in r.json()["return_msg"]) if bracket else "[" not in r.json()["return_msg"]
+    api.ok("kt00001", {"qry_tp": "3"})  # the token itself was fine: the fault is spent
+
+
+@pytest.mark.parametrize("form, code, status, rc", [("http429", 1701, 429, 5), ("top", "1702", 200, 1702)])
+def test_rate_limited_fault_hits_any_api_id_when_none_is_named(sim, api, form, code, status, rc):
+    r = api.http.post(sim.rest_url + "/sim/fault", json={"kind": "rate_limited", "form": form, "code": code})
+    assert r.status_code == 200
+    r = api.call("ka10007", {"stk_cd": "005930"})
+    assert r.status_code == status and r.json()["return_code"] == rc
+    assert (f"[{code}:" in r.json()["return_msg"]) == (form == "http429")
+    api.ok("ka10007", {"stk_cd": "005930"})  # count defaults to 1
+
+
+@pytest.mark.parametrize("effect", [True, False])
+def test_bad_answer_is_sent_verbatim_after_the_order_did_or_did_not_take_effect(sim, api, effect):
+    fault = {"kind": "bad_answer", "api_id": "kt10000", "status": 204, "body": "", "effect": effect}
+    assert api.http.post(sim.rest_url + "/sim/fault", json=fault).status_code == 200
+    r = api.call("kt10000", {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "ord_uv": "",
+                             "trde_tp": "3", "cond_uv": ""})
+    assert r.status_code == 204 and r.content == b""
+    held = api.ok("kt00018", {"qry_tp": "1", "dmst_stex_tp": "KRX"})["acnt_evlt_remn_indv_tot"]
+    assert len(held) == (1 if effect else 0)
+    fault.update(status=200, body="not {json")
+    api.http.post(sim.rest_url + "/sim/fault", json=fault)
+    assert api.call("kt10000", {}).content == b"not {json"
+    assert sim.errors == []
+
+
+@pytest.mark.parametrize("fault, field", [
+    ({"kind": "token_refused", "form": "http429", "code": 8005}, "form"),
+    ({"kind": "token_refused", "form": "top", "code": 1700}, "code"),
+    ({"kind": "token_refused", "form": "top"}, "code"),
+    ({"kind": "rate_limited", "form": "http401", "code": 1700}, "form"),
+    ({"kind": "rate_limited", "form": "top", "code": True}, "code"),
+    ({"kind": "rate_limited", "form": "top", "code": 1700, "api_id": "zz99999"}, "api_id"),
+    ({"kind": "bad_answer", "status": 204, "body": ""}, "api_id"),
+    ({"kind": "bad_answer", "api_id": "kt10000", "status": 99, "body": ""}, "status"),
+    ({"kind": "bad_answer", "api_id": "kt10000", "status": 200}, "body"),
+    ({"kind": "bad_answer", "api_id": "kt10000", "status": 200, "body": {}}, "body"),
+    ({"kind": "bad_answer", "api_id": "kt10000", "status": 200, "body": "", "effect": "yes"}, "effect"),
+])
+def test_answer_fault_bad_values_are_400_naming_the_field(sim, api, fault, field):
+    r = api.http.post(sim.rest_url + "/sim/fault", json=fault)
+    assert r.status_code == 400 and r.json()["error"].startswith(f"{field}:"), r.json()
+    assert sim.call(lambda: list(sim.ctx.faults.answers)) == []
+
+
+def test_reset_clears_armed_answers(sim, api):
+    api.http.post(sim.rest_url + "/sim/fault", json={"kind": "rate_limited", "form": "top", "code": 1700})
+    api.http.post(sim.rest_url + "/sim/reset")
+    api.login()
+    api.ok("kt00001", {"qry_tp": "3"})

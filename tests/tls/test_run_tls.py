@@ -1,0 +1,41 @@
+"""`kiwoom run --headless` in mock mode over https/wss buys on an entry; every order leaves through the
+order worker's RestClient (the hand-written order lines speak plain http only and refuse https)."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.helpers import wait_until
+from tests.run.runkit import ANY_HOUR, Run, subscribed
+from tests.tls.conftest import mock_env, sim_orders
+
+CODE = "005930"
+
+
+@pytest.fixture
+def runs():
+    started: list[Run] = []
+    yield started
+    for run in started:
+        run.kill()
+
+
+@pytest.mark.parametrize("how", ["SSL_CERT_FILE", "ca_file"])
+def test_run_buys_on_an_entry_over_tls(tls_sim, tmp_path, runs, how):
+    extra = {"SSL_CERT_FILE": tls_sim.ca_file}
+    if how == "ca_file":
+        extra = {"KIWOOM_CONFIG": str(tmp_path / "tls.toml")}
+        (tmp_path / "tls.toml").write_text(f'ca_file = "{tls_sim.ca_file}"\n', encoding="utf-8")
+    run = Run("--headless", "--buy-cond", "1", *ANY_HOUR, env=mock_env(tls_sim, **extra))
+    runs.append(run)
+    tls_sim.set_price(CODE, 100_000)
+    wait_until(lambda: subscribed(tls_sim, seq="1"), timeout=30, message="run subscribed to condition 1")
+    tls_sim.push_condition("1", CODE, "I")
+    fill = run.wait_for("fill", code=CODE, side="buy", timeout=30)[0]
+    assert run.wait_for("start")[0]["rest_url"].startswith("https://")
+    run.signal(signal.SIGTERM)
+    assert run.wait_exit() == 130, run.stderr[-2000:]
+    assert run.summary()["buys"] == 1 and fill["qty"] > 0
+    assert [o["api_id"] for o in sim_orders(tls_sim)] == ["kt10000"]
