@@ -16,7 +16,7 @@ never entries.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import risk
@@ -33,20 +33,25 @@ class Relisted:
     gap_s: float
 
 
+@dataclass
 class Membership:
     """Condition members and outages; fed by State.apply, read by the strategy (`last`, `outage_s`)."""
 
-    def __init__(self) -> None:
-        self.members: dict[str, set[str]] = {}
-        self.down_since: dt.datetime | None = None  # the outage under way
-        self.outage: tuple[dt.datetime, dt.datetime] | None = None  # the last one that ended
-        self._stale: set[str] = set()  # conditions not listed again since the last disconnect
-        self.last: Relisted | None = None  # the latest ConditionListed's changes (None: not after a gap)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    down_since: dt.datetime | None = None  # the outage under way
+    outage: tuple[dt.datetime, dt.datetime] | None = None  # the last one that ended
+    stale: set[str] = field(default_factory=set)  # conditions not listed again since the last disconnect
+    last: Relisted | None = None  # the latest ConditionListed's changes (None: not after a gap)
+
+    def copy(self) -> Membership:
+        """A copy for a snapshot (the strategy reads either)."""
+        members = {seq: set(codes) for seq, codes in self.members.items()}
+        return Membership(members, self.down_since, self.outage, set(self.stale), self.last)
 
     def seed(self, seq: str, codes) -> None:
         """The list a run gets when it first subscribes: members, not entries."""
         self.members[seq] = set(codes)
-        self._stale.discard(seq)
+        self.stale.discard(seq)
 
     def apply(self, event: object, now: dt.datetime) -> None:
         if isinstance(event, ConditionEvent):
@@ -58,7 +63,7 @@ class Membership:
         elif isinstance(event, SocketStatus):
             if event.state == "disconnected" and event.detail != "stopped" and self.down_since is None:
                 self.down_since = now
-                self._stale = set(self.members)
+                self.stale = set(self.members)
             elif event.state == "connected" and event.detail == "reconnected" and self.down_since is not None:
                 self.outage, self.down_since = (self.down_since, now), None
         elif isinstance(event, ConditionListed):
@@ -69,9 +74,9 @@ class Membership:
         before = self.members.get(seq)
         self.members[seq] = listed
         start = self.down_since or (self.outage[0] if self.outage else None)
-        if before is None or start is None or seq not in self._stale:
+        if before is None or start is None or seq not in self.stale:
             return None  # not a condition we followed through an outage: nothing to catch up
-        self._stale.discard(seq)
+        self.stale.discard(seq)
         entered = tuple(c for c in event.codes if c not in before)
         return Relisted(seq, entered, tuple(sorted(before - listed)), (now - start).total_seconds())
 

@@ -71,6 +71,7 @@ class Snapshot(Reads):
     query_retry_at: dt.datetime | None
     price_drops: Mapping[str, int]
     quotes_asked: Mapping[str, dt.datetime]
+    members: Membership  # a copy
 
 
 class State(Reads):
@@ -123,6 +124,7 @@ class State(Reads):
             query_retry_at=self.query_retry_at,
             price_drops=MappingProxyType(dict(self.price_drops)),
             quotes_asked=MappingProxyType(dict(self.quotes_asked)),
+            members=self.members.copy(),
         )
 
     # ------------------------------------------------------------------ facts in

@@ -123,3 +123,17 @@ def test_the_json_lines_show_the_outage_and_what_was_missed(tmp_path):
         "1", 45.0, [], ["005930"], ["000660"])
     since = T0.isoformat(timespec="milliseconds")
     assert [(x["seconds"], x["since"]) for x in lines if x["kind"] == "outage"] == [(45.0, since)]
+
+
+def test_the_strategy_decides_on_a_snapshot_as_on_the_live_state(make):
+    d = make()
+    d.feed(DOWN)
+    d.clock.advance(2)
+    listing = ConditionListed("1", ("005930",))
+    d.state.apply(listing, d.clock.now())
+    snap = d.state.snapshot()
+    d.state.members.members["1"].clear()  # the copy does not follow the live state
+    assert snap.members.members["1"] == {"005930"}
+    outs = d.kernel.strategy.decide(listing, snap, d.clock.now())
+    assert [o.code for o in outs if isinstance(o, ev.AwaitQuote)] == ["005930"]
+    assert d.kernel.strategy.decide(BACK, snap, d.clock.now()) is not None
