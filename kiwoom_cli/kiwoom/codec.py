@@ -41,8 +41,11 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-_INT_RE = re.compile(r"[+-]?\d+\Z")
-_DEC_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)\Z")
+# ASCII digits only, and at most MAX_DIGITS of them: the widest field seen has 16, and a hostile
+# number must never reach int() (which refuses more than 4,300 digits with a ValueError).
+MAX_DIGITS = 30
+_INT_RE = re.compile(r"[+-]?[0-9]{1,%d}\Z" % MAX_DIGITS)
+_DEC_RE = re.compile(r"[+-]?([0-9]{1,%d}(\.[0-9]{0,%d})?|\.[0-9]{1,%d})\Z" % ((MAX_DIGITS,) * 3))
 _PREFIXED_CODE_RE = re.compile(r"[A-Za-z]\d{6}\Z")
 _VENUE_SUFFIXES = ("_NX", "_AL")
 
@@ -53,7 +56,11 @@ def _text(value: Any, field: str) -> str | None:
         return None
     if isinstance(value, bool):
         raise ProtocolError(f"{field}: expected a number, got a boolean")
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        if value.bit_length() > 100:  # str() of a huge int is slow, then refused past 4,300 digits
+            raise ProtocolError(f"{field}: number too large")
+        return str(value)
+    if isinstance(value, float):
         return str(value)
     if not isinstance(value, str):
         raise ProtocolError(f"{field}: expected a string, got {type(value).__name__}")
@@ -67,7 +74,7 @@ def int_or_none(value: Any, field: str = "value") -> int | None:
     if text is None:
         return None
     if not _INT_RE.match(text):
-        raise ProtocolError(f"{field}: not an integer: {text[:20]!r}")
+        raise ProtocolError(f"{field}: not an integer (at most {MAX_DIGITS} digits): {text[:20]!r}")
     return int(text)
 
 
@@ -100,9 +107,13 @@ def rate(value: Any, field: str = "rate") -> float:
     return float(text)
 
 
-def rate_x100(value: Any, field: str = "rate") -> float:
-    """Decode a rate sent as an integer x100 ("-00000130" = -1.30 %, CNSRREQ FID 12)."""
-    return int_or_zero(value, field) / 100
+def rate_x1000(value: Any, field: str = "rate") -> float:
+    """Decode a percentage sent as an integer x 1000, no point (CNSRREQ search FID 12).
+
+    Kiwoom's spec (ka10172): "000001500" is +1.50 %, "-00001500" is -1.50 %; its example row
+    (75,000, change -100) carries "-00000130", -0.13 %.
+    """
+    return int_or_zero(value, field) / 1000
 
 
 def split_code(value: Any, field: str = "stk_cd") -> tuple[str, str]:

@@ -57,7 +57,7 @@ def _rows(body: dict, key: str, api_id: str) -> list[dict]:
 
 def parse_token(body: dict) -> tuple[str, dt.datetime]:
     """Return (token, expires_at in KST) from an au10001 answer (expires_dt is YYYYMMDDHHMMSS KST)."""
-    token = body.get("token") or body.get("access_token")  # access_token: peers' defensive fallback
+    token = body.get("token")  # the spec's field; no access_token fallback (docs/protocol.md)
     if not isinstance(token, str) or not token.strip():
         raise ProtocolError("au10001: answer has no token", api_id="au10001")
     raw = body.get("expires_dt")
@@ -164,6 +164,8 @@ def parse_order_ack(body: dict, api_id: str) -> OrderAck:
     number = codec.order_no(body.get("ord_no"))
     if number is None:
         raise ProtocolError(f"{api_id}: answer has no ord_no", api_id=api_id)
+    if api_id not in ("kt10002", "kt10003"):  # base_orig_ord_no is only in amend/cancel answers
+        return OrderAck(order_no=number, orig_order_no=None)
     return OrderAck(order_no=number, orig_order_no=codec.order_no(body.get("base_orig_ord_no")))
 
 

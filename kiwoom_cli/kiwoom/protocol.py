@@ -105,7 +105,11 @@ def _check_exchange(exchange: str, allowed: tuple[str, ...] = EXCHANGES) -> str:
 
 
 def _check_order_no(order_no: str) -> str:
-    return inputs.order_no(order_no)
+    """The spec's orig_ord_no is the 7-digit number an order answer gave: "139" is sent as "0000139"."""
+    digits = inputs.order_no(order_no).lstrip("0") or "0"
+    if len(digits) > 7:
+        raise BadInput(f"not an order number (7 digits at most): {order_no!r}", hint="see `kiwoom orders`")
+    return digits.zfill(7)
 
 
 def token_body(credentials: Credentials) -> dict[str, str]:

@@ -1,14 +1,15 @@
 """SocketClient: Kiwoom's WebSocket (real-time data, order events, condition search) on websocket-client.
 
 One connection per app key (a second LOGIN kicks the first: R10001). A reader thread owns recv:
-it echoes every PING verbatim (never SYSTEM), parses REAL entries into models and puts each on
-`events`, hands request replies to the one waiting requester, and reconnects with a growing
-backoff: fresh token (forced after an [8005] LOGIN failure), LOGIN, re-REG, re-subscribe.
+it echoes every PING as it came, JSON or bare text (never SYSTEM), parses REAL entries into models
+and puts each on `events`, hands request replies to the one waiting requester, and reconnects
+with a growing backoff: a token never refused before, LOGIN, re-REG, CNSRLST, and only after its
+answer the condition subscriptions (CNSRREQ). A bad frame is logged and counted (`bad_frames`);
+any other failure while reading reconnects, and so does silence for twice `ping_period`.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 import threading
@@ -20,15 +21,16 @@ import websocket
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryError, TokenInvalid
 from kiwoom_cli.kiwoom import codec, protocol, tls, wsconn
-from kiwoom_cli.kiwoom.wanted import Wanted, reg_frames
+from kiwoom_cli.kiwoom.wanted import Restore, Wanted, reg_frames
 from kiwoom_cli.kiwoom.endpoint import Endpoint
-from kiwoom_cli.models import Condition, ConditionListed, ConditionMatch, SocketStatus
+from kiwoom_cli.models import Condition, ConditionMatch, SocketStatus
 
 log = logging.getLogger(__name__)
 
 _REPLIES = frozenset({"REG", "REMOVE", "CNSRLST", "CNSRREQ", "CNSRCLR"})
 _DISCONNECTED = object()  # put on the reply queue when the connection drops
 MAX_SEARCH_PAGES = 50
+PING_PERIOD_S = 10.0  # the broker PINGs about every 10 s (fixtures/ws/ping.json)
 
 
 class SocketClient:
@@ -45,6 +47,7 @@ class SocketClient:
         backoff: tuple[float, float] = (0.5, 30.0),
         proxy: str | None = None,
         timeout: float = 10.0,
+        ping_period: float = PING_PERIOD_S,
     ) -> None:
         self._endpoint = endpoint
         self._token_provider = token_provider
@@ -60,19 +63,23 @@ class SocketClient:
         self._stop = threading.Event()
         self._request_lock = threading.Lock()  # one request in flight; replies are not matched by seq
         self._replies: queue.Queue = queue.Queue()
-        self._swallow: collections.Counter = collections.Counter()  # reader thread only
         self._wanted = Wanted()
         self._listed = False  # CNSRLST sent on this connection (required before CNSRREQ)
         self._kicked = False
         self._reader: threading.Thread | None = None
+        self._silence_s = 2 * ping_period  # nothing at all for this long: the connection is dead
+        self._refused: str | None = None  # the last token a LOGIN refused: never sent again
+        self._restoring = Restore()  # what the restore after a reconnect still owes
         self.pings = 0  # PING frames echoed (observability; written by the reader only)
+        self.bad_frames = 0  # frames and REAL entries dropped as malformed (written by the reader only)
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
     def connected(self) -> bool:
-        """True while logged in."""
-        return self._connected.is_set()
+        """True while logged in with a live reader thread."""
+        reader = self._reader
+        return self._connected.is_set() and reader is not None and reader.is_alive()
 
     @property
     def registered(self) -> set[str]:
@@ -80,16 +87,16 @@ class SocketClient:
         return self._wanted.codes()
 
     def start(self, timeout: float = 10.0) -> None:
-        """Connect and LOGIN (re-issuing the token once after [8005]); start the reader thread."""
+        """Connect and LOGIN (once more with a fresh token after a token refusal); start the reader."""
         if self._reader is not None:
             raise RuntimeError("SocketClient already started")
         self._stop.clear()
         self._kicked = False
         try:
-            ws = self._connect(False, timeout)
+            ws = self._connect(timeout)
         except TokenInvalid as exc:
             self._events.put(SocketStatus("login_failed", exc.message))
-            ws = self._connect(True, timeout)
+            ws = self._connect(timeout)
         self._listed = False
         self._connected.set()
         self._events.put(SocketStatus("connected", "logged in"))
@@ -221,6 +228,8 @@ class SocketClient:
                 self._replies.get_nowait()
             except queue.Empty:
                 break
+        if not self._restoring.settled.wait(timeout):  # its acks would be taken for our reply
+            raise TemporaryError(f"{trnm}: the socket is still restoring its subscriptions", api_id=trnm)
         ws = self._ws if self._connected.is_set() else None
         if ws is None:
             raise TemporaryError(f"{trnm}: socket not connected", api_id=trnm)
@@ -242,63 +251,73 @@ class SocketClient:
 
     # ------------------------------------------------------------------ connect + login
 
-    def _connect(self, force_token: bool, timeout: float) -> websocket.WebSocket:
-        token = self._token_provider(force_token)
+    def _connect(self, timeout: float) -> websocket.WebSocket:
+        token = self._token_provider(False)  # another process may have replaced a refused token
+        if token == self._refused:  # the cache still holds it: have it re-issued
+            token = self._token_provider(True)
+            if token == self._refused:
+                raise AuthError("LOGIN: the token cache handed back the token the broker refused",
+                                api_id="LOGIN")
         ws = wsconn.open_socket(self._endpoint.ws_url, timeout, self._proxy,
                                 lambda: tls.for_endpoint(self._endpoint))
         with self._ws_lock:
             self._ws = ws  # so stop() can abort a login in progress
         try:
             wsconn.login(ws, token, timeout, lambda data, frame: self._dispatch(ws, data, frame))
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, TokenInvalid):
+                self._refused = token
             ws.shutdown()
             raise
-        ws.settimeout(None)  # the reader blocks in recv; stop() aborts it
         return ws
 
     # ------------------------------------------------------------------ reader thread
 
     def _run(self, ws: websocket.WebSocket) -> None:
-        while ws is not None:
-            reason = self._read(ws)
-            self._connected.clear()
-            with self._ws_lock:
-                self._ws = None
-            ws.shutdown()
-            self._replies.put(_DISCONNECTED)
-            if self._stop.is_set():
-                return
-            self._events.put(SocketStatus("disconnected", reason))
-            if self._kicked or not self._reconnect:
-                return
-            ws = self._reconnect_loop()
+        try:
+            while ws is not None:  # read until the connection ends, goes silent or a frame breaks us
+                dispatch = lambda data, frame, ws=ws: self._dispatch(ws, data, frame)  # noqa: E731
+                reason = wsconn.read(ws, self._silence_s, dispatch, self._bad_frame, self._restoring.overdue)
+                self._drop(ws)
+                if self._stop.is_set():
+                    return
+                self._events.put(SocketStatus("disconnected", reason))
+                if self._kicked or not self._reconnect:
+                    return
+                ws = self._reconnect_loop()
+        except Exception as exc:  # a bug of ours: never leave "connected" standing on a dead reader
+            log.error("socket reader stopped (%s)", type(exc).__name__, exc_info=True)
+            self._drop(self._ws)
+            self._events.put(SocketStatus("disconnected", f"socket reader failed ({type(exc).__name__})"))
 
-    def _read(self, ws: websocket.WebSocket) -> str:
-        """Read frames until the connection ends; return why it ended."""
-        recv = ws.recv_data
-        while True:
-            try:
-                opcode, data = recv()
-            except websocket.WebSocketConnectionClosedException:
-                return "connection closed"
-            except (websocket.WebSocketException, OSError) as exc:
-                return f"connection lost ({type(exc).__name__})"
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                return "closed by the server"
-            frame = wsconn.decode(data)
-            if frame is not None:
-                self._dispatch(ws, data, frame)
+    def _drop(self, ws: websocket.WebSocket | None) -> None:
+        """Forget a dead connection: requests fail fast, waiting requesters wake up."""
+        self._connected.clear()
+        with self._ws_lock:
+            self._ws = None
+        if ws is not None:
+            ws.shutdown()
+        self._restoring.finish()  # waiters wake, see no connection and give up
+        self._replies.put(_DISCONNECTED)
+
+    def _bad_frame(self, exc: Exception, data: bytes) -> None:
+        self.bad_frames += 1
+        wsconn.log_bad_frame(self.bad_frames, exc, data)
 
     def _dispatch(self, ws: websocket.WebSocket, data: bytes, frame: dict) -> None:
-        trnm = frame.get("trnm")
+        trnm = frame["trnm"]  # decode() guarantees a str
         if trnm == "REAL":
+            entries = frame.get("data")
+            if not isinstance(entries, list):
+                self._bad_frame(codec.ProtocolError("REAL: data is not a list"), data)
+                return
             received = self._clock.monotonic()
             put = self._events.put
-            for entry in frame.get("data") or ():
+            for entry in entries:
                 try:
                     event = protocol.parse_real_entry(entry, received)
-                except (KiwoomError, AttributeError, TypeError) as exc:
-                    log.warning("skipping a REAL entry: %s", exc)
+                except KiwoomError as exc:
+                    self._bad_frame(exc, data)
                     continue
                 if event is not None:
                     put(event)
@@ -311,48 +330,52 @@ class SocketClient:
         elif trnm == "SYSTEM":
             code = str(frame.get("code") or frame.get("return_code") or "")
             message = str(frame.get("message") or frame.get("return_msg") or "")
-            log.warning("SYSTEM %s: %s", code, message)
+            log.warning("SYSTEM %s: %s", code[:20], message[:200])
             if code == "R10001":  # another connection took over this app key: do not fight it
                 self._kicked = True
                 self._events.put(SocketStatus("kicked", f"{code} {message}".strip()))
         elif trnm in _REPLIES:
-            if self._swallow[trnm] > 0:  # an ack of the restore after a reconnect
-                self._swallow[trnm] -= 1
-                error = protocol.ws_error_for(frame)
-                if error is not None:
-                    log.warning("restoring after reconnect: %s", error)
-                elif trnm == "CNSRREQ":  # the condition's members now: the run catches up (core/catchup.py)
-                    self._relisted(frame)
-                if not +self._swallow:  # the last restore ack: subscriptions are live again
-                    self._events.put(SocketStatus("connected", "reconnected"))
+            if self._restoring.owes(trnm):  # an ack of the restore after a reconnect
+                self._restore_acked(ws, trnm, frame)
             elif trnm == "CNSRCLR":
                 pass  # never awaited
             else:
                 self._replies.put(frame)
         else:
-            log.debug("ignoring frame %r", trnm)
+            log.debug("ignoring frame %r", trnm[:20])
 
-    def _relisted(self, frame: dict) -> None:
+    def _restore_acked(self, ws: websocket.WebSocket, trnm: str, frame: dict) -> None:
+        """Take one restore ack; after CNSRLST's, send the condition subscriptions (spec ka10173)."""
+        error = protocol.ws_error_for(frame)
+        if error is not None:
+            log.warning("restoring after reconnect: %s", error)
+        elif trnm == "CNSRREQ":  # the condition's members now: the run catches up (core/catchup.py)
+            try:
+                self._events.put(protocol.parse_relisted(frame))
+            except KiwoomError as exc:
+                log.warning("restoring after reconnect: %s", exc)
+        if trnm == "CNSRLST":
+            self._listed = error is None
         try:
-            codes = tuple(protocol.parse_subscribe_codes(frame))
-        except KiwoomError as exc:
-            log.warning("restoring after reconnect: a condition list that does not parse: %s", exc)
-            return
-        self._events.put(ConditionListed(str(frame.get("seq") or "").strip(), codes))
+            for request in self._restoring.acked(trnm):
+                wsconn.send(ws, request)
+        except TemporaryError:
+            pass  # the reader sees the drop on its next recv
+        if self._restoring.done:  # the last ack: subscriptions are live again
+            self._restoring.finish()
+            self._events.put(SocketStatus("connected", "reconnected"))
 
     def _reconnect_loop(self) -> websocket.WebSocket | None:
         delay, longest = self._backoff
-        force = False
         while not self._stop.wait(delay):
             try:
-                ws = self._connect(force, self._timeout)
-            except TokenInvalid as exc:
-                force = True  # the cached token is dead: the next attempt gets a fresh one (§7 item 3)
-                self._events.put(SocketStatus("login_failed", exc.message))
-            except AuthError as exc:
+                ws = self._connect(self._timeout)  # after a token refusal, with a fresh token
+            except AuthError as exc:  # TokenInvalid included
                 self._events.put(SocketStatus("login_failed", exc.message))
             except KiwoomError as exc:
                 log.info("reconnect failed: %s", exc)
+            except Exception as exc:  # e.g. the token provider's own failure: keep trying
+                log.warning("reconnect failed (%s)", type(exc).__name__, exc_info=True)
             else:
                 if self._stop.is_set():
                     ws.shutdown()
@@ -366,19 +389,16 @@ class SocketClient:
         return None
 
     def _restore(self, ws: websocket.WebSocket) -> int:
-        """Re-send registrations and condition subscriptions; their acks are swallowed by the reader.
-
-        Return how many frames were re-sent (the acks the reader waits for)."""
+        """Re-send registrations and CNSRLST (the reader takes their acks, then sends the CNSRREQs);
+        return how many frames the restore sends."""
         with self._request_lock:
             frames = self._wanted.restore_frames()
-            self._listed = any(frame["trnm"] == "CNSRLST" for frame in frames)
-            self._swallow.clear()  # acks owed by a connection that died are never coming
+            self._listed = False  # until this connection's CNSRLST answer arrives
             try:
-                for frame in frames:
-                    self._swallow[frame["trnm"]] += 1
+                for frame in self._restoring.begin(frames, self._timeout):
                     wsconn.send(ws, frame)
             except TemporaryError:
-                return len(frames)  # the reader sees the drop and reconnects again
+                pass  # the reader sees the drop and reconnects again
             finally:
                 self._connected.set()
             return len(frames)

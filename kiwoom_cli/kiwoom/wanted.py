@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import threading
+import time
 from typing import Sequence
 
 from kiwoom_cli.kiwoom import protocol
@@ -74,6 +76,55 @@ class Wanted:
             frames.append(protocol.cnsrlst_frame())
             frames.extend(protocol.cnsrreq_frame(seq, "1") for seq in seqs)
         return frames
+
+
+class Restore:
+    """What a fresh connection's restore still owes: acks, and the CNSRREQs held back until the
+    CNSRLST answer is in (the spec, ka10173: the real-time search works only after the list).
+
+    Used by the socket's reader thread; requesters only wait on `settled`."""
+
+    def __init__(self) -> None:
+        self._owed: collections.Counter = collections.Counter()
+        self._after_list: list[dict] = []
+        self._deadline: float | None = None
+        self.settled = threading.Event()  # no restore in flight: requests may go
+        self.settled.set()
+
+    def begin(self, frames: list[dict], timeout: float) -> list[dict]:
+        """Start a restore of `frames`; return the ones to send now (every CNSRREQ waits)."""
+        first = next((i for i, f in enumerate(frames) if f["trnm"] == "CNSRREQ"), len(frames))
+        now, self._after_list = frames[:first], frames[first:]
+        self._owed = collections.Counter(frame["trnm"] for frame in now)
+        if frames:
+            self.settled.clear()
+            self._deadline = time.monotonic() + timeout
+        return now
+
+    def owes(self, trnm: str) -> bool:
+        return self._owed[trnm] > 0
+
+    def acked(self, trnm: str) -> list[dict]:
+        """Count one ack; return the frames that may go now (the CNSRREQs, after CNSRLST's)."""
+        self._owed[trnm] -= 1
+        if trnm != "CNSRLST":
+            return []
+        due, self._after_list = self._after_list, []
+        self._owed.update(frame["trnm"] for frame in due)
+        return due
+
+    @property
+    def done(self) -> bool:
+        return not +self._owed and not self._after_list
+
+    def overdue(self) -> bool:
+        return self._deadline is not None and time.monotonic() > self._deadline
+
+    def finish(self) -> None:
+        """Done, or abandoned with its connection: nothing is owed, requests may go (or fail fast)."""
+        self._owed.clear()
+        self._after_list, self._deadline = [], None
+        self.settled.set()
 
 
 def reg_frames(codes: Sequence[str], types: Sequence[str], *, remove: bool = False) -> list[dict]:

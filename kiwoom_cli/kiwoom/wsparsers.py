@@ -6,12 +6,15 @@ Pure. REAL entries are routed by content: FIDs 841/843 make a condition push wha
 
 from __future__ import annotations
 
+import re
+
 from kiwoom_cli.kiwoom import codec
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.models import (
     BalanceEvent,
     Condition,
     ConditionEvent,
+    ConditionListed,
     ConditionMatch,
     OrderAction,
     OrderEvent,
@@ -30,6 +33,7 @@ __all__ = [
     "parse_conditions",
     "parse_search_page",
     "parse_subscribe_codes",
+    "parse_relisted",
 ]
 
 _STATUS = {
@@ -41,13 +45,20 @@ _STATUS = {
 }
 
 
+def _label(value: object) -> str:
+    """A short, safe name for a value from a frame (a type or trnm) in an error message."""
+    return repr(value[:10]) if isinstance(value, str) else type(value).__name__
+
+
 def entry_values(entry: dict) -> dict:
     """Return a REAL entry's FID map: an object, or defensively a one-element list of one (§5.6)."""
+    if not isinstance(entry, dict):
+        raise ProtocolError(f"REAL: entry is not an object ({type(entry).__name__})")
     values = entry.get("values")
     if isinstance(values, list) and len(values) == 1:
         values = values[0]
     if not isinstance(values, dict):
-        raise ProtocolError(f"REAL {entry.get('type')!r}: values is not an object")
+        raise ProtocolError(f"REAL {_label(entry.get('type'))}: values is not an object")
     return values
 
 
@@ -56,15 +67,21 @@ def _entry_code(values: dict, entry: dict) -> str:
     return codec.code(raw, "9001")
 
 
+# FIDs 10, 11, 12, 15, 13 joined by "|" as the fast path accepts them (the careful decoders agree)
+_PLAIN_TICK = re.compile(r"[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}\.[0-9]{1,10}"
+                         r"\|[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}").fullmatch
+
+
 def parse_tick(entry: dict, received: float = 0.0) -> Tick:
     """Parse a 0B 주식체결 entry (price direction sign dropped; change, rate and trade qty keep theirs)."""
     values = entry_values(entry)
     try:  # the hot path: a plain code and well-formed numbers decode with the builtins alone
-        item = entry["item"]
-        if len(item) == 6 and item.isdigit():
-            return Tick(item, abs(int(values["10"])), int(values["11"]), float(values["12"]), int(values["15"]),
-                        int(values["13"]), values["20"], received)
-    except (KeyError, ValueError, TypeError):
+        item, fids = entry["item"], (values["10"], values["11"], values["12"], values["15"], values["13"])
+        if (type(item) is str and len(item) == 6 and item.isdigit() and item.isascii()
+                and type(values["20"]) is str and _PLAIN_TICK("|".join(fids))):
+            return Tick(item, abs(int(fids[0])), int(fids[1]), float(fids[2]), int(fids[3]), int(fids[4]),
+                        values["20"], received)
+    except (KeyError, TypeError):
         pass  # "", "-0", prefixes, suffixes, missing FIDs: the careful decoders below say what is wrong
     return Tick(
         code=codec.code(entry.get("item") or values.get("9001"), "item"),
@@ -177,11 +194,13 @@ def parse_real_entry(entry: dict, received: float = 0.0):
 
 
 def _data(frame: dict) -> list:
+    if not isinstance(frame, dict):
+        raise ProtocolError(f"reply is not an object ({type(frame).__name__})")
     data = frame.get("data")
     if data is None or data == "":
         return []
     if not isinstance(data, list):
-        raise ProtocolError(f"{frame.get('trnm')}: data is not a list")
+        raise ProtocolError(f"{_label(frame.get('trnm'))}: data is not a list")
     return data
 
 
@@ -205,7 +224,7 @@ def parse_conditions(frame: dict) -> list[Condition]:
 def parse_search_page(frame: dict) -> tuple[list[ConditionMatch], str | None]:
     """Parse a CNSRREQ search_type 0 reply: (matches, next_key or None when it is the last page).
 
-    Numbers are 9 wide with the sign inside ("-00000100"); FID 12 is the rate x 100.
+    Numbers are 9 wide with the sign inside ("-00000100"); FID 12 is the rate x 1000 (codec.rate_x1000).
     """
     matches = []
     for row in _data(frame):
@@ -217,7 +236,7 @@ def parse_search_page(frame: dict) -> tuple[list[ConditionMatch], str | None]:
                 name=codec.name(row.get("302")),
                 price=codec.price(row.get("10"), "10"),
                 change=codec.int_or_zero(row.get("11"), "11"),
-                change_pct=codec.rate_x100(row.get("12"), "12"),
+                change_pct=codec.rate_x1000(row.get("12"), "12"),
                 volume=codec.int_or_zero(row.get("13"), "13"),
             )
         )
@@ -230,10 +249,18 @@ def parse_subscribe_codes(frame: dict) -> list[str]:
     codes: list[str] = []
     for row in _data(frame):
         if isinstance(row, dict):
-            raw = row.get("jmcode", row.get("9001"))
+            raw = row.get("jmcode")  # the spec's only row field here (no 9001)
         else:
             raw = row
         bare = codec.code(raw, "jmcode")
         if bare not in codes:
             codes.append(bare)
     return codes
+
+
+def parse_relisted(frame: dict) -> ConditionListed:
+    """Parse the CNSRREQ search_type 1 reply to a re-subscription: its condition and the codes in it now."""
+    seq = frame.get("seq") if isinstance(frame, dict) else None
+    if not isinstance(seq, str) or not seq.strip() or len(seq) > 20:
+        raise ProtocolError("CNSRREQ: seq is missing or not a condition number")
+    return ConditionListed(seq.strip(), tuple(parse_subscribe_codes(frame)))

@@ -13,7 +13,8 @@ from kiwoom_cli.clock import Clock
 from kiwoom_cli.sim.domain import SimConfig, SimEvent
 
 FAULT_KINDS = ("drop_socket", "rate_limit", "rest_error", "expire_token", "delay_order",
-               "token_refused", "rate_limited", "bad_answer")
+               "token_refused", "rate_limited", "bad_answer",
+               "bare_ping")  # bare_ping: the next N PINGs are the bare text form
 ANSWER_KINDS = ("token_refused", "rate_limited", "bad_answer")  # answer the next requests exactly so
 
 
@@ -87,6 +88,8 @@ class SimContext:
     listeners: list[Callable[[SimEvent], None]] = field(default_factory=list)
     # Set by ws.py: close every socket now (fault drop_socket) -> coroutine function.
     drop_sockets: Callable[[], Any] | None = None
+    # Set by ws.py: send one raw text frame to every socket (POST /sim/frame) -> how many got it.
+    push_frame: Callable[[bytes], int] | None = None
 
     def publish(self, event: SimEvent) -> None:
         """Fan an exchange event out to every listener."""

@@ -5,6 +5,7 @@ POST /sim/condition {"seq","code","event"}  force a condition entry "I" / exit "
 POST /sim/fault {"kind","count"[,"delay_s"]} arm a fault (context.FAULT_KINDS); the answer kinds
      also take "api_id" and: token_refused "form","code"; rate_limited "form","code";
      bad_answer "status","body"[,"effect"] (see _armed)
+POST /sim/frame {"text"} or {"base64"}       one raw text frame (any bytes) to every socket
 GET  /sim/orders                             ctx.order_log, oldest first
 POST /sim/reset                              fresh exchange state, same config
 GET  /sim/health                             readiness
@@ -13,6 +14,8 @@ Bad input -> 400 {"error": "..."} naming the field. Plain JSON: this is our API,
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from collections.abc import Callable
@@ -72,7 +75,7 @@ def _choice(body: dict, name: str, values: tuple[str, ...]) -> str:
 def _armed(body: dict, kind: str, count: int) -> ArmedAnswer:
     """Validate an answer fault's fields: a token refusal, a rate limit or an exact bad answer."""
     api_id = body.get("api_id")
-    if api_id is not None and api_id not in APIS:
+    if api_id is not None and api_id not in APIS and api_id != "LOGIN":  # LOGIN: the socket's (ws.py)
         raise ControlError(f"api_id: expected a known api-id such as ka10001, got {api_id!r}")
     if kind == "bad_answer":
         if api_id is None:
@@ -139,6 +142,18 @@ class Control:
         else:
             self.ctx.faults.arm(kind, count)
 
+    async def frame(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        if "base64" in body:
+            try:
+                data = base64.b64decode(_field(body, "base64", str), validate=True)
+            except binascii.Error:
+                raise ControlError("base64: not base64") from None
+        else:
+            data = _field(body, "text", str, hint='a string (or give "base64")').encode("utf-8")
+        sent = self.ctx.push_frame(data) if self.ctx.push_frame is not None else 0
+        return _json(200, {"bytes": len(data), "sockets": sent})
+
     async def orders(self, request: web.Request) -> web.Response:
         return _json(200, list(self.ctx.order_log))
 
@@ -177,6 +192,7 @@ def add_routes(app: web.Application, control: Control) -> None:
     app.router.add_post("/sim/price", guarded(ctx, control.price))
     app.router.add_post("/sim/condition", guarded(ctx, control.condition))
     app.router.add_post("/sim/fault", guarded(ctx, control.fault))
+    app.router.add_post("/sim/frame", guarded(ctx, control.frame))
     app.router.add_get("/sim/orders", guarded(ctx, control.orders))
     app.router.add_post("/sim/reset", guarded(ctx, control.reset))
     app.router.add_get("/sim/health", guarded(ctx, control.health))

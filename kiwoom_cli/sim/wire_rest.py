@@ -144,7 +144,7 @@ def ka10001(inst: InstrumentView) -> dict:
         "250lwst_pric_dt": "", "250lwst_pric_pre_rt": "0.00", "cur_prc": direction(inst.price, b),
         "pre_sig": sign_code(inst), "pred_pre": signed(inst.change), "flu_rt": rate(inst.change_pct),
         "trde_qty": str(inst.volume), "trde_pre": rate(_volume_ratio(inst)), "fav_unit": "0",
-        "dstr_stk": "0", "dstr_rt": "0",
+        "dstr_stk": "0", "dstr_rt": "0.0",  # spec: a rate with one decimal
     })
 
 

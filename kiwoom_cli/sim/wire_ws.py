@@ -13,6 +13,7 @@ import json
 from typing import Any, Iterable
 
 from kiwoom_cli.sim.domain import InstrumentView
+from kiwoom_cli.sim.rest_errors import MESSAGES, refusal
 
 try:  # optional speed-up (decisions.md §9)
     import orjson
@@ -50,6 +51,7 @@ SYSTEM_MESSAGES = {
 }
 
 PING = dumps({"trnm": "PING"})
+BARE_PING = b"PING"  # the bare text form, which Kiwoom's own client also accepts (fault bare_ping)
 
 def system_frame(code: str) -> bytes:
     """Return a SYSTEM close notice, e.g. R10002 (shape per fixtures/ws/system-*.json)."""
@@ -70,6 +72,18 @@ def login_failed(code: str, message: str) -> bytes:
             "return_msg": LOGIN_FAILED_MSG.format(code=code, message=message),
         }
     )
+
+
+def login_refused(form: str, code: str) -> bytes:
+    """Return a LOGIN refusal in a token_refused fault's form: "top" (return_code 8031), "rc3"
+    (rc 3 with [8031:...]) or "http401", which on a socket is the LOGIN's own 805004 [CODE=...] form.
+
+    unverified: which of these the broker's LOGIN uses for 8031 and 8103 (only 8005's is captured).
+    """
+    if form == "http401":
+        return login_failed(code, MESSAGES[code].format("injected fault"))
+    _, body = refusal("token_refused", form, code, "LOGIN")
+    return dumps({"trnm": "LOGIN", **body})
 
 
 def reply(trnm: str, return_code: int = 0, return_msg: str = "", **extra: Any) -> bytes:
@@ -161,18 +175,18 @@ def cnsrlst(conditions: Iterable[Any]) -> bytes:
 def cnsrreq_row(inst: InstrumentView) -> dict[str, str]:
     """Return one CNSRREQ search_type 0 row keyed by FID (fixtures/ws/cnsrreq-0.json encodings).
 
-    FID 12 is the rate x 100 without a point (field description). unverified: the official row
-    prints "-00000130" where its own 11/10 give -0.13 % (x 100 = -13); we follow the description.
+    FID 12 is the rate x 1000 without a point, to 2 decimals of a percent (the spec, ka10172:
+    "000001500" is +1.50 %; its example row, -100 on 75,100, carries "-00000130", -0.13 %).
     """
     base = inst.base_price
-    rate_x100 = round((inst.price - base) * 10000 / base) if base else 0
+    rate_x1000 = 10 * round((inst.price - base) * 10000 / base) if base else 0
     return {
         "9001": prefixed(inst.code),
         "302": inst.name,
         "10": padded9(inst.price),
         "25": change_sign_code(inst),
         "11": padded9(inst.price - base),
-        "12": padded9(rate_x100),
+        "12": padded9(rate_x1000),
         "13": padded9(inst.volume),
         "16": padded9(inst.open),
         "17": padded9(inst.high),

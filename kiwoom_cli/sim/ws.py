@@ -65,11 +65,20 @@ class WsHub:
         if self.on_event not in self.ctx.listeners:
             self.ctx.listeners.append(self.on_event)
         self.ctx.drop_sockets = self.drop_all
+        self.ctx.push_frame = self.push_frame
+        self.bare_echoes = 0  # bare `PING` echoes received (tests check the client's manners)
 
     async def drop_all(self) -> None:
         """Cut every connection at the TCP level, as a network drop would (fault drop_socket)."""
         for conn in list(self.conns):
             conn.drop()
+
+    def push_frame(self, data: bytes) -> int:
+        """Send one raw text frame, any bytes, to every connection (POST /sim/frame)."""
+        conns = [conn for conn in self.conns if not conn.closing]
+        for conn in conns:
+            conn.send(data)
+        return len(conns)
 
     async def close_all(self) -> None:
         """Close every connection with 1001 (going away) and wait for their writers (shutdown)."""
@@ -126,6 +135,11 @@ class WsHub:
     def _on_frame(self, conn: Conn, data: str | bytes) -> None:
         if conn.closing:
             return
+        if len(data) <= 16 and data.strip() in ("PING", b"PING"):  # the echo of a bare PING
+            if conn.logged_in:
+                self.bare_echoes += 1
+                self._on_ping(conn, {})
+            return
         try:
             msg = wire.loads(data)
         except ValueError:
@@ -151,6 +165,11 @@ class WsHub:
             conn.send(wire.reply(trnm, 1, "internal error"))
 
     def _on_login(self, conn: Conn, msg: dict) -> None:
+        armed = self._armed_login_refusal()
+        if armed is not None:
+            conn.send(wire.login_refused(armed.form, armed.code))
+            conn.close()
+            return
         token = msg.get("token")
         try:
             app_key = self.ctx.exchange.app_key_for_token(token if isinstance(token, str) else "")
@@ -176,6 +195,17 @@ class WsHub:
             conn.logged_in = True
             self._schedule_ping(conn)
 
+    def _armed_login_refusal(self):
+        """Take one hit of a token_refused fault armed for api_id "LOGIN" (POST /sim/fault)."""
+        answers = self.ctx.faults.answers
+        for armed in answers:
+            if armed.kind == "token_refused" and armed.api_id == "LOGIN":
+                armed.left -= 1
+                if armed.left <= 0:
+                    answers.remove(armed)
+                return armed
+        return None
+
     def _login_expired(self, conn: Conn) -> None:
         conn.login_timer = None
         if not conn.logged_in and not conn.closing:
@@ -195,7 +225,7 @@ class WsHub:
             conn.close()
             return
         conn.unanswered += 1
-        conn.send(wire.PING)
+        conn.send(wire.BARE_PING if self.ctx.faults.take("bare_ping") else wire.PING)
         self._schedule_ping(conn)
 
     def _on_ping(self, conn: Conn, msg: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from kiwoom_cli.sim import wire_ws as wire
@@ -23,13 +24,26 @@ class ConditionRequests:
         self.ctx = ctx
         self.by_seq = by_seq
         self.page_size = max(1, int(ctx.config.extra.get("cnsr_page_size", 50)))
+        self.list_delay_s = float(ctx.config.extra.get("cnsrlst_delay_s", 0))  # a slow CNSRLST answer
+        # CNSRREQs that came before their connection's CNSRLST answer went out. unverified: what
+        # the broker does with one (the spec only says to list first); we answer and count it.
+        self.early_requests = 0
 
     def on_list(self, conn: Conn, msg: dict) -> None:
-        """CNSRLST: every condition as [seq, name]."""
+        """CNSRLST: every condition as [seq, name] (after cnsrlst_delay_s, when configured)."""
+        if self.list_delay_s > 0:
+            asyncio.get_running_loop().call_later(self.list_delay_s, self._answer_list, conn)
+        else:
+            self._answer_list(conn)
+
+    def _answer_list(self, conn: Conn) -> None:
+        conn.listed = True
         conn.send(wire.cnsrlst(self.ctx.exchange.conditions()))
 
     def on_request(self, conn: Conn, msg: dict) -> None:
         """CNSRREQ: search_type "0" one paged search; "1" current matches plus live pushes."""
+        if not conn.listed:
+            self.early_requests += 1
         seq = msg.get("seq")
         search_type = str(msg.get("search_type", "0"))
         if not isinstance(seq, str) or not seq.strip():

@@ -25,7 +25,7 @@ class Conn:
     __slots__ = (
         "ws", "request", "app_key", "logged_in", "closing", "close_queued", "regs", "codes", "types",
         "cond_seqs", "outbox", "outbox_limit", "wake", "unanswered", "login_timer", "ping_timer",
-        "writer",
+        "writer", "listed",
     )
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, reg_limit: int,
@@ -47,6 +47,7 @@ class Conn:
         self.login_timer: asyncio.TimerHandle | None = None
         self.ping_timer: asyncio.TimerHandle | None = None
         self.writer: asyncio.Task | None = None
+        self.listed = False  # the CNSRLST answer has been sent (CNSRREQ is reliable only after it)
 
     def entry(self, data: bytes) -> None:
         """Queue one encoded REAL entry; a reader this far behind is cut off (see drop)."""

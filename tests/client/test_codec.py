@@ -67,9 +67,32 @@ def test_rate_keeps_the_sign(raw, expected):
     assert codec.rate(raw) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("raw, expected", [("-00000130", -1.30), ("000000000", 0.0), ("000010220", 102.20)])
-def test_rate_x100(raw, expected):
-    assert codec.rate_x100(raw) == pytest.approx(expected)
+@pytest.mark.parametrize(
+    "raw, expected",
+    # Kiwoom's spec (ka10172 FID 12): "000001500" is +1.50 %, "-00001500" -1.50 %, and its example
+    # row (75,000, change -100) carries "-00000130", -0.13 %.
+    [("000001500", 1.50), ("-00001500", -1.50), ("-00000130", -0.13), ("000000000", 0.0), ("000030000", 30.0)],
+)
+def test_rate_x1000(raw, expected):
+    assert codec.rate_x1000(raw) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "raw", ["１２３", "١٢٣", "1_000", "1" * 31, "1e5", "nan", "+-5", 10**40, [1], {"a": 1}, True]
+)
+def test_numbers_are_ascii_and_bounded(raw):
+    """Full-width and other Unicode digits, underscores and numbers past 30 digits are refused."""
+    with pytest.raises(ProtocolError):
+        codec.int_or_zero(raw)
+    with pytest.raises(ProtocolError):
+        codec.rate(raw)
+
+
+def test_a_number_past_python_int_limit_is_a_protocol_error():
+    with pytest.raises(ProtocolError):
+        codec.int_or_zero("9" * 5000)  # int() itself raises ValueError past 4,300 digits
+    with pytest.raises(ProtocolError):
+        codec.price("-" + "9" * 10_000_000)
 
 
 @pytest.mark.parametrize(
@@ -118,10 +141,10 @@ def test_price_is_unsigned_whatever_the_direction(value, sign):
 
 
 @given(st.integers(min_value=-(10**8), max_value=10**8))
-def test_rate_x100_matches_decimal_text(value):
+def test_rate_x1000_matches_decimal_text(value):
     width = 9
     text = ("-" if value < 0 else "") + str(abs(value)).rjust(width - (value < 0), "0")
-    assert codec.rate_x100(text) == pytest.approx(value / 100)
+    assert codec.rate_x1000(text) == pytest.approx(value / 1000)
 
 
 @given(st.from_regex(r"[A-Z][0-9]{6}", fullmatch=True), st.sampled_from(["", "_NX", "_AL"]))

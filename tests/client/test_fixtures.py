@@ -367,12 +367,13 @@ def test_cnsrreq_search():
     matches, next_key = protocol.parse_search_page(fix["body"])  # its seq "2  " is not checked
     assert next_key is None and len(matches) == 5
     assert [m.price for m in matches] == [21850, 44350, 3855, 75000, 2900]
-    fourth = matches[3]
-    assert (fourth.code, fourth.name, fourth.change, fourth.change_pct, fourth.volume) == (
+    fourth = matches[3]  # the spec's example row: 75,000, change -100, FID 12 "-00000130" = -0.13 %
+    assert (fourth.code, fourth.name, fourth.price, fourth.change, fourth.change_pct, fourth.volume) == (
         "005930",
         "삼성전자",
+        75000,
         -100,
-        pytest.approx(-1.30),
+        pytest.approx(-0.13),
         10386116,
     )
 

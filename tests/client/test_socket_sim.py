@@ -261,9 +261,9 @@ def test_refused_login_keeps_the_token_secret(sim, caplog):
     caplog.set_level(logging.DEBUG)
     bogus = "SECRET-TOKEN-THAT-MUST-NOT-LEAK-0123456789"
     client = SocketClient(endpoint(sim), lambda force: bogus, queue.SimpleQueue(), reconnect=False)
-    from kiwoom_cli.errors import TokenInvalid
+    from kiwoom_cli.errors import AuthError
 
-    with pytest.raises(TokenInvalid) as info:
+    with pytest.raises(AuthError) as info:  # refused, then handed back again: never sent twice
         client.start(timeout=5)
     assert bogus not in str(info.value) and bogus not in repr(info.value) and bogus not in caplog.text
 

@@ -162,15 +162,15 @@ def test_cnsrreq_row_encodings_match_official():
     official = fixture("ws/cnsrreq-0.json")["body"]
     i = inst(price=75000, base=75100, open=75100, high=75600, low=74700, volume=10386116)
     row = wire.cnsrreq_row(i)
-    # The official row is internally inconsistent: 11 = -100 on 75,100 is -0.13 %, which rate x100
-    # makes -13, yet it prints "-00000130". Every other FID matches it exactly.
-    assert {**row, "12": official["data"][3]["12"]} == official["data"][3]
-    assert row["12"] == "-00000013"
+    # The spec's example row, FID 12 included: -100 on 75,100 is -0.13 %, sent x 1000 as "-00000130"
+    assert row == official["data"][3]
+    assert row["12"] == "-00000130"
     page = decoded(wire.cnsrreq_page("4", [row], True, "50"))
     assert_same_shape(page, {**official, "return_msg": ""}, path="CNSRREQ")
     assert (page["cont_yn"], page["next_key"]) == ("Y", "50")
     up = wire.cnsrreq_row(inst(price=21000, base=20850))
-    assert (up["11"], up["12"], up["10"]) == ("000000150", "000000072", "000021000")
+    assert (up["11"], up["12"], up["10"]) == ("000000150", "000000720", "000021000")  # +0.72 %
+    assert wire.cnsrreq_row(inst(price=20300, base=20000))["12"] == "000001500"  # the spec's +1.50 %
 
 
 def test_padded9_and_rate():

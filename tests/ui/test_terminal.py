@@ -129,8 +129,10 @@ def _drive(term: Tmux, sim) -> None:
     term.press("Enter")
 
     # header: mode, condition names, socket and REST health; on the alternate screen
-    screen = term.wait(lambda s: "socket ● up" in s and " MOCK " in s and "KST" in s, "header")
-    assert "REST ● ok" in screen and "Positions (0)" in screen and "q quit" in screen
+    # (a capture can catch a redraw half-way: wait for the whole first frame, header to footer)
+    screen = term.wait(lambda s: "socket ● up" in s and " MOCK " in s and "KST" in s and "q quit" in s,
+                       "header and footer")
+    assert "REST ● ok" in screen and "Positions (0)" in screen
     assert term.flag("alternate_on") == "1"
 
     # a condition entry is bought and appears with its name and quantity; a new price is drawn
