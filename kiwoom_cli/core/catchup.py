@@ -127,10 +127,15 @@ def _entry(strategy, view, r: Relisted, code: str, gap: str, now: dt.datetime) -
 
 def _summary(s, r: Relisted, gap: str) -> ev.Decision:
     acted = catching_up(s, r.seq, r.gap_s)
-    entered = ", ".join(r.entered) or "none"
+    entered = _codes(r.entered) or "none"
     what = "caught up" if acted else "missed"
-    left = f"; left: {', '.join(r.left)}" if r.left else ""
+    left = f"; left: {_codes(r.left)}" if r.left else ""
     return ev.Decision("socket", None, "info", f"condition {r.seq} after {gap}: {what}: {entered}{left}")
+
+
+def _codes(codes: tuple[str, ...], shown: int = 10) -> str:
+    more = f" and {len(codes) - shown} more" if len(codes) > shown else ""
+    return ", ".join(codes[:shown]) + more
 
 
 def outage_note(status: SocketStatus, view, now: dt.datetime) -> list:

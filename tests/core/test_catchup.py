@@ -137,3 +137,11 @@ def test_the_strategy_decides_on_a_snapshot_as_on_the_live_state(make):
     outs = d.kernel.strategy.decide(listing, snap, d.clock.now())
     assert [o.code for o in outs if isinstance(o, ev.AwaitQuote)] == ["005930"]
     assert d.kernel.strategy.decide(BACK, snap, d.clock.now()) is not None
+
+
+def test_the_outage_summary_names_ten_codes_and_counts_the_rest(make):
+    d = make(catch_up_s=False)
+    codes = tuple(f"{n:06d}" for n in range(1, 13))
+    outage(d, 1, ConditionListed("1", codes))
+    summary = next(x["reason"] for x in d.decisions() if x["reason"].startswith("condition 1 after"))
+    assert summary.endswith("missed: " + ", ".join(codes[:10]) + " and 2 more")
