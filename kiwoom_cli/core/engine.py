@@ -21,9 +21,10 @@ from typing import Protocol
 
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.catchup import as_condition_events
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker, order_call
-from kiwoom_cli.models import ConditionEvent, SocketStatus
+from kiwoom_cli.models import ConditionEvent, ConditionListed, SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")
 
@@ -214,6 +215,8 @@ class Engine:
         elif isinstance(event, ev.ORDER_OUTCOMES):
             self._queued.discard(event.intent_id)
         self.kernel.handle(event, now, self._dispatch)  # the orders leave as soon as they are durable
+        if type(event) is ConditionListed:  # what the gap hid, shown with the pushes
+            self.conditions.extend((now, c) for c in as_condition_events(self.kernel.state.members.last))
         self._note(now)
         self.version += 1
         return True
