@@ -48,6 +48,9 @@ class Feed:
         self.closed: collections.Counter = collections.Counter()  # close status -> count
         self.filled_intents: dict[str, str] = {}  # intent id -> side, for intents with any fill
         self.realised = 0.0
+        # intent id -> what the summary says of an order still without an answer when the run ends
+        # (waiting to go again after a rate limit, or held behind one): never placed as far as we know
+        self.unanswered: dict[str, dict] = {}
         self._held: list | None = None  # the engine turn's events, while one is handled
 
     def start(self) -> None:
@@ -166,10 +169,31 @@ class ObservedJournal(Journal):
     def record_intent(self, intent, now: dt.datetime) -> None:
         super().record_intent(intent, now)
         self.feed.intents[_INTENT_KINDS[type(intent)]] += 1
+        self.feed.unanswered[intent.intent_id] = {
+            "intent_id": intent.intent_id, "action": _INTENT_KINDS[type(intent)],
+            "side": _value(getattr(intent, "side", None)), "code": intent.code, "tries": 1, "refused": None}
         self.feed.emit_with("order", now, _order_fields, intent)
+
+    def record_refusal(self, event: ev.OrderRefused, now: dt.datetime) -> None:
+        super().record_refusal(event, now)
+        waiting = self.feed.unanswered.get(event.intent_id)
+        if waiting is not None:
+            waiting["refused"] = event.kind
+            waiting["tries"] += int(event.resent)
+        self.feed.emit("order_refused", now, intent_id=event.intent_id, refusal=event.kind, reason=event.reason,
+                       error_code=event.error_code, resent=event.resent)
+
+    def record_retry(self, intent, attempt: int, now: dt.datetime) -> None:
+        super().record_retry(intent, attempt, now)
+        waiting = self.feed.unanswered.get(intent.intent_id)
+        if waiting is not None:
+            waiting["tries"] = attempt
+        self.feed.emit("order_retry", now, intent_id=intent.intent_id, attempt=attempt,
+                       price=getattr(intent, "price", None))
 
     def record_outcome(self, event, now: dt.datetime) -> None:
         super().record_outcome(event, now)
+        self.feed.unanswered.pop(event.intent_id, None)
         if isinstance(event, ev.OrderAcked):
             self.feed.emit("order_result", now, intent_id=event.intent_id, result="acked", order_no=event.order_no)
         elif isinstance(event, ev.OrderFailed):
@@ -299,4 +323,7 @@ def summary(feed: Feed, snapshot, *, exit_reason: str, started: dt.datetime, now
             "cancelled": feed.closed["cancelled"],
             "open": len(snapshot.orders) if snapshot is not None else None,
         },
+        # orders the run ended before they were answered: rate-limited and waiting to go again, or
+        # held behind one (none of them placed as far as the run knows)
+        "unanswered": list(feed.unanswered.values()),
     }

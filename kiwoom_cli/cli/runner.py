@@ -357,7 +357,7 @@ def _finish(engine, feed, reason, interrupts, interactive, started, clock, log_p
     if interactive:
         feed_line = (f"kiwoom: run ended ({reason}): {done['buys']} buys, {done['sells']} sells, "
                      f"realised P&L {done['realised_pnl']:,} KRW, {len(done['open_positions'])} open positions; "
-                     f"log {log_path}\n")
+                     f"{_unanswered(done)}log {log_path}\n")
         log.info("%s", feed_line.strip())
         sys.stdout.write(feed_line)
         sys.stdout.flush()
@@ -372,6 +372,15 @@ def _finish(engine, feed, reason, interrupts, interactive, started, clock, log_p
     if interrupts.signal is not None:
         return int(ExitCode.INTERRUPTED)
     return int(ExitCode.OK)
+
+
+def _unanswered(done: dict) -> str:
+    """The end line's word on orders still waiting (a sell refused for a rate limit until the end)."""
+    waiting = done["unanswered"]
+    if not waiting:
+        return ""
+    what = ", ".join(f"{w['side'] or w['action']} {w['code']}" for w in waiting)
+    return f"{len(waiting)} orders not placed ({what}: still waiting to be sent); "
 
 
 def _plain(settings: RunSettings) -> dict:

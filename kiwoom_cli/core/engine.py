@@ -63,7 +63,8 @@ class Engine:
         self._socket_worker = SocketWorker("kiwoom-socket-cmd", socket, self._socket_jobs, self.events)
         # Orders are written here when nothing has to wait (kiwoom/orderline.py); the order worker
         # reads their answers, and sends the others itself. `_queued`: intents handed to the worker
-        # to send and not yet answered; while there are any, later orders queue behind them (in order).
+        # to send (or refused for a rate limit, to send again) and not yet answered; while there are
+        # any, later orders queue behind them (in order).
         self.order_lines = order_lines
         self._queued: set[str] = set()
         self._workers = [
@@ -214,6 +215,8 @@ class Engine:
             self.conditions.append((now, event))
         elif isinstance(event, ev.ORDER_OUTCOMES):
             self._queued.discard(event.intent_id)
+        elif isinstance(event, ev.OrderRefused) and event.kind == ev.REFUSED_RATE:
+            self._queued.add(event.intent_id)  # waiting to go again: later orders queue behind it
         self.kernel.handle(event, now, self._dispatch)  # the orders leave as soon as they are durable
         if type(event) is ConditionListed:  # what the gap hid, shown with the pushes
             self.conditions.extend((now, c) for c in as_condition_events(self.kernel.state.members.last))
@@ -229,6 +232,10 @@ class Engine:
         for intent in intents:
             if isinstance(intent, ev.ORDER_INTENTS):
                 self._order(intent)
+            elif isinstance(intent, (ev.RetryOrder, ev.GiveUp)):  # the order worker holds what came after
+                if isinstance(intent, ev.GiveUp):
+                    self._queued.discard(intent.intent_id)
+                self._order_jobs.put(intent)
             elif isinstance(intent, (ev.NeedQuotes, ev.QueryOrders, ev.RefreshCash)):
                 self._rest_jobs.put(intent)
             elif isinstance(intent, (ev.Register, ev.Unregister)):

@@ -67,6 +67,24 @@ class OrderFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderRefused:
+    """A recognised refusal: nothing was placed, so the order may be sent again (not an outcome).
+
+    kind: REFUSED_RATE (a rate limit: the strategy resends it at the next slot, or gives up) or
+    REFUSED_TOKEN (the worker has already sent it once more with a fresh token: `resent`).
+    """
+
+    intent_id: str
+    reason: str
+    error_code: str | None
+    kind: str
+    resent: bool = False
+
+
+REFUSED_RATE, REFUSED_TOKEN = "rate_limited", "token_refused"
+
+
+@dataclass(frozen=True, slots=True)
 class OrderUnknown:
     """The request may have reached the broker (timeout after send): settle it by a query, never resend."""
 
@@ -145,6 +163,7 @@ Event = (  # what the engine queue carries (besides STOP)
     | OrderAcked
     | OrderFailed
     | OrderUnknown
+    | OrderRefused
     | OrdersQueried
     | QueryFailed
     | TimerFired
@@ -204,6 +223,24 @@ class AwaitAnswer:
 
     intent: PlaceOrder | AmendOrder | CancelOrder
     sent: object
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOrder:
+    """Send a rate-limited intent again (`attempt` counts every try), priced and checked anew."""
+
+    intent: PlaceOrder | AmendOrder | CancelOrder
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    """A rate-limited intent is not sent again: it ends "not sent" (the order worker stops holding
+    the orders that arrived behind it)."""
+
+    intent_id: str
+    reason: str
+    error_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +316,7 @@ class Decision:
     reason: str
 
 
-Intent = PlaceOrder | AmendOrder | CancelOrder | Register | Unregister | NeedQuotes | QueryOrders | RefreshCash
+Intent = PlaceOrder | AmendOrder | CancelOrder | RetryOrder | GiveUp | Register | Unregister | NeedQuotes | QueryOrders | RefreshCash
 Output = Intent | AwaitQuote | TrailUpdate | SetFlag | Decision
 ORDER_INTENTS = (PlaceOrder, AmendOrder, CancelOrder)
 ORDER_OUTCOMES = (OrderAcked, OrderFailed, OrderUnknown)  # the answer to an order request

@@ -33,7 +33,7 @@ from kiwoom_cli.models import Balance, Cash, OpenOrder, OrderEvent, Tick
 log = logging.getLogger(__name__)
 
 _FOR_WORKERS = (
-    ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.Register, ev.Unregister, ev.NeedQuotes,
+    ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.RetryOrder, ev.GiveUp, ev.Register, ev.Unregister, ev.NeedQuotes,
     ev.QueryOrders, ev.RefreshCash,
 )
 
@@ -111,6 +111,8 @@ class Kernel:
                 self.journal.record_order_event(event, intent_id, now)
             elif isinstance(event, ev.ORDER_OUTCOMES):
                 self.journal.record_outcome(event, now)
+            elif isinstance(event, ev.OrderRefused):
+                self.journal.record_refusal(event, now)
             self._journal_notes(notes, now)
             self._save_open_orders(event, now)
             outs = self.strategy.on_notes(notes, self.state, now) + self.strategy.decide(event, self.state, now)
@@ -132,6 +134,10 @@ class Kernel:
                 self.decisions.append(out)
             elif isinstance(out, ev.ORDER_INTENTS):
                 self.journal.record_intent(out, now)
+            elif isinstance(out, ev.RetryOrder):
+                self.journal.record_retry(out.intent, out.attempt, now)
+            elif isinstance(out, ev.GiveUp):
+                self.journal.record_outcome(ev.OrderFailed(out.intent_id, out.reason, out.error_code), now)
             elif isinstance(out, ev.SetFlag):
                 self.journal.set_flag(now.date(), out.name, out.reason)
             self._journal_notes(notes, now)

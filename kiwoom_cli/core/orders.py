@@ -4,12 +4,17 @@ Manual commands call place/amend/cancel (or prepare_* then execute, to show the 
 will be sent before it is). The engine's order worker calls `submit(intent)` with intents the
 kernel has already journaled and gets the outcome back as an event instead of an exception.
 
-Nothing here retries an order: a rate-limited order was refused at the gate and is reported; an
-order whose answer never came is OutcomeUnknown ("check `kiwoom orders`"), never resent.
+An order refused with a recognised refusal placed nothing, so it is sent again, each try journaled
+as a retry of the same intent: a refused token once more with a fresh token (a second refusal is
+TokenInvalid, exit 3); a rate limit at the next free slot, quote, price and checks redone first.
+A new buy gives up after 3 tries or 5 seconds (core/retry.py; RateLimited, exit 4, "not sent");
+sells, amends and cancels keep trying. An order whose answer never came is OutcomeUnknown
+("check `kiwoom orders`"), never resent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from typing import Protocol
@@ -17,7 +22,16 @@ from typing import Protocol
 from kiwoom_cli import inputs, market
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.errors import ApiError, BadInput, BrokerRejected, KiwoomError, OutcomeUnknown
+from kiwoom_cli.core import retry
+from kiwoom_cli.errors import (
+    ApiError,
+    BadInput,
+    BrokerRejected,
+    KiwoomError,
+    OutcomeUnknown,
+    RateLimited,
+    TokenInvalid,
+)
 from kiwoom_cli.models import OpenOrder, OrderAck, OrderType, Quote, Side
 
 _UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # kiwoom-api.md §3.6
@@ -101,6 +115,7 @@ class OrderService:
         self._clock = clock
         self._prefix = id_prefix
         self._commission = commission
+        self._asked: dict[str, tuple[int | None, int | None]] = {}  # intent id -> (price, ticks) asked
 
     # ------------------------------------------------------------------ look-ups
 
@@ -135,22 +150,31 @@ class OrderService:
         code = check_code(code)
         qty = check_qty(qty)
         quote = quote or self.lookup(code)
+        asked = price
         price = price_for(quote, price, ticks, side)
         if price is not None:
             check_price(price, quote)
-        reserve = 0
+        self._check_value(side, qty, price, quote)
+        intent = ev.PlaceOrder(
+            intent_id=self._new_id(), side=side, code=code, qty=qty, price=price,
+            order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
+            rule=rule or origin, origin=origin, name=quote.name, ref_price=quote.price,
+            upper=quote.upper_limit, lower=quote.lower_limit, reserve=self._reserve(side, qty, price, quote),
+        )
+        self._asked[intent.intent_id] = (asked, ticks)
+        return intent
+
+    def _check_value(self, side: Side, qty: int, price: int | None, quote: Quote) -> None:
         value = qty * (price or quote.price)  # as the run counts it (core/risk.py check_buy)
         if side is Side.BUY and self._max_value is not None and value > self._max_value:
             raise BadInput(f"order value {value:,} won is above max_order_value {self._max_value:,}",
                            hint="a smaller quantity, or raise run.max_order_value")
-        if side is Side.BUY:  # a market buy is reserved at the upper limit (decisions §7)
-            reserve = math.ceil(qty * (price or quote.upper_limit) * (1 + self._commission))
-        return ev.PlaceOrder(
-            intent_id=self._new_id(), side=side, code=code, qty=qty, price=price,
-            order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
-            rule=rule or origin, origin=origin, name=quote.name, ref_price=quote.price,
-            upper=quote.upper_limit, lower=quote.lower_limit, reserve=reserve,
-        )
+
+    def _reserve(self, side: Side, qty: int, price: int | None, quote: Quote) -> int:
+        if side is not Side.BUY:
+            return 0
+        # a market buy is reserved at the upper limit (decisions §7)
+        return math.ceil(qty * (price or quote.upper_limit) * (1 + self._commission))
 
     def prepare_amend(self, order_no: str, code: str, qty: object, price: int, *,
                       quote: Quote | None = None) -> ev.AmendOrder:
@@ -182,19 +206,77 @@ class OrderService:
         return self.execute(self.prepare_cancel(order_no, code, qty))
 
     def execute(self, intent) -> OrderAck:
-        """Journal the intent (committed), send it, journal the answer; errors propagate."""
-        if self._journal is not None:
-            self._journal.record_intent(intent, self._clock.now())
-        outcome, ack, error = self._attempt(intent)
-        if self._journal is not None:
-            self._journal.record_outcome(outcome, self._clock.now())
+        """Journal the intent (committed), send it, journal the answer; errors propagate.
+
+        A recognised refusal is sent again as the module docstring says, every try journaled.
+        """
+        journal = self._journal
+        if journal is not None:
+            journal.record_intent(intent, self._clock.now())
+        tries, first, token_resent = 1, self._clock.monotonic(), False
+        while True:
+            outcome, ack, error = self._attempt(intent)
+            if not isinstance(outcome, ev.OrderRefused):
+                break
+            if journal is not None:
+                journal.record_refusal(outcome, self._clock.now())
+            outcome, error = self._final_refusal(intent, outcome, tries, first, error, token_resent)
+            if outcome is not None:
+                break
+            token_resent = token_resent or isinstance(error, TokenInvalid)
+            try:
+                intent = self._redo(intent) if isinstance(error, RateLimited) else intent
+            except KiwoomError as exc:  # the checks redone refuse it now (or the quote failed): not sent
+                outcome = ev.OrderFailed(intent.intent_id, f"not sent: {exc.message}",
+                                         exc.code if isinstance(exc, ApiError) else None)
+                error = exc
+                break
+            tries += 1
+            if journal is not None:
+                journal.record_retry(intent, tries, self._clock.now())
+        if journal is not None:
+            journal.record_outcome(outcome, self._clock.now())
         if error is not None:
             raise error
         return ack
 
-    def submit(self, intent) -> ev.OrderAcked | ev.OrderFailed | ev.OrderUnknown:
-        """Send an intent the caller has already journaled; return its outcome as an event (order worker)."""
+    def _final_refusal(self, intent, refused: ev.OrderRefused, tries: int, first: float, error,
+                       token_resent: bool):
+        """(None, error) if `intent` may be sent again after this refusal, else (OrderFailed, error to raise)."""
+        why = retry.stop_reason(intent, refused, tries, self._clock.monotonic() - first, token_resent)
+        if why is None:
+            return None, error
+        error.message, error.args = why, (why,)  # its type keeps the exit code (3 or 4)
+        return ev.OrderFailed(intent.intent_id, why, refused.error_code), error
+
+    def _redo(self, intent):
+        """Before a rate-limited order is sent again: a fresh quote, the price and the checks redone."""
+        if isinstance(intent, ev.CancelOrder):
+            return intent
+        quote = self.lookup(intent.code)
+        if isinstance(intent, ev.AmendOrder):
+            check_price(intent.price, quote)
+            return intent
+        asked, ticks = self._asked.get(intent.intent_id, (intent.price, None))
+        price = price_for(quote, asked, ticks, intent.side)
+        if price is not None:
+            check_price(price, quote)
+        self._check_value(intent.side, intent.qty, price, quote)
+        return dataclasses.replace(
+            intent, price=price, ref_price=quote.price, upper=quote.upper_limit, lower=quote.lower_limit,
+            reserve=self._reserve(intent.side, intent.qty, price, quote),
+        )
+
+    def submit(self, intent) -> ev.OrderAcked | ev.OrderFailed | ev.OrderUnknown | ev.OrderRefused:
+        """Send an intent the caller has already journaled, once; return its outcome as an event (order
+        worker). A recognised refusal comes back as OrderRefused: the caller decides the resend."""
         return self._attempt(intent)[0]
+
+    def refuse_token(self, token: str) -> None:
+        """The broker refused `token` on an order written elsewhere: the next order carries a new one."""
+        refuse = getattr(self._rest, "refuse_token", None)
+        if refuse is not None:
+            refuse(token)
 
     def _attempt(self, intent):
         """Send once; return (outcome event, ack or None, error to raise or None)."""
@@ -202,7 +284,10 @@ class OrderService:
             ack = self._send(intent)
         except OutcomeUnknown as exc:
             return ev.OrderUnknown(intent.intent_id, exc.message), None, OutcomeUnknown(exc.message, hint=UNKNOWN_HINT)
-        except KiwoomError as exc:  # refused before any effect: rejected, rate-limited, auth, not sent
+        except (RateLimited, TokenInvalid) as exc:  # a recognised refusal: nothing placed, may be resent
+            kind = ev.REFUSED_RATE if isinstance(exc, RateLimited) else ev.REFUSED_TOKEN
+            return ev.OrderRefused(intent.intent_id, exc.message, exc.code, kind), None, exc
+        except KiwoomError as exc:  # refused before any effect: rejected, auth, not sent
             code = exc.code if isinstance(exc, ApiError) else None
             return ev.OrderFailed(intent.intent_id, exc.message, code), None, exc
         except KeyboardInterrupt:  # Ctrl-C while the bytes may be out: the user must look, not retry

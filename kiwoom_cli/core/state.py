@@ -8,14 +8,15 @@ engine journals. The strategy reads the live State (zero copy, read-only by cont
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import prices
+from kiwoom_cli.core import prices, retry
 from kiwoom_cli.core.catchup import Membership
 from kiwoom_cli.core.reads import Reads
 from kiwoom_cli.core.records import (
@@ -71,7 +72,8 @@ class Snapshot(Reads):
     query_retry_at: dt.datetime | None
     price_drops: Mapping[str, int]
     quotes_asked: Mapping[str, dt.datetime]
-    members: Membership  # a copy
+    retries: Mapping[str, object] = field(default_factory=dict)  # intent id -> retry.Retry (copies)
+    members: Membership = field(default_factory=Membership)  # a copy
 
 
 class State(Reads):
@@ -99,6 +101,8 @@ class State(Reads):
         self.price_drops: dict[str, int] = {}  # code -> ticks/quotes dropped as implausible (core/prices.py)
         self.quotes_asked: dict[str, dt.datetime] = {}  # code -> when a quote was last asked for
         self.suspect: dict[str, FillFlagged] = {}  # order no -> a fill applied at a substitute price
+        self.sent: dict[str, object] = {}  # order intent id -> the intent as last sent, until answered
+        self.retries: dict[str, retry.Retry] = {}  # rate-limited intents to send again (core/retry.py)
         self.members = Membership()  # condition members and socket outages (core/catchup.py)
 
     # ------------------------------------------------------------------ views
@@ -124,6 +128,7 @@ class State(Reads):
             query_retry_at=self.query_retry_at,
             price_drops=MappingProxyType(dict(self.price_drops)),
             quotes_asked=MappingProxyType(dict(self.quotes_asked)),
+            retries=MappingProxyType({i: copy.copy(r) for i, r in self.retries.items()}),
             members=self.members.copy(),
         )
 
@@ -152,6 +157,14 @@ class State(Reads):
             self.cash = event.cash.orderable
             seen = event.fills_seen
             self.spent = {} if seen is None else {s: a for s, a in self.spent.items() if s > seen}
+            return []
+        if isinstance(event, ev.ORDER_OUTCOMES):
+            self.sent.pop(event.intent_id, None)
+            self.retries.pop(event.intent_id, None)
+        if isinstance(event, ev.OrderRefused):
+            intent = self.sent.get(event.intent_id)
+            if intent is not None and event.kind == ev.REFUSED_RATE:
+                retry.refused(self.retries, intent, event, now)
             return []
         if isinstance(event, ev.OrderAcked):
             return self._acked(event.intent_id, event.order_no)
@@ -336,6 +349,12 @@ class State(Reads):
 
     def apply_output(self, out: object, now: dt.datetime) -> list:
         """Record what the strategy (or the user) decided; return change notes."""
+        if isinstance(out, ev.ORDER_INTENTS):
+            self.sent[out.intent_id] = out
+        if isinstance(out, ev.RetryOrder):
+            return retry.retrying(self, out.intent)
+        if isinstance(out, ev.GiveUp):
+            return self.apply(ev.OrderFailed(out.intent_id, out.reason, out.error_code), now)
         if isinstance(out, ev.PlaceOrder):
             self.orders[out.intent_id] = Order(
                 out.intent_id, out.side, out.code, out.qty, out.price, out.order_type, out.rule,

@@ -263,6 +263,21 @@ class Journal(JournalReads):
         self._write("INSERT INTO order_requests(ts, intent_id, kind, outcome, detail) VALUES(?,?,?,?,?)",
                     (now.isoformat(), intent_id, kind, outcome, detail))
 
+    def record_refusal(self, event: ev.OrderRefused, now: dt.datetime) -> None:
+        """Journal a recognised refusal (nothing placed); with `resent`, the try sent right after it."""
+        detail = f"{event.error_code or ''} {event.reason}".strip()
+        self.record_request(event.intent_id, "answer", event.kind, detail, now)
+        if event.resent:
+            self.record_request(event.intent_id, "retry", "sent", "with a fresh token", now)
+
+    def record_retry(self, intent, attempt: int, now: dt.datetime) -> None:
+        """Journal try number `attempt` of a refused intent, with the price it is sent at now."""
+        self.record_request(intent.intent_id, "retry", "sent", f"try {attempt}: {_detail(intent)}", now)
+        if isinstance(intent, ev.PlaceOrder):
+            self._write("UPDATE intents SET price=?, ref_price=?, upper=?, lower=?, reserve=?, updated=?"
+                        " WHERE intent_id=?", (intent.price, intent.ref_price, intent.upper, intent.lower,
+                                               intent.reserve, now.isoformat(), intent.intent_id))
+
     def record_outcome(self, event, now: dt.datetime) -> None:
         """Journal the answer to an order request: acked, failed (nothing placed) or unknown."""
         ts = now.isoformat()

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterable
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import risk
+from kiwoom_cli.core import retry, risk
 from kiwoom_cli.core.catchup import catch_up, outage_note
 from kiwoom_cli.core.records import FillFlagged, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
@@ -77,6 +77,8 @@ class Strategy:
             return [ev.Decision("order", None, "info", f"settle query failed: {event.reason}")]
         if isinstance(event, ev.OrderUnknown):
             return [ev.Decision("order", None, "info", f"outcome unknown for {event.intent_id}: {event.reason}")]
+        if isinstance(event, ev.OrderRefused):
+            return retry.after_refusal(event, view, now)
         if isinstance(event, ev.SellCode):
             return self.sell(view, event.code, "manual", now, origin="manual", reason="user asked")
         if isinstance(event, ev.SellAll):
@@ -341,7 +343,7 @@ class Strategy:
                 out.append(ev.Decision("amend", order.code, "amend", why))
         if not view.query_in_flight and any(d <= now for d in self._settle_deadlines(view)):
             out.append(ev.QueryOrders("settle unknown orders"))
-        return out
+        return out + retry.due_outputs(view, s, now)
 
     def _amend_deadlines(self, view) -> Iterable:
         after = self.s.amend_after_s
@@ -372,4 +374,8 @@ class Strategy:
         s = self.s
         if s.liquidate_at is not None and "liquidated" not in view.flags:
             times.append(dt.datetime.combine(now.date(), s.liquidate_at, tzinfo=now.tzinfo))
+        due = retry.deadline(view)
+        if due is not None:
+            times.append(due)
         return min(times) if times else None
+

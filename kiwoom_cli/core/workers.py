@@ -7,6 +7,8 @@ Each worker builds its own client in its own thread (one client per thread, §2)
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import logging
 import queue
 import threading
@@ -20,6 +22,7 @@ from kiwoom_cli.errors import (
     BrokerRejected,
     KiwoomError,
     OutcomeUnknown,
+    RateLimited,
     TemporaryError,
     TokenInvalid,
 )
@@ -79,36 +82,76 @@ class OrderWorker(Worker):
     the request goes through it; otherwise the adapter's buy/sell/amend/cancel are called directly.
     An AwaitAnswer job is an order the engine already wrote on one of `lines` (kiwoom/orderline.py):
     the worker reads its answer, then reconnects any line that went down.
+
+    A recognised refusal placed nothing. A refused token: the order is sent once more at once, with
+    a fresh token (a second refusal fails it). A rate limit: reported (OrderRefused) for the engine to
+    resend on its clock (RetryOrder) or give up (GiveUp); until it does, orders that arrive behind
+    are held here, so none overtakes the waiting one (arrival order).
     """
 
     def __init__(self, name: str, api_factory: Callable[[], object], jobs: queue.SimpleQueue,
                  events: queue.SimpleQueue, lines=None) -> None:
         super().__init__(name, api_factory, jobs, events)
         self.lines = lines
+        self.waiting: set[str] = set()  # rate-limited intents the engine has not resent or given up
+        self.held: collections.deque = collections.deque()  # jobs that arrived behind them
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            if self.waiting or self.held:  # the run's summary lists them ("unanswered")
+                log.warning("the run ended with %d rate-limited order(s) waiting to go again and %d held "
+                            "behind them: not sent", len(self.waiting), len(self.held))
 
     def handle(self, api, job) -> list:
-        if isinstance(job, ev.AwaitAnswer):
-            out = [self._outcome(api, job.intent, sent=job.sent)]
-        elif isinstance(job, ev.ORDER_INTENTS):
-            out = [self._outcome(api, job)]
+        if isinstance(job, (ev.RetryOrder, ev.GiveUp)):
+            intent_id = job.intent.intent_id if isinstance(job, ev.RetryOrder) else job.intent_id
+            self.waiting.discard(intent_id)
+            out = self._deliver(api, job.intent) if isinstance(job, ev.RetryOrder) else []
+        elif isinstance(job, ev.ORDER_INTENTS) and self.waiting:
+            self.held.append(job)
+            return []
+        elif isinstance(job, (ev.AwaitAnswer, *ev.ORDER_INTENTS)):  # an answer already on its way is read now
+            out = self._deliver(api, job.intent, job.sent) if isinstance(job, ev.AwaitAnswer) else self._deliver(api, job)
         else:
             log.error("order worker got %r", job)
             return []
+        while self.held and not self.waiting:
+            out += self._deliver(api, self.held.popleft())
         if self.lines is not None:
             self.lines.fill()
+        return out
+
+    def _deliver(self, api, intent, sent=None) -> list:
+        """Send (or read) one order; resend once after a refused token; note a rate limit's wait."""
+        first = self._outcome(api, intent, sent)
+        out = [first]
+        if _refused(first, ev.REFUSED_TOKEN):
+            refused = getattr(sent, "token", None)
+            if refused is not None:  # the line's token: the lines and this client both move on
+                self.lines.renew_token(refused)
+                getattr(api, "refuse_token", lambda token: None)(refused)
+            again = self._outcome(api, intent)
+            if _refused(again, ev.REFUSED_TOKEN):
+                again = ev.OrderFailed(intent.intent_id, f"not sent: a fresh token was refused too ({again.reason})",
+                                       again.error_code)
+            out = [dataclasses.replace(first, resent=True), again]
+        if _refused(out[-1], ev.REFUSED_RATE):
+            self.waiting.add(intent.intent_id)
         return out
 
     def _outcome(self, api, intent, sent=None):
         try:
             if sent is not None:
-                try:
-                    return ev.OrderAcked(intent.intent_id, self.lines.answer(sent).order_no)
-                except TokenInvalid:  # refused at the gate, nothing placed: a new token, sent once more
-                    self.lines.renew_token()
+                return ev.OrderAcked(intent.intent_id, self.lines.answer(sent).order_no)
             submit = getattr(api, "submit", None)
             return submit(intent) if submit is not None else _send(api, intent)
         except OutcomeUnknown as e:
             return ev.OrderUnknown(intent.intent_id, e.message)
+        except (RateLimited, TokenInvalid) as e:  # a recognised refusal: nothing placed
+            kind = ev.REFUSED_RATE if isinstance(e, RateLimited) else ev.REFUSED_TOKEN
+            return ev.OrderRefused(intent.intent_id, e.message, e.code, kind)
         except BrokerRejected as e:
             return ev.OrderFailed(intent.intent_id, e.message, e.code)
         except (TemporaryError, ApiError) as e:  # refused before anything was placed (adapter contract)
@@ -118,6 +161,10 @@ class OrderWorker(Worker):
         except Exception as e:
             log.exception("order request %s failed unexpectedly", intent.intent_id)
             return ev.OrderUnknown(intent.intent_id, f"internal error: {type(e).__name__}")
+
+
+def _refused(event, kind: str) -> bool:
+    return isinstance(event, ev.OrderRefused) and event.kind == kind
 
 
 def order_call(api, job, prefix: str = ""):

@@ -228,9 +228,10 @@ class OrderLines:
             ).encode("latin-1")
         return b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body)
 
-    def renew_token(self) -> None:
-        """The broker refused the token an order carried ([8005]): issue another (the worker's thread)."""
-        self._rest.token(force=True)
+    def renew_token(self, refused: str) -> None:
+        """The broker refused the token an order carried: the lines' next orders carry another, issued
+        now unless another client already has (the worker's thread)."""
+        self._rest.token(refused=refused)
 
     def close(self) -> None:
         with self._fill_lock:

@@ -37,7 +37,7 @@ class RateLimiter:
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
         limits: Mapping[str, tuple[float, int]] | None = None,
-        margin: float = 0.02,
+        margin: float = 0.01,
     ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
@@ -68,7 +68,13 @@ class RateLimiter:
             bucket.tokens -= 1.0
             if bucket.tokens >= 0:
                 return 0.0
-            return -bucket.tokens / bucket.rate + self._margin
+            wait = -bucket.tokens / bucket.rate + self._margin
+            if bucket.burst == 1:
+                # at its slot the broker's bucket of one is full, so it keeps nothing of the margin we
+                # waited: the next slot counts from when this call really leaves (with a larger burst
+                # the bucket is not full at a slot and the margin carries over)
+                bucket.tokens -= self._margin * bucket.rate
+            return wait
 
     def try_acquire(self, api_id: str) -> bool:
         """Take a slot for `api_id` only if one is free now (True); otherwise take nothing (False)."""
@@ -99,7 +105,10 @@ class RateLimiter:
             now = self._clock.monotonic()
             bucket = self._bucket(api_id, now)
             bucket.burst = 1
-            bucket.tokens = min(bucket.tokens, 0.0)
+            # refilled to now first: a caller that waited for its slot left the bucket in debt at
+            # the time it reserved, and that debt is paid by now (else the next slot is 1/rate late)
+            refilled = min(bucket.burst, bucket.tokens + (now - bucket.stamp) * bucket.rate)
+            bucket.tokens = min(refilled, 0.0)
             bucket.stamp = now
 
     def burst(self, api_id: str) -> int:

@@ -69,6 +69,7 @@ class RestClient:
         self._timeout = timeout
         self._retries = retries
         self._sleep = sleep
+        self._refused: str | None = None  # a token the broker refused an order (see _call)
         # urllib3, not requests: ~0.5 ms less per order (transport.py). Its pool is thread-safe, so
         # token() may be called from a socket's reader thread. The environment's proxy settings are
         # ignored; an explicit proxy from our config is honoured.
@@ -79,14 +80,16 @@ class RestClient:
 
     # ------------------------------------------------------------------ auth
 
-    def token(self, force: bool = False) -> str:
+    def token(self, force: bool = False, refused: str | None = None) -> str:
         """Return a valid access token: cached, or issued (au10001) when missing or near expiry.
 
-        `force` replaces the current token (the broker refused it). Safe from any thread, so
-        `client.token` can be a SocketClient's token_provider.
+        `force` replaces the current token (the broker refused it); `refused` names the refused
+        token (never returned again). Safe from any thread, so `client.token` can be a
+        SocketClient's token_provider.
         """
         mode, key = self.endpoint.mode, self._credentials.app_key
-        refused = self._tokens.cached(mode, key) if force else None
+        if refused is None and force:
+            refused = self._tokens.cached(mode, key)
         return self._tokens.get(mode, key, self._issue, refused=refused)
 
     def _issue(self):
@@ -211,6 +214,10 @@ class RestClient:
         """Take a rate-limit slot for `api_id` if one is free now; False (nothing taken) if it would wait."""
         return self._limiter is None or self._limiter.try_acquire(api_id)
 
+    def refuse_token(self, token: str) -> None:
+        """The broker refused `token` on an order written elsewhere: this client's next call carries a new one."""
+        self._refused = token
+
     def order_answer(self, api_id: str, status: int, content: bytes, token: str) -> OrderAck:
         """Read an order's HTTP answer as buy/sell/amend/cancel would; raise what they would raise."""
         return self._ack(api_id, self._answer(api_id, status, content, token, order=True))
@@ -244,9 +251,14 @@ class RestClient:
         )
 
     def _call(self, api_id: str, body: dict, next_key: str | None = None) -> tuple[dict, dict]:
-        """Send one TR with a token; re-issue once on [8005]; retry rate-limited/temporary queries."""
+        """Send one TR with a token; re-issue once on a refused token; retry rate-limited/temporary queries.
+
+        An order is sent exactly once: a recognised refusal (RateLimited, TokenInvalid) is raised for
+        the order service to resend (core/orders.py). A refused token is remembered, so the next
+        call carries a fresh one.
+        """
         order = api_id in protocol.ORDER_IDS
-        refused: str | None = None
+        refused, self._refused = self._refused, None
         attempt = 0
         while True:
             token = self._tokens.get(
@@ -255,13 +267,16 @@ class RestClient:
             try:
                 return self._post(api_id, body, token, order=order, next_key=next_key)
             except TokenInvalid:
+                if order:
+                    self._refused = token  # nothing placed: the caller may resend, with a new token
+                    raise
                 if refused is not None:
                     raise
-                refused = token  # refused before any effect: resending is safe, orders included
+                refused = token  # refused before any effect: resending a query is safe
                 log.info("%s: token refused, issuing a new one", api_id)
-            except TemporaryError as exc:  # RateLimited included
+            except TemporaryError as exc:  # RateLimited included (the limiter has learnt: _answer)
                 if order:
-                    raise
+                    raise  # nothing placed on a rate limit: the caller resends at the next slot
                 attempt = self._backoff(api_id, exc, attempt)
 
     def _backoff(self, api_id: str, exc: TemporaryError, attempt: int) -> int:

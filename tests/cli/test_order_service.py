@@ -9,7 +9,7 @@ from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.orders import OrderService, check_code, check_price, check_qty, price_for
 from kiwoom_cli.core.store import Journal, journal_path
-from kiwoom_cli.errors import BadInput, BrokerRejected, OutcomeUnknown, RateLimited
+from kiwoom_cli.errors import BadInput, BrokerRejected, OutcomeUnknown
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.tokens import TokenStore
@@ -153,16 +153,6 @@ def test_rejection_is_journaled_and_raised(parts, sim):
     assert info.value.code == "RC4025"
     [row] = journal.intents()
     assert row["status"] == "failed" and "RC4025" in row["reason"]
-
-
-def test_rate_limited_order_is_never_retried(parts, sim):
-    service, _, journal = parts
-    intent = service.prepare_place("buy", "005930", 1, None)
-    sim.fault("rate_limit", 1)
-    with pytest.raises(RateLimited):
-        service.execute(intent)
-    assert len(sim.order_log) == 1  # refused at the gate, and not sent again
-    assert journal.intents()[0]["status"] == "failed"
 
 
 def test_no_answer_is_outcome_unknown_and_never_resent(sim, isolated_home):

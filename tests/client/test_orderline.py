@@ -135,7 +135,7 @@ def test_refused_token_is_token_invalid_and_renewed(sim, tmp_path):
         with pytest.raises(TokenInvalid):
             lines.answer(sent)
         assert orders_for(sim, "051910", placed_only=True) == []  # refused at the gate: nothing placed
-        lines.renew_token()
+        lines.renew_token(sent.token)
         assert api_ids(sim).count("au10001") == issued + 1
         sent = lines.try_buy("051910", 1, None)
         assert lines.answer(sent).order_no

@@ -118,3 +118,25 @@ def test_default_burst_is_the_safe_one():
     limiter = RateLimiter(clock=ManualClock(), margin=0.0)
     assert limiter.reserve("ka10001") == 0.0
     assert limiter.reserve("ka10001") == pytest.approx(1.0)
+
+
+def test_a_refusal_after_a_wait_makes_the_next_slot_one_period_later_not_two():
+    """The refused call waited for its slot (the bucket in debt when it reserved); the broker's refusal
+    moves the next slot to one period after the refusal, the next free slot, not one period later still."""
+    limiter, clock, _ = make(burst=1)
+    assert limiter.acquire("kt10000") == 0.0
+    assert limiter.acquire("kt10000") == pytest.approx(1.0)  # waited for its slot, then sent ...
+    limiter.penalize("kt10000")  # ... and the broker refused it
+    assert limiter.reserve("kt10000") == pytest.approx(1.0)
+
+
+def test_each_wait_counts_from_the_previous_call_with_its_margin():
+    """A broker bucket of burst 1 is full when our call arrives, so it keeps none of the margin we
+    waited: every later call is spaced a whole period plus the margin from the one before it."""
+    limiter = RateLimiter(1.0, 1, clock=ManualClock(), sleep=lambda s: None, margin=0.05)
+    assert [limiter.reserve("x") for _ in range(3)] == [0.0, pytest.approx(1.05), pytest.approx(2.10)]
+
+
+def test_with_a_burst_of_two_the_margin_is_not_carried_into_later_slots():
+    limiter = RateLimiter(1.0, 2, clock=ManualClock(), sleep=lambda s: None, margin=0.05)
+    assert [limiter.reserve("x") for _ in range(4)] == [0.0, 0.0, pytest.approx(1.05), pytest.approx(2.05)]

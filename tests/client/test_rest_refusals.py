@@ -94,12 +94,14 @@ def test_refusal_never_reissues_a_token_another_process_already_replaced(sim, tm
 
 
 def test_token_refusal_on_an_order_places_nothing(sim, client):
-    fills = len(client.fills())
-    arm(sim, kind="token_refused", form="top", code="8005", api_id="kt10000", count=2)
+    """An order is sent once per call (the order service decides a resend); the next call has a new token."""
+    fills, sent, first = len(client.fills()), count(sim, "kt10000"), client.token()
+    arm(sim, kind="token_refused", form="top", code="8005", api_id="kt10000", count=1)
     with pytest.raises(TokenInvalid) as info:
         client.buy("005930", 1, None)
-    assert info.value.code == "8005"
+    assert info.value.code == "8005" and count(sim, "kt10000") == sent + 1
     assert len(client.fills()) == fills
+    assert client.token() != first  # the fills query above carried a fresh token
 
 
 # --------------------------------------------------------------------------- rate limits
