@@ -15,7 +15,8 @@ CODE, OTHER = "005930", "000660"
 
 def test_an_entry_pushed_at_a_socket_drop_is_bought_once_and_the_outage_is_reported(sim, start_run):
     run = start_run("--buy-cond", "1", "--sell-cond", "2", *ANY_HOUR)
-    wait_until(lambda: subscribed(sim, seq="1"), timeout=15, message="run subscribed")
+    wait_until(lambda: subscribed(sim, seq="1") and subscribed(sim, seq="2"), timeout=15, message="run subscribed")
+    run.wait_for("socket", state="connected")  # started: a drop during the start-up subscriptions exits 4
     sim.fault("drop_socket")
     sim.push_condition("1", CODE, "I")  # the run's socket is gone: this push reaches nobody, or the new one
     run.wait_for("fill", code=CODE, side="buy", timeout=30)
@@ -33,7 +34,8 @@ def test_an_entry_pushed_at_a_socket_drop_is_bought_once_and_the_outage_is_repor
 def test_a_stock_in_the_condition_at_start_is_not_bought_after_a_drop(sim, start_run):
     sim.push_condition("1", CODE, "I")  # listed when the run subscribes: not an entry
     run = start_run("--buy-cond", "1", "--sell-cond", "2", *ANY_HOUR)
-    wait_until(lambda: subscribed(sim, seq="1"), timeout=15, message="run subscribed")
+    wait_until(lambda: subscribed(sim, seq="1") and subscribed(sim, seq="2"), timeout=15, message="run subscribed")
+    run.wait_for("socket", state="connected")  # started: a drop during the start-up subscriptions exits 4
     sim.fault("drop_socket")
     assert run.wait_for("catch_up", seq="1", timeout=30)[0]["entered"] == []
     sim.push_condition("1", OTHER, "I")
