@@ -280,6 +280,8 @@ KEYS: dict[str, Key] = {
             "a percent between 0 and 100 such as 1.0" + _OFF, "float"),
         Key("run.amend_after_s", _false_is_off(number(above=0, below=86400)), 10.0,
             "seconds above 0 and below 86400 such as 10" + _OFF, "float"),
+        Key("run.catch_up_s", _false_is_off(number(above=0, below=86400)), 60.0,
+            "seconds above 0 and below 86400 such as 60" + _OFF, "float"),
         Key("run.window", _false_is_off(window), "mode", '"HH:MM-HH:MM" (KST) or false (always)'),
         Key("run.liquidate_at", _false_is_off(time_of_day), "mode", '"HH:MM" (KST) or false (never)'),
         Key("run.max_daily_loss", _false_is_off(whole(1, MAX_KRW)), None, "KRW, a whole number from 1 to 10^13" + _OFF, "int"),

@@ -48,6 +48,7 @@ class RunConfig:
     trail_arm_pct: float | None
     trail_drop_pct: float | None
     amend_after_s: float | None
+    catch_up_s: float | None
     window: tuple[dt.time, dt.time] | None
     liquidate_at: dt.time | None
     max_daily_loss: int | None

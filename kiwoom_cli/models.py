@@ -181,6 +181,14 @@ class ConditionEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionListed:
+    """A condition's members as the broker lists them when the socket re-subscribes after a reconnect."""
+
+    seq: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEvent:
     """A REAL type 00 주문체결 entry."""
 

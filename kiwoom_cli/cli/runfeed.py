@@ -18,10 +18,11 @@ import threading
 from typing import TextIO
 
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.catchup import catching_up
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.records import FillApplied
 from kiwoom_cli.core.store import Journal
-from kiwoom_cli.models import ConditionEvent, OrderEvent, SocketStatus, Tick
+from kiwoom_cli.models import ConditionEvent, ConditionListed, OrderEvent, SocketStatus, Tick
 
 log = logging.getLogger("kiwoom.run")
 _STOP = object()
@@ -268,11 +269,28 @@ class ObservedKernel(Kernel):
                     feed.emit_with("condition", now, _condition_fields, event)
                 elif isinstance(event, SocketStatus):
                     feed.emit("socket", now, state=event.state, detail=event.detail)
-            return super().handle(event, now, send)
+            intents = super().handle(event, now, send)
+            if isinstance(event, (SocketStatus, ConditionListed)):
+                self._report_outage(event, now)
+            return intents
         finally:
             if self._observed is not None and type(event) is not Tick:
                 self._observed.end_turn()
             feed.release()
+
+    def _report_outage(self, event, now: dt.datetime) -> None:
+        """An "outage" line when the socket is back, a "catch_up" line per condition listed after it."""
+        members = self.state.members
+        if isinstance(event, SocketStatus):
+            if event.detail == "reconnected" and members.outage is not None and members.outage[1] == now:
+                self.feed.emit("outage", now, since=_ts(members.outage[0]), seconds=round(members.outage_s, 3))
+            return
+        r = members.last
+        if r is not None and r.seq == event.seq:
+            acted = catching_up(self.settings, r.seq, r.gap_s)
+            self.feed.emit("catch_up", now, seq=r.seq, gap_s=round(r.gap_s, 3), entered=list(r.entered),
+                           caught_up=list(r.entered) if acted else [], missed=[] if acted else list(r.entered),
+                           left=list(r.left))
 
 
 def summary(feed: Feed, snapshot, *, exit_reason: str, started: dt.datetime, now: dt.datetime) -> dict:

@@ -22,11 +22,12 @@ from typing import Protocol
 
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.catchup import as_condition_events
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.reconcile import GONE_CONFIRM_S
 from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker, order_call
 from kiwoom_cli.kiwoom.codec import ProtocolError
-from kiwoom_cli.models import ConditionEvent, SocketStatus
+from kiwoom_cli.models import ConditionEvent, ConditionListed, SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")
 
@@ -115,8 +116,9 @@ class Engine:
             self._note(now)
             s = self.kernel.settings
             for seq in dict.fromkeys(x for x in (s.buy_cond, s.sell_cond) if x is not None):
-                # stocks already in the condition entered before the run: not entries (only pushes are)
-                self.socket.subscribe_condition(seq)
+                # stocks already in the condition entered before the run: members, not entries (only
+                # pushes are, and after a reconnect what the list adds: core/catchup.py)
+                self.kernel.state.members.seed(seq, self.socket.subscribe_condition(seq))
         except BaseException:
             self.socket.stop()
             raise
@@ -232,6 +234,8 @@ class Engine:
         elif isinstance(event, ev.OrderRefused) and event.kind == ev.REFUSED_RATE:
             self._queued.add(event.intent_id)  # waiting to go again: later orders queue behind it
         self.kernel.handle(event, now, self._dispatch)  # the orders leave as soon as they are durable
+        if type(event) is ConditionListed:  # what the gap hid, shown with the pushes
+            self.conditions.extend((now, c) for c in as_condition_events(self.kernel.state.members.last))
         self._note(now)
         self.version += 1
         return True

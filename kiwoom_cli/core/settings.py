@@ -18,6 +18,7 @@ _OPTIONAL = (
     "trail_arm_pct",
     "trail_drop_pct",
     "amend_after_s",
+    "catch_up_s",
     "window",
     "liquidate_at",
     "max_daily_loss",
@@ -39,6 +40,7 @@ class RunSettings:
     trail_arm_pct: float | None = 2.0
     trail_drop_pct: float | None = 1.0
     amend_after_s: float | None = 10.0
+    catch_up_s: float | None = 60.0  # buy an entry missed in a socket outage this short (core/catchup.py)
     window: tuple[dt.time, dt.time] | None = None
     liquidate_at: dt.time | None = None
     max_daily_loss: int | None = None  # KRW, positive: stop when day P&L <= -max_daily_loss

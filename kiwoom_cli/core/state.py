@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import prices, retry
+from kiwoom_cli.core.catchup import Membership
 from kiwoom_cli.core.reads import Reads
 from kiwoom_cli.core.records import (
     Awaiting,
@@ -72,6 +73,7 @@ class Snapshot(Reads):
     price_drops: Mapping[str, int]
     quotes_asked: Mapping[str, dt.datetime]
     retries: Mapping[str, object] = field(default_factory=dict)  # intent id -> retry.Retry (copies)
+    members: Membership = field(default_factory=Membership)  # a copy
 
 
 class State(Reads):
@@ -101,6 +103,7 @@ class State(Reads):
         self.suspect: dict[str, FillFlagged] = {}  # order no -> a fill applied at a substitute price
         self.sent: dict[str, object] = {}  # order intent id -> the intent as last sent, until answered
         self.retries: dict[str, retry.Retry] = {}  # rate-limited intents to send again (core/retry.py)
+        self.members = Membership()  # condition members and socket outages (core/catchup.py)
 
     # ------------------------------------------------------------------ views
 
@@ -126,6 +129,7 @@ class State(Reads):
             price_drops=MappingProxyType(dict(self.price_drops)),
             quotes_asked=MappingProxyType(dict(self.quotes_asked)),
             retries=MappingProxyType({i: copy.copy(r) for i, r in self.retries.items()}),
+            members=self.members.copy(),
         )
 
     # ------------------------------------------------------------------ facts in
@@ -135,6 +139,7 @@ class State(Reads):
         self.today = now.date()
         if isinstance(event, Tick):
             return prices.take_tick(self, event, now)
+        self.members.apply(event, now)
         if isinstance(event, OrderEvent):
             return self._order_event(event)
         if isinstance(event, BalanceEvent):

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import retry, risk
+from kiwoom_cli.core.catchup import catch_up, outage_note
 from kiwoom_cli.core.records import FillFlagged, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
@@ -26,6 +27,7 @@ from kiwoom_cli.market import (
 from kiwoom_cli.models import (
     BalanceEvent,
     ConditionEvent,
+    ConditionListed,
     OrderEvent,
     OrderStatus,
     OrderType,
@@ -65,7 +67,9 @@ class Strategy:
         if isinstance(event, (OrderEvent, BalanceEvent, ev.OrderAcked, ev.OrderFailed, ev.OrdersQueried)):
             return self._after_order_change(event, view, now)
         if isinstance(event, SocketStatus):
-            return self._on_socket(event, view)
+            return self._on_socket(event, view) + outage_note(event, view, now)
+        if isinstance(event, ConditionListed):
+            return catch_up(self, event, view, now)
         if isinstance(event, ev.RegisterFailed):
             why = f"no live prices: registration failed ({event.reason}); retrying in {event.retry_in_s:g}s"
             return [ev.Decision("socket", code, "warn", why) for code in event.codes]

@@ -349,6 +349,11 @@ class SocketClient:
         error = protocol.ws_error_for(frame)
         if error is not None:
             log.warning("restoring after reconnect: %s", error)
+        elif trnm == "CNSRREQ":  # the condition's members now: the run catches up (core/catchup.py)
+            try:
+                self._events.put(protocol.parse_relisted(frame))
+            except KiwoomError as exc:
+                log.warning("restoring after reconnect: %s", exc)
         if trnm == "CNSRLST":
             self._listed = error is None
         try:

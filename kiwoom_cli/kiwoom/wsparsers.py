@@ -14,6 +14,7 @@ from kiwoom_cli.models import (
     BalanceEvent,
     Condition,
     ConditionEvent,
+    ConditionListed,
     ConditionMatch,
     OrderAction,
     OrderEvent,
@@ -32,6 +33,7 @@ __all__ = [
     "parse_conditions",
     "parse_search_page",
     "parse_subscribe_codes",
+    "parse_relisted",
 ]
 
 _STATUS = {
@@ -254,3 +256,11 @@ def parse_subscribe_codes(frame: dict) -> list[str]:
         if bare not in codes:
             codes.append(bare)
     return codes
+
+
+def parse_relisted(frame: dict) -> ConditionListed:
+    """Parse the CNSRREQ search_type 1 reply to a re-subscription: its condition and the codes in it now."""
+    seq = frame.get("seq") if isinstance(frame, dict) else None
+    if not isinstance(seq, str) or not seq.strip() or len(seq) > 20:
+        raise ProtocolError("CNSRREQ: seq is missing or not a condition number")
+    return ConditionListed(seq.strip(), tuple(parse_subscribe_codes(frame)))

@@ -194,7 +194,7 @@ def pane_conditions(f: Frame, view: BoardView, limit: int) -> None:
 def _outcomes(log) -> dict[str, list[tuple[dt.datetime, Decision]]]:
     out: dict[str, list[tuple[dt.datetime, Decision]]] = {}
     for when, d in log:
-        if d.code and d.rule in ("buy_cond", "sell_cond"):
+        if d.code and (d.rule in ("buy_cond", "sell_cond") or (d.rule, d.action) == ("catch_up", "skip")):
             out.setdefault(d.code, []).append((when, d))
     return out
 
