@@ -307,20 +307,11 @@ class SocketClient:
     def _dispatch(self, ws: websocket.WebSocket, data: bytes, frame: dict) -> None:
         trnm = frame["trnm"]  # decode() guarantees a str
         if trnm == "REAL":
-            entries = frame.get("data")
-            if not isinstance(entries, list):
-                self._bad_frame(codec.ProtocolError("REAL: data is not a list"), data)
-                return
-            received = self._clock.monotonic()
-            put = self._events.put
-            for entry in entries:
-                try:
-                    event = protocol.parse_real_entry(entry, received)
-                except KiwoomError as exc:
-                    self._bad_frame(exc, data)
-                    continue
-                if event is not None:
-                    put(event)
+            events, errors = protocol.parse_real_frame(frame, self._clock.monotonic())
+            for exc in errors:
+                self._bad_frame(exc, data)
+            for event in events:
+                self._events.put(event)
         elif trnm == "PING":
             try:
                 wsconn.send(ws, data)  # verbatim, extra keys included (§5.3)

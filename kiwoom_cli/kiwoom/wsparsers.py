@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from kiwoom_cli.errors import KiwoomError
 from kiwoom_cli.kiwoom import codec
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.models import (
@@ -26,6 +27,7 @@ from kiwoom_cli.models import (
 __all__ = [
     "entry_values",
     "parse_real_entry",
+    "parse_real_frame",
     "parse_tick",
     "parse_order_event",
     "parse_balance_event",
@@ -191,6 +193,23 @@ def parse_real_entry(entry: dict, received: float = 0.0):
     if kind == "04":
         return parse_balance_event(entry)
     return None
+
+
+def parse_real_frame(frame: dict, received: float = 0.0) -> tuple[list, list[KiwoomError]]:
+    """Parse a REAL frame's entries: (events, one error per bad entry); a bad entry spoils no other."""
+    entries = frame.get("data")
+    if not isinstance(entries, list):
+        return [], [ProtocolError("REAL: data is not a list")]
+    events, errors = [], []
+    for entry in entries:
+        try:
+            event = parse_real_entry(entry, received)
+        except KiwoomError as exc:
+            errors.append(exc)
+            continue
+        if event is not None:
+            events.append(event)
+    return events, errors
 
 
 def _data(frame: dict) -> list:
