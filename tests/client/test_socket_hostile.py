@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from kiwoom_cli.errors import AuthError, TokenInvalid
-from kiwoom_cli.kiwoom import protocol, wsconn
+from kiwoom_cli.kiwoom import protocol, wsconn, wsparsers
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import ConditionEvent, SocketStatus, Tick
 from tests.client.simkit import endpoint, rest_client, running_sim
@@ -219,7 +219,7 @@ def test_a_failing_reader_reconnects(sim, sock, events, monkeypatch):
             raise RuntimeError("a bug in a parser")
         return real_parse(entry, received)
 
-    monkeypatch.setattr(protocol, "parse_real_entry", broken)
+    monkeypatch.setattr(wsparsers, "parse_real_entry", broken)  # what parse_real_frame calls
     sim.set_price("000660", 571_000)
     assert "socket reader failed (RuntimeError)" in events.status("disconnected").detail
     events.status("connected", "reconnected")
