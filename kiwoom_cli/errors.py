@@ -1,4 +1,4 @@
-"""One error tree, named by what the caller must do, and the one exit-code table (decisions.md §6).
+"""One error tree, named by what the caller must do, and the one exit-code table (docs/decisions.md §6).
 
 Only the CLI root turns these into exit codes. Messages must never carry secrets.
 """

@@ -1,6 +1,6 @@
 """KRX market rules: tick sizes, price limits, session phases and trading costs.
 
-One reading of kiwoom-api.md §6, shared by the client and the simulator (decisions.md §11).
+One reading of kiwoom-api.md §6, shared by the client and the simulator (docs/decisions.md §11).
 Pure functions on integers (KRW); no I/O, no clock.
 """
 

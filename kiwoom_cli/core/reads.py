@@ -22,7 +22,7 @@ class Reads:
         return len(codes)
 
     def reserved(self) -> int:
-        """KRW held for pending buys (decisions §7)."""
+        """KRW held for pending buys (docs/decisions.md §7)."""
         return sum(o.reserved_now for o in self.orders.values())
 
     def available_cash(self) -> int | None:

@@ -1,4 +1,4 @@
-"""The settings of one `kiwoom run` (decisions.md §5), as one frozen dataclass.
+"""The settings of one `kiwoom run` (docs/decisions.md §5), as one frozen dataclass.
 
 config.py builds this from kiwoom.toml + environment; nothing in core reads files. A rule is off when
 its key is None (config turns `false` into None; False is accepted here too and means the same).

@@ -86,7 +86,7 @@ class State(Reads):
         self.awaiting: dict[str, Awaiting] = {}  # insertion = arrival order
         self.priced: tuple[Awaiting, ...] = ()  # entries the last QuotesArrived/QuotesFailed answered
         self.registered: set[str] = set()
-        self.cash: int | None = None  # orderable cash (kt00001 ord_alow_amt, decisions §7)
+        self.cash: int | None = None  # orderable cash (kt00001 ord_alow_amt, docs/decisions.md §7)
         self.spent: dict[int, int] = {}  # fill seq -> KRW paid since the cash figure
         self.fill_seq = 0
         self.realised = 0.0

@@ -12,7 +12,7 @@ from typing import Any
 
 from kiwoom_cli.errors import ApiError, ExitCode
 
-try:  # optional speed-up (decisions §9)
+try:  # optional speed-up (docs/decisions.md §9)
     import orjson as _orjson
 except ImportError:  # pragma: no cover - exercised only where orjson is missing
     _orjson = None

@@ -1,4 +1,4 @@
-"""RestClient: Kiwoom's REST TRs over one urllib3 keep-alive pool (one client per thread, decisions §2).
+"""RestClient: Kiwoom's REST TRs over one urllib3 keep-alive pool (one client per thread, docs/decisions.md §2).
 
 Errors come out as kiwoom_cli.errors types (which answer is which: protocol.error_for):
 - A refused token (8005/8031/8103, top level or bracketed, or HTTP 401): queries re-issue it through

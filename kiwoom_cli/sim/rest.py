@@ -20,7 +20,7 @@ from kiwoom_cli.sim.ratelimit import RateLimiter
 from kiwoom_cli.sim.rest_errors import body_for, input_error, rate_limited, refusal, server_error
 from kiwoom_cli.sim.rest_handlers import APIS, TOKEN_PATHS, Request
 
-try:  # orjson is an optional speed-up (decisions.md §9)
+try:  # orjson is an optional speed-up (docs/decisions.md §9)
     import orjson
 
     def dumps(obj: object) -> bytes:

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from kiwoom_cli.sim.domain import InstrumentView
 from kiwoom_cli.sim.rest_errors import MESSAGES, refusal
 
-try:  # optional speed-up (decisions.md §9)
+try:  # optional speed-up (docs/decisions.md §9)
     import orjson
 
     def dumps(obj: Any) -> bytes:

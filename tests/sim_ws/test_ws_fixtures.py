@@ -1,6 +1,6 @@
 """Cross-check frames received over a real socket against the real payload fixtures.
 
-decisions.md §11: key sets (optional keys listed), encodings (width, sign, prefix, padding) and
+docs/decisions.md §11: key sets (optional keys listed), encodings (width, sign, prefix, padding) and
 parsed types, not values.
 """
 
