@@ -1,6 +1,6 @@
-"""Benchmark: five condition entries in the same second under the broker's rate limits (issue #5, §8).
+"""Benchmark: five condition entries in the same second under the broker's rate limits (issue #5, docs/decisions.md §8).
 
-    /work/venv/bin/python benchmarks/burst.py [--bursts 1,2] [--scenarios together,spread,ticks]
+    python benchmarks/burst.py [--bursts 1,2] [--scenarios together,spread,ticks]
                                               [--dashboard on|off]
 
 The real Engine + SocketClient + RestClients (one shared client RateLimiter 1/s with the burst of

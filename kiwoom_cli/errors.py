@@ -55,7 +55,7 @@ class Declined(KiwoomError):
 
 
 class ApiError(KiwoomError):
-    """An error answer from the broker: `return_code` class plus the bracketed number (§3.5)."""
+    """An error answer from the broker: `return_code` class plus the bracketed number (docs/protocol.md, Errors we act on)."""
 
     def __init__(
         self,

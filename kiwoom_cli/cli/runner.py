@@ -1,7 +1,7 @@
 """`kiwoom run` wired end to end: config -> lock -> journal -> broker -> conditions -> engine -> UI.
 
 One place owns the run's lifecycle. Ctrl-C and SIGTERM take the same path as the dashboard's quit
-and --until: a StopRun on the engine queue, then a join (architecture §10), so the journal is left
+and --until: a StopRun on the engine queue, then a join (docs/architecture.md §2), so the journal is left
 consistent. Exit codes (docs/decisions.md §6): --until / window end / quit -> 0, Ctrl-C / SIGTERM -> 130,
 an engine bug -> 70 with one line (traceback in the run's log).
 """
@@ -202,7 +202,7 @@ class Interrupts:
 
 def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> int:
     """Run the trader until --until, the window's end, a quit or a signal; return the exit code."""
-    sys.setswitchinterval(0.0005)  # performance.md: a computing thread otherwise delays hand-offs by 5 ms
+    sys.setswitchinterval(0.0005)  # measured: a computing thread otherwise delays hand-offs by 5 ms
     clock = clock or SystemClock()
     started = clock.now()
     settings = run_settings(config, started.date())

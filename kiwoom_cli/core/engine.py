@@ -207,7 +207,7 @@ class Engine:
             self.exit_reason = self.exit_reason or "stopped"
             return False
         if isinstance(event, SocketStatus) and event.state == "kicked":
-            # another login took the app key (R10001); fighting it back would kick forever (§7 item 1)
+            # another login took the app key (R10001); fighting it back would kick forever (docs/decisions.md §2)
             self.kernel.handle(event, self.clock.now())
             self.exit_reason = f"kicked: {event.detail}"
             return False

@@ -34,7 +34,7 @@ from kiwoom_cli.errors import (
 )
 from kiwoom_cli.models import OpenOrder, OrderAck, OrderType, Quote, Side
 
-_UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # kiwoom-api.md §3.6
+_UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # docs/protocol.md, Errors we act on
 UNKNOWN_HINT = "check `kiwoom orders` before doing anything else; never resend blindly"
 
 

@@ -28,7 +28,7 @@ class Reads:
     def available_cash(self) -> int | None:
         """Orderable cash minus reservations and what fills spent since the cash figure; None if unknown.
 
-        The one place that decides which cash counts (the broker's real check is unverified, §7).
+        The one place that decides which cash counts (the broker's real check is unverified, docs/decisions.md §7).
         """
         if self.cash is None:
             return None

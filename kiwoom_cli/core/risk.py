@@ -1,4 +1,4 @@
-"""Pre-trade checks. A denial is data (shown and journaled), never an exception (architecture 2)."""
+"""Pre-trade checks. A denial is data (shown and journaled), never an exception."""
 
 from __future__ import annotations
 
