@@ -1,6 +1,6 @@
-"""Benchmark: five condition entries in the same second under the broker's rate limits (issue #5, §8).
+"""Benchmark: five condition entries in the same second under the broker's rate limits (issue #5, docs/decisions.md §8).
 
-    /work/venv/bin/python benchmarks/burst.py [--bursts 1,2] [--scenarios together,spread,ticks]
+    python benchmarks/burst.py [--bursts 1,2] [--scenarios together,spread,ticks]
                                               [--dashboard on|off]
 
 The real Engine + SocketClient + RestClients (one shared client RateLimiter 1/s with the burst of
@@ -12,7 +12,7 @@ a benchmark never gates CI. Scenarios (the account is flat and the buckets full 
 - spread:   five pushes 150 ms apart (all inside one second);
 - ticks:    like together, but the engine already holds a live 0B tick for every code (no quote).
 Per entry: arrival (ConditionEvent.received), ka10095 written, kt10000 written (WireTap: urllib3
-send returned), the simulator's status for it; then the checks of decisions §8: arrival order,
+send returned), the simulator's status for it; then the checks of docs/decisions.md §8: arrival order,
 zero 429s, at most one quote request in flight, each order vs its floor (the first `burst`: their
 entry; later ones: the token, first order + (i - burst + 1) s), within 50 ms.
 """
@@ -134,7 +134,7 @@ def main() -> None:
     verdicts = []
     for burst in (int(b) for b in args.bursts.split(",")):
         verdicts += [(burst, r, report(r, burst)) for r in run_burst(args, tap, burst)]
-    print("\ntarget (decisions §8): each order within 50 ms of its floor (entry for the first `burst`, the "
+    print("\ntarget (docs/decisions.md §8): each order within 50 ms of its floor (entry for the first `burst`, the "
           "next token after), arrival order, zero 429s")
     for burst, r, ok in verdicts:
         print(f"  burst {burst}  {r['name']:<9} {'MET' if ok else 'MISSED'}")

@@ -1,6 +1,6 @@
 """Benchmark: SocketClient, WebSocket frame read -> parsed event on the queue. Not a test.
 
-    /work/venv/bin/python benchmarks/client_socket.py [--frames 20000] [--batch 1] [--rate 2000]
+    python benchmarks/client_socket.py [--frames 20000] [--batch 1] [--rate 2000]
 
 A minimal aiohttp WebSocket server in a separate process answers LOGIN, then sends REAL 0B frames
 (the official sample's FIDs; `--batch` entries per frame). The client's reader thread parses each

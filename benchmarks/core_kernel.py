@@ -1,6 +1,6 @@
 """Benchmark: the trading core's per-event cost (Kernel.handle: state + rules + journal). Not a test.
 
-    /work/venv/bin/python benchmarks/core_kernel.py [--ticks 50000]
+    python benchmarks/core_kernel.py [--ticks 50000]
 
 - tick, held code, no rule fires (the hot path: no journal write);
 - tick, code not held (price mark only);

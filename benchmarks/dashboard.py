@@ -1,6 +1,6 @@
 """Benchmark: the dashboard's cost. Not a test.
 
-    /work/venv/bin/python benchmarks/dashboard.py [--idle-seconds 10] [--burst-seconds 5] [--rate 25000]
+    python benchmarks/dashboard.py [--idle-seconds 10] [--burst-seconds 5] [--rate 25000]
 
 1. Idle CPU of a real `kiwoom run` process with its dashboard in a real terminal (tmux, 160x40),
    in mock mode against a static simulator in this process (no ticks, no entries): CPU time of all

@@ -1,6 +1,6 @@
 """Benchmark: condition entry frame read -> kt10000 order bytes written (issue #5). Not a test.
 
-    /work/venv/bin/python benchmarks/entry_to_order.py [--cycles 4] [--quote-cycles 2]
+    python benchmarks/entry_to_order.py [--cycles 4] [--quote-cycles 2]
         [--dashboard both|on|off] [--switch-interval 0.5] [--breakdown] [--profile] [--gap 0.03]
         [--gc run|default|freeze|<gen-0 threshold>]
 

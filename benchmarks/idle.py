@@ -1,6 +1,6 @@
 """Benchmark: CPU of an idle run (engine + socket + workers + dashboard), % of one core (issue #5: < 0.1 %).
 
-    /work/venv/bin/python benchmarks/idle.py [--seconds 30] [--settle 3] [--dashboard on|off]
+    python benchmarks/idle.py [--seconds 30] [--settle 3] [--dashboard on|off]
 
 The real Engine against a SimServer in another process (static market: no ticks, no entries; the
 simulator's PING every 10 s, its default, is answered). Nothing else runs in this process during the

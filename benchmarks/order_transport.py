@@ -1,6 +1,6 @@
 """Benchmark: call -> kt10000 bytes written for three HTTP clients, sparse and back-to-back. Not a test.
 
-    /work/venv/bin/python benchmarks/order_transport.py [--n 150] [--gaps 30,0]
+    python benchmarks/order_transport.py [--n 150] [--gaps 30,0]
 
 Why: in entry_to_order.py the biggest stage of the in-process path is RestClient._post -> bytes
 written (requests). This puts numbers on the alternatives, same body, same headers, same warm

@@ -4,7 +4,7 @@
 
 The simulator runs in this process (one asyncio loop thread, limits off); the load comes from
 `--workers` separate processes, each with one keep-alive requests.Session (trust_env False,
-performance.md). `--client http` uses http.client instead, whose ~4x smaller per-call cost shows
+no proxy lookup per call). `--client http` uses http.client instead, whose ~4x smaller per-call cost shows
 the server's own ceiling on a small machine. Target: >= 2,000 requests/s. Not a test: no
 assertion, just numbers (they move with whatever else the machine is running).
 """

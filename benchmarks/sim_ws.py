@@ -1,8 +1,8 @@
 """Benchmark: REAL entries/s a websocket-client reader in another process receives from the simulator.
 
-Target (helper brief): >= 20,000 REAL entries/s on loopback, rate limits off. Not a test.
+Target: >= 20,000 REAL entries/s on loopback, rate limits off. Not a test.
 
-    /work/venv/bin/python benchmarks/sim_ws.py [--entries 200000] [--batch 200] [--mode hub|exchange]
+    python benchmarks/sim_ws.py [--entries 200000] [--batch 200] [--mode hub|exchange]
 
 Modes:
   hub       synthetic TradePrints published on the loop in batches (the hub's fan-out, encoding,

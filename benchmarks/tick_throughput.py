@@ -1,6 +1,6 @@
 """Benchmark: trade ticks/s the engine keeps up with, dashboard on (issue #5: >= 25,000/s). Not a test.
 
-    /work/venv/bin/python benchmarks/tick_throughput.py [--entries 200000] [--rate 25000] [--seconds 10]
+    python benchmarks/tick_throughput.py [--entries 200000] [--rate 25000] [--seconds 10]
         [--batch 1,10] [--paths A,B] [--dashboard on|off]
 
 The engine holds a managed position in every code (bought on the simulator, adopted at start:

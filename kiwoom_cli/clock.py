@@ -1,4 +1,4 @@
-"""Clocks: every time of day is KST (decisions.md §1). Inject a Clock; never read the host's local time."""
+"""Clocks: every time of day is KST (docs/decisions.md §1). Inject a Clock; never read the host's local time."""
 
 from __future__ import annotations
 

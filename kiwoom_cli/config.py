@@ -1,4 +1,4 @@
-"""kiwoom.toml + environment + command-line settings -> frozen dataclasses (decisions.md §3, §5).
+"""kiwoom.toml + environment + command-line settings -> frozen dataclasses (docs/decisions.md §3, §5).
 
 Read once at the CLI root and passed down; nothing deeper reads files or the environment.
 Precedence of a value: command-line option > environment > file > default. The keys, their

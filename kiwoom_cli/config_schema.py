@@ -1,4 +1,4 @@
-"""Every kiwoom.toml key: its parser, its default and the allowed values (decisions.md §5).
+"""Every kiwoom.toml key: its parser, its default and the allowed values (docs/decisions.md §5).
 
 Pure: values in, parsed values out. A parser raises `Invalid(problem)`; config.py adds where the
 value came from and turns it into a ConfigError. Parsers never echo a value (secrets pass here too).

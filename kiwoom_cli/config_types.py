@@ -9,7 +9,7 @@ from typing import Mapping, NamedTuple
 
 from kiwoom_cli.market import CostRates
 
-SIM_PAPER = "sim-paper"  # the embedded simulator's fixed app key and secret (decisions.md §4)
+SIM_PAPER = "sim-paper"  # the embedded simulator's fixed app key and secret (docs/decisions.md §4)
 HOSTS: dict[str, tuple[str, str]] = {
     "real": ("https://api.kiwoom.com", "wss://api.kiwoom.com:10000/api/dostk/websocket"),
     "mock": ("https://mockapi.kiwoom.com", "wss://mockapi.kiwoom.com:10000/api/dostk/websocket"),

@@ -1,4 +1,4 @@
-"""One error tree, named by what the caller must do, and the one exit-code table (decisions.md §6).
+"""One error tree, named by what the caller must do, and the one exit-code table (docs/decisions.md §6).
 
 Only the CLI root turns these into exit codes. Messages must never carry secrets.
 """
@@ -55,7 +55,7 @@ class Declined(KiwoomError):
 
 
 class ApiError(KiwoomError):
-    """An error answer from the broker: `return_code` class plus the bracketed number (§3.5)."""
+    """An error answer from the broker: `return_code` class plus the bracketed number (docs/protocol.md, Errors we act on)."""
 
     def __init__(
         self,

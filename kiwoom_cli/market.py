@@ -1,6 +1,6 @@
 """KRX market rules: tick sizes, price limits, session phases and trading costs.
 
-One reading of kiwoom-api.md §6, shared by the client and the simulator (decisions.md §11).
+One reading of the KRX rules (ticks, daily limits, sessions, costs), shared by the client and the simulator (docs/decisions.md §11).
 Pure functions on integers (KRW); no I/O, no clock.
 """
 
@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-# §6.1: one table for KOSPI, KOSDAQ and KONEX stocks since 2023-01-25. (upper bound, tick)
+# One table for KOSPI, KOSDAQ and KONEX stocks since 2023-01-25. (upper bound, tick)
 _TICKS: tuple[tuple[int, int], ...] = (
     (2_000, 1),
     (5_000, 5),
@@ -71,10 +71,10 @@ class Limits:
 
 
 def price_limits(base: int, pct: int = 30) -> Limits:
-    """Return the daily upper/lower limit for a base price (§6.2).
+    """Return the daily upper/lower limit for a base price.
 
     W = base * pct%, truncated to tick(base); upper = base + W truncated to tick(upper);
-    lower = base - W, rounded up to its grid if base itself was off-grid (unverified, §6.2.3).
+    lower = base - W, rounded up to its grid if base itself was off-grid (unverified).
     """
     t = tick_size(base)
     width = (base * pct // 100) // t * t
@@ -90,7 +90,7 @@ def nearest_valid_prices(price: int, limits: Limits) -> tuple[int, int]:
     return below, above
 
 
-# --------------------------------------------------------------------------- sessions (§6.3)
+# --------------------------------------------------------------------------- sessions
 
 
 class Phase(str, enum.Enum):
@@ -105,7 +105,7 @@ class Phase(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class SessionHours:
-    """Configurable KRX regular-session times (KST). The 2026 KRX plan may move them (§6.3 ?)."""
+    """Configurable KRX regular-session times (KST). The 2026 KRX plan may move them (unverified)."""
 
     auction_open: dt.time = dt.time(8, 30)
     open: dt.time = dt.time(9, 0)
@@ -161,11 +161,11 @@ class NxtHours:
 NXT_HOURS = NxtHours()
 
 
-# --------------------------------------------------------------------------- costs (§6.4)
+# --------------------------------------------------------------------------- costs
 
 # Securities transaction tax on sells (KOSPI incl. 농특세, KOSDAQ), by trade year.
 SELL_TAX_BY_YEAR: dict[int, float] = {2023: 0.0020, 2024: 0.0018, 2025: 0.0015, 2026: 0.0020}
-# Kiwoom online commission per side; whether REST orders use this tier is unverified (§6.4 ?).
+# Kiwoom online commission per side; whether REST orders use this tier is unverified.
 DEFAULT_COMMISSION = 0.00015
 
 
@@ -189,11 +189,11 @@ class CostRates:
         )
 
     def commission_on(self, amount: int) -> int:
-        """Commission in won, floored to 10 won as the official examples imply (§4.4)."""
+        """Commission in won, floored to 10 won as the official examples imply (tests/fixtures/kiwoom/rest/kt00018.response.json)."""
         return int(amount * self.commission) // 10 * 10
 
     def tax_on(self, amount: int) -> int:
-        """Sell tax in won, floored to 1 won (§6.4)."""
+        """Sell tax in won, floored to 1 won."""
         return int(amount * self.sell_tax)
 
     @property

@@ -75,7 +75,7 @@ class ConditionMatch:
 @dataclass(frozen=True, slots=True)
 class Cash:
     deposit: int  # 예수금 entr
-    orderable: int  # 주문가능금액 ord_alow_amt (which field the broker checks is unverified, decisions §7)
+    orderable: int  # 주문가능금액 ord_alow_amt (which field the broker checks is unverified, docs/decisions.md §7)
     d2_deposit: int  # d2_entra
 
 

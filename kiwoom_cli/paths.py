@@ -1,4 +1,4 @@
-"""Where files live (decisions.md §3). Directories 0700, files 0600."""
+"""Where files live (docs/decisions.md §3). Directories 0700, files 0600."""
 
 from __future__ import annotations
 

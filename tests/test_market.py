@@ -1,4 +1,4 @@
-"""KRX rules, table-driven against kiwoom-api.md §6.1-6.4."""
+"""KRX rules, table-driven: tick sizes, daily limits, sessions and costs."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_tick_table(price, tick):
 
 @pytest.mark.parametrize(
     "base,upper,lower",
-    [  # §6.2 evidence table (official examples and measured limits) + the worked band-crossing case
+    [  # evidence table (official examples and measured limits) + the worked band-crossing case
         (135_300, 175_800, 94_800),
         (239_500, 311_000, 168_000),
         (276_500, 359_000, 194_000),

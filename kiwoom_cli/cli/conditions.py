@@ -1,7 +1,7 @@
 """`kiwoom conditions list|show`: the saved condition searches (조건검색) and their current matches.
 
 Condition search lives on the WebSocket, and the broker allows one login per app key: while a
-`kiwoom run` holds the account these commands exit 6 naming its pid (decisions §2).
+`kiwoom run` holds the account these commands exit 6 naming its pid (docs/decisions.md §2).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 With the socket: read OrderEvent (REAL 00) from the session's queue, blocking on it, until the
 order is filled, cancelled, rejected or confirmed (amend/cancel), or the time is up. While a
-`kiwoom run` holds the socket (decisions §2) the same question is asked over REST instead:
+`kiwoom run` holds the socket (docs/decisions.md §2) the same question is asked over REST instead:
 ka10076 (fills) and ka10075 (open orders), once a second, the broker's rate budget per api-id.
 """
 

@@ -63,7 +63,7 @@ def _log_traceback(exc: BaseException) -> str | None:
     try:
         logs = ensure_private_dir(state_dir() / "logs")
         path = logs / "kiwoom.log"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # decisions §3: files 0600
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # docs/decisions.md §3: files 0600
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
             traceback.print_exception(exc, file=fh)
         return str(path)
@@ -72,7 +72,7 @@ def _log_traceback(exc: BaseException) -> str | None:
 
 
 def invoke(argv: list[str] | None = None) -> int:
-    """Run the app and return the exit code from errors.ExitCode (decisions.md §6)."""
+    """Run the app and return the exit code from errors.ExitCode (docs/decisions.md §6)."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         rv = app(args=argv, prog_name="kiwoom", standalone_mode=False)

@@ -302,7 +302,7 @@ def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price
         if qty is not None and qty > target.remaining_qty:
             raise BadInput(f"order {target.order_no} has only {target.remaining_qty:,} shares open, not {qty:,}")
         if kind == "amend":
-            # An explicit quantity: what qty 0 means to kt10002 is unverified (kiwoom-api.md §4.6).
+            # An explicit quantity rather than 0, which kt10002 reads as all that remains (docs/protocol.md, Request bodies).
             intent = service.prepare_amend(target.order_no, target.code, qty or target.remaining_qty, price)
         else:
             intent = service.prepare_cancel(target.order_no, target.code, qty or 0)

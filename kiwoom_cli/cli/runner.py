@@ -1,8 +1,8 @@
 """`kiwoom run` wired end to end: config -> lock -> journal -> broker -> conditions -> engine -> UI.
 
 One place owns the run's lifecycle. Ctrl-C and SIGTERM take the same path as the dashboard's quit
-and --until: a StopRun on the engine queue, then a join (architecture §10), so the journal is left
-consistent. Exit codes (decisions §6): --until / window end / quit -> 0, Ctrl-C / SIGTERM -> 130,
+and --until: a StopRun on the engine queue, then a join (docs/architecture.md §2), so the journal is left
+consistent. Exit codes (docs/decisions.md §6): --until / window end / quit -> 0, Ctrl-C / SIGTERM -> 130,
 an engine bug -> 70 with one line (traceback in the run's log).
 """
 
@@ -58,7 +58,7 @@ class _RunSocket(SocketClient):
     _began = False
 
     def start(self, timeout: float = 10.0) -> None:
-        if self._began:  # one login per app key (decisions §2): never a second LOGIN of our own
+        if self._began:  # one login per app key (docs/decisions.md §2): never a second LOGIN of our own
             return
         super().start(timeout)
         self._began = True
@@ -126,7 +126,7 @@ def broker_endpoint(config: Config) -> Iterator[tuple[str, str]]:
         from kiwoom_cli.config import sim_config
         from kiwoom_cli.sim.embedded import connect_sim
 
-        # publish sim.json so one-shot commands use this run's simulator (decisions §2)
+        # publish sim.json so one-shot commands use this run's simulator (docs/decisions.md §2)
         with connect_sim(sim_config(config), publish_urls=True, tls=config.sim.tls) as found:
             yield found
         return
@@ -154,7 +154,7 @@ def open_log(started: dt.datetime) -> tuple[Path, logging.Handler]:
 
 
 class _KstFormatter(logging.Formatter):
-    """Log times in KST like everything else (decisions §1), never the host's zone."""
+    """Log times in KST like everything else (docs/decisions.md §1), never the host's zone."""
 
     def formatTime(self, record, datefmt=None):
         from kiwoom_cli.clock import KST
@@ -202,7 +202,7 @@ class Interrupts:
 
 def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> int:
     """Run the trader until --until, the window's end, a quit or a signal; return the exit code."""
-    sys.setswitchinterval(0.0005)  # performance.md: a computing thread otherwise delays hand-offs by 5 ms
+    sys.setswitchinterval(0.0005)  # measured: a computing thread otherwise delays hand-offs by 5 ms
     clock = clock or SystemClock()
     started = clock.now()
     settings = run_settings(config, started.date())
@@ -261,7 +261,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     tokens = TokenStore(state_dir() / "tokens", clock)  # shared by every client (and other processes)
     limiter = rate_limiter(config, clock)
 
-    def make_rest() -> RestClient:  # one per thread (decisions §2)
+    def make_rest() -> RestClient:  # one per thread (docs/decisions.md §2)
         return RestClient(endpoint, creds, tokens=tokens, clock=clock, limiter=limiter, timeout=REST_TIMEOUT_S,
                           exchange=config.exchange)
 

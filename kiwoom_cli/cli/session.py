@@ -1,4 +1,4 @@
-"""The broker for one command, built from the Config (decisions §2, §4).
+"""The broker for one command, built from the Config (docs/decisions.md §2, §4).
 
     with open_session(ctx.obj.config()) as session:
         session.rest.cash()

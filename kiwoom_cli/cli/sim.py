@@ -1,4 +1,4 @@
-"""`kiwoom sim`: serve the local Kiwoom exchange until Ctrl-C (decisions.md §2, §4)."""
+"""`kiwoom sim`: serve the local Kiwoom exchange until Ctrl-C (docs/decisions.md §2, §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`kiwoom run --until`: a KST time of day (HH:MM, HH:MM:SS) or a duration (+90s, +5m, +1h30m) (decisions §1)."""
+"""`kiwoom run --until`: a KST time of day (HH:MM, HH:MM:SS) or a duration (+90s, +5m, +1h30m) (docs/decisions.md §1)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ hundred bytes over blocks the file already has costs ~30 µs then (benchmarks/en
 So in `kiwoom run` the statements of an engine turn that places orders are not executed before the
 send: they are written here as one record, the orders leave, and the journal then commits the same
 statements to SQLite in one transaction and marks this file empty (Journal.flush). What this file
-holds was thus durable before the bytes left (decisions §7), and it survives a killed process as the
+holds was thus durable before the bytes left (docs/decisions.md §7), and it survives a killed process as the
 WAL does with synchronous=NORMAL (both live in the OS's page cache: neither survives a power cut).
 
 One slot: at most one turn is ever waiting (the journal commits it before the next batch), so each
@@ -39,7 +39,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-try:  # optional speed-up (decisions §9); both write the same JSON for str / int / float / None
+try:  # optional speed-up (docs/decisions.md §9); both write the same JSON for str / int / float / None
     from orjson import dumps as _dumps
 except ImportError:  # pragma: no cover - exercised where orjson is not installed
     def _dumps(obj) -> bytes:

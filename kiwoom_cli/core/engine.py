@@ -1,6 +1,6 @@
 """The engine: one thread owns the Kernel and consumes one SimpleQueue; workers do the I/O.
 
-Threads (decisions §9): the socket reader (inside the SocketClient) and the two workers put events
+Threads (docs/decisions.md §9): the socket reader (inside the SocketClient) and the two workers put events
 on `events`; the engine blocks in `events.get(timeout=<next deadline>)`, never polls. After each
 batch it sends an Idle (the moment to price a burst of entries in one quote request) and, when the
 dashboard asked for one, publishes a fresh snapshot and sets `changed`. A request made with
@@ -207,7 +207,7 @@ class Engine:
             self.exit_reason = self.exit_reason or "stopped"
             return False
         if isinstance(event, SocketStatus) and event.state == "kicked":
-            # another login took the app key (R10001); fighting it back would kick forever (§7 item 1)
+            # another login took the app key (R10001); fighting it back would kick forever (docs/decisions.md §2)
             self.kernel.handle(event, self.clock.now())
             self.exit_reason = f"kicked: {event.detail}"
             return False

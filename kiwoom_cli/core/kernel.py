@@ -2,7 +2,7 @@
 
 `handle(event, now)` applies the event, asks the strategy, records its outputs in the state and
 journals everything in one commit, then returns the intents for the workers. The commit happens
-before handle() returns, so every intent is durable before its order bytes can leave (§7). The
+before handle() returns, so every intent is durable before its order bytes can leave (docs/decisions.md §7). The
 engine (threads, queues, deadline heap) wraps this; tests drive it directly with a ManualClock.
 
 `handle(event, now, send)` (the engine's way) hands the intents to `send` itself: with the journal's

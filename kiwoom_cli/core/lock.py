@@ -1,4 +1,4 @@
-"""The account lock of a `kiwoom run`: state_dir()/run.lock, held with an OS file lock (decisions §2).
+"""The account lock of a `kiwoom run`: state_dir()/run.lock, held with an OS file lock (docs/decisions.md §2).
 
 The broker allows one WebSocket login per app key, so while a run holds this lock one-shot
 commands that need the socket stay off it (they exit 6 naming the run's pid, or follow orders

@@ -1,4 +1,4 @@
-"""The one order service (decisions §7): validate, journal the intent, send, journal the answer.
+"""The one order service (docs/decisions.md §7): validate, journal the intent, send, journal the answer.
 
 Manual commands call place/amend/cancel (or prepare_* then execute, to show the user exactly what
 will be sent before it is). The engine's order worker calls `submit(intent)` with intents the
@@ -34,7 +34,7 @@ from kiwoom_cli.errors import (
 )
 from kiwoom_cli.models import OpenOrder, OrderAck, OrderType, Quote, Side
 
-_UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # kiwoom-api.md §3.6
+_UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # docs/protocol.md, Errors we act on
 UNKNOWN_HINT = "check `kiwoom orders` before doing anything else; never resend blindly"
 
 
@@ -105,7 +105,7 @@ def price_for(quote: Quote, price: int | None, ticks: int | None, side: Side = S
 
 
 class OrderService:
-    """Every order, manual or automatic, goes through here (decisions §7)."""
+    """Every order, manual or automatic, goes through here (docs/decisions.md §7)."""
 
     def __init__(self, rest: OrderRest, journal, clock: Clock, *, id_prefix: str = "m",
                  commission: float = market.DEFAULT_COMMISSION, max_order_value: int | None = None) -> None:
@@ -173,7 +173,7 @@ class OrderService:
     def _reserve(self, side: Side, qty: int, price: int | None, quote: Quote) -> int:
         if side is not Side.BUY:
             return 0
-        # a market buy is reserved at the upper limit (decisions §7)
+        # a market buy is reserved at the upper limit (docs/decisions.md §7)
         return math.ceil(qty * (price or quote.upper_limit) * (1 + self._commission))
 
     def prepare_amend(self, order_no: str, code: str, qty: object, price: int, *,

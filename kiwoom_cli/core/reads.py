@@ -22,13 +22,13 @@ class Reads:
         return len(codes)
 
     def reserved(self) -> int:
-        """KRW held for pending buys (decisions §7)."""
+        """KRW held for pending buys (docs/decisions.md §7)."""
         return sum(o.reserved_now for o in self.orders.values())
 
     def available_cash(self) -> int | None:
         """Orderable cash minus reservations and what fills spent since the cash figure; None if unknown.
 
-        The one place that decides which cash counts (the broker's real check is unverified, §7).
+        The one place that decides which cash counts (the broker's real check is unverified, docs/decisions.md §7).
         """
         if self.cash is None:
             return None

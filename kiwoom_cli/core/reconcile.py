@@ -86,7 +86,7 @@ def reconcile(state: State, stored: Stored, balance: Balance | None, open_orders
         out.decisions.append(ev.Decision("reconcile", order.code, "info", f"order {order.intent_id} re-attached"
                                          + (" (outcome unknown)" if order.unknown else "")))
     for o in open_orders:
-        if o.order_no in claimed or o.remaining_qty <= 0:  # rows with nothing open are possible (§4.7 ?)
+        if o.order_no in claimed or o.remaining_qty <= 0:  # rows with nothing open are possible (unverified)
             continue
         order = Order(f"broker-{o.order_no}", o.side, o.code, o.qty, o.price or None,
                       OrderType.LIMIT if o.price else OrderType.MARKET, "external", "broker", now,

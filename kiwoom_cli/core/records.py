@@ -1,6 +1,6 @@
 """Mutable trading records owned by the engine thread, their frozen views, and change notes.
 
-`@dataclass(slots=True)` rather than pandas: ~1 µs per tick instead of ~250 (performance.md).
+`@dataclass(slots=True)` rather than pandas: ~1 µs per tick instead of ~250 (measured).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Pre-trade checks. A denial is data (shown and journaled), never an exception (architecture 2)."""
+"""Pre-trade checks. A denial is data (shown and journaled), never an exception."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class Planned:
 
 def reservation(qty: int, limit_price: int | None, upper: int, ref_price: int, settings: RunSettings) -> int:
     """Return KRW to hold for a buy: qty x (limit price, or the upper limit for market buys or when
-    amends may raise the price to it) plus the commission (decisions §7)."""
+    amends may raise the price to it) plus the commission (docs/decisions.md §7)."""
     if upper <= 0:
         upper = price_limits(ref_price).upper  # no known limits: take them from the price (upper bound)
     if limit_price is None or settings.amend_after_s is not None:

@@ -1,4 +1,4 @@
-"""The settings of one `kiwoom run` (decisions.md §5), as one frozen dataclass.
+"""The settings of one `kiwoom run` (docs/decisions.md §5), as one frozen dataclass.
 
 config.py builds this from kiwoom.toml + environment; nothing in core reads files. A rule is off when
 its key is None (config turns `false` into None; False is accepted here too and means the same).
@@ -47,7 +47,7 @@ class RunSettings:
     liquidate_on_max_loss: bool = False
     adopt_holdings: bool = False
     max_order_value: int | None = None
-    reg_limit: int = 95  # realtime registrations (kiwoom-api.md §5.5: the real cap is unverified)
+    reg_limit: int = 95  # realtime registrations (docs/protocol.md, WebSocket: the real cap is unverified)
     buy_cond: str | None = None  # condition seq; None = every entry not of sell_cond
     sell_cond: str | None = None
     costs: CostRates = field(default_factory=CostRates)

@@ -86,7 +86,7 @@ class State(Reads):
         self.awaiting: dict[str, Awaiting] = {}  # insertion = arrival order
         self.priced: tuple[Awaiting, ...] = ()  # entries the last QuotesArrived/QuotesFailed answered
         self.registered: set[str] = set()
-        self.cash: int | None = None  # orderable cash (kt00001 ord_alow_amt, decisions §7)
+        self.cash: int | None = None  # orderable cash (kt00001 ord_alow_amt, docs/decisions.md §7)
         self.spent: dict[int, int] = {}  # fill seq -> KRW paid since the cash figure
         self.fill_seq = 0
         self.realised = 0.0
@@ -258,7 +258,7 @@ class State(Reads):
 
     def _fill(self, order: Order, e: OrderEvent) -> list:
         # cumulative fill of this order number from 900 - 902, which holds whether or not 911 is
-        # cumulative (unverified, kiwoom-api.md §5.7); a repeated frame then adds nothing
+        # cumulative (unverified, docs/protocol.md, FIDs we read); a repeated frame then adds nothing
         cumulative = e.order_qty - e.remaining_qty if e.order_qty > 0 else e.filled_qty
         before = order.filled_by_no.get(e.order_no, 0)
         delta = cumulative - before

@@ -1,4 +1,4 @@
-"""The durable journal: SQLite (stdlib), WAL, synchronous=NORMAL, write-through (decisions §7).
+"""The durable journal: SQLite (stdlib), WAL, synchronous=NORMAL, write-through (docs/decisions.md §7).
 
 Every intent, order request, order event, fill, position change and rule decision is written as it
 happens; an intent is durable before its order leaves. NORMAL survives a killed process (not a

@@ -36,7 +36,7 @@ from kiwoom_cli.models import (
     Tick,
 )
 
-PRICE_MAX_AGE_S = 3.0  # a tick younger than this prices an entry without a quote request (§8)
+PRICE_MAX_AGE_S = 3.0  # a tick younger than this prices an entry without a quote request (docs/decisions.md §8)
 LIMITS_RETRY_S = 5.0  # a code whose prices wait for the day's limits is quoted at most this often
 MAX_QUOTE_CODES = 100  # codes per ka10095 request (kiwoom/protocol.py MAX_CODES_PER_QUOTES)
 
@@ -184,7 +184,7 @@ class Strategy:
         return [ev.AwaitQuote(c.code, c.seq)]
 
     def _request_quotes(self, view) -> list:
-        """Price every entry still waiting in one request; one request in flight at a time (§8)."""
+        """Price every entry still waiting in one request; one request in flight at a time (docs/decisions.md §8)."""
         if view.quotes_in_flight:
             return []
         codes = tuple(a.code for a in view.awaiting.values() if not a.requested)

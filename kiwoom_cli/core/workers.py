@@ -2,7 +2,7 @@
 SimpleQueue, calls the broker adapter and reports back as events on the engine's queue. No
 polling; STOP ends them.
 
-Each worker builds its own client in its own thread (one client per thread, §2).
+Each worker builds its own client in its own thread (one client per thread, docs/decisions.md §2).
 """
 
 from __future__ import annotations

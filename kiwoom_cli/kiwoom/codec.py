@@ -1,7 +1,7 @@
-"""Decoders for Kiwoom's value encodings (kiwoom-api.md §3.4, §7 items 8/9) and JSON helpers.
+"""Decoders for Kiwoom's value encodings (docs/protocol.md, Answers: value encodings we read) and JSON helpers.
 
 Pure functions, no I/O. Every decoder is strict: a value that is not what the field should hold
-raises ProtocolError naming the field, never a silent default (money paths, helper brief).
+raises ProtocolError naming the field, never a silent default (docs/decisions.md §7).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from kiwoom_cli.errors import ApiError, ExitCode
 
-try:  # optional speed-up (decisions §9)
+try:  # optional speed-up (docs/decisions.md §9)
     import orjson as _orjson
 except ImportError:  # pragma: no cover - exercised only where orjson is missing
     _orjson = None
@@ -127,7 +127,7 @@ def split_code(value: Any, field: str = "stk_cd") -> tuple[str, str]:
     """Normalise a stock code: return (bare code, venue suffix or "").
 
     "A005930" -> ("005930", ""); "005930_NX" -> ("005930", "_NX"). One leading letter is stripped
-    only when the code is exactly letter + 6 digits, so other tickers are left alone (§3.4).
+    only when the code is exactly letter + 6 digits, so other tickers are left alone (docs/protocol.md, Answers: value encodings we read).
     """
     text = _text(value, field)
     if text is None:

@@ -42,7 +42,7 @@ from kiwoom_cli.models import OrderAck
 
 log = logging.getLogger(__name__)
 
-LINES = 2  # the broker's burst per api-id (decisions §8): more would wait for a rate slot anyway
+LINES = 2  # the broker's burst per api-id (docs/decisions.md §8): more would wait for a rate slot anyway
 
 
 class Line:

@@ -51,7 +51,7 @@ PATHS = {
 }
 
 CONTENT_TYPE = "application/json;charset=UTF-8"
-MAX_CODES_PER_QUOTES = 100  # ka10095 upper bound per call: unverified (§4.9)
+MAX_CODES_PER_QUOTES = 100  # ka10095 upper bound per call: unverified (docs/protocol.md, Request bodies)
 EXCHANGE = "KRX"  # the default venue; mock accepts nothing else (NXT/SOR orders get RC9000)
 EXCHANGES = ("KRX", "NXT", "SOR")  # kt10000-kt10003 dmst_stex_tp
 BALANCE_EXCHANGES = ("KRX", "NXT")  # kt00018 dmst_stex_tp: no "all venues" value, no SOR
@@ -59,7 +59,7 @@ ALL_VENUES = "0"  # ka10075/ka10076 stex_tp: 0 통합 (every venue), 1 KRX, 2 NX
 
 
 def rest_headers(api_id: str, token: str | None, next_key: str | None = None) -> dict[str, str]:
-    """Build request headers; `next_key` (possibly "") marks a continuation page (§3.2)."""
+    """Build request headers; `next_key` (possibly "") marks a continuation page (docs/protocol.md, Headers and paging)."""
     headers = {"api-id": api_id, "content-type": CONTENT_TYPE}
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
@@ -95,7 +95,7 @@ def _check_qty(qty: int, *, allow_zero: bool = False) -> str:
 def _check_price(price: int) -> str:
     if not isinstance(price, int):
         raise BadInput(f"price must be a whole number of won, got {price!r}")
-    return str(inputs.price(price))  # unsigned: a signed price is rejected with 1517 (§3.3)
+    return str(inputs.price(price))  # unsigned: a signed price is rejected with 1517 (docs/protocol.md, Request bodies)
 
 
 def _check_exchange(exchange: str, allowed: tuple[str, ...] = EXCHANGES) -> str:
@@ -134,7 +134,7 @@ def quote_body(code: str) -> dict[str, str]:
 
 
 def quotes_body(codes: Sequence[str]) -> dict[str, str]:
-    """Body of ka10095: bare codes joined by "|" (§4.9)."""
+    """Body of ka10095: bare codes joined by "|" (docs/protocol.md, Request bodies)."""
     if not codes:
         raise BadInput("no stock codes given")
     if len(codes) > MAX_CODES_PER_QUOTES:
@@ -170,7 +170,7 @@ def order_body(code: str, qty: int, price: int | None, exchange: str = EXCHANGE)
 
 
 def amend_body(order_no: str, code: str, qty: int, price: int, exchange: str = EXCHANGE) -> dict[str, str]:
-    """Body of kt10002 (qty 0 = all remaining: unverified, §4.6); `exchange`: where the order was placed."""
+    """Body of kt10002 (qty 0 = all remaining: docs/protocol.md, Request bodies); `exchange`: where the order was placed."""
     return {
         "dmst_stex_tp": _check_exchange(exchange),
         "orig_ord_no": _check_order_no(order_no),
@@ -214,7 +214,7 @@ def fills_body(code: str | None = None) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- envelope -> errors
 
-# "…[1700:…]" and "[2000](RC4058:…)" (§3.5); "(RC4057:…)" without the [2000] also seen;
+# "…[1700:…]" and "[2000](RC4058:…)" (docs/protocol.md, Errors we act on); "(RC4057:…)" without the [2000] also seen;
 # the WebSocket LOGIN failure says "[CODE=8005, MESSAGE=…]".
 _BACK_OFFICE_RE = re.compile(r"\[\d+\]\s*\((\w+):")
 _BARE_BACK_OFFICE_RE = re.compile(r"\s*\((\w+):")
@@ -337,7 +337,7 @@ CONDITION_EXCHANGE = "K"  # KRX, the only documented stex_tp for CNSRREQ
 
 
 def login_frame(token: str) -> dict[str, str]:
-    """LOGIN carries the bare token, no "Bearer" (§5.2)."""
+    """LOGIN carries the bare token, no "Bearer" (docs/protocol.md, WebSocket)."""
     return {"trnm": "LOGIN", "token": token}
 
 
@@ -357,7 +357,7 @@ def remove_frame(items: Iterable[str], types: Sequence[str], *, group: str = REG
 
 
 def account_reg_frame() -> dict:
-    """REG the account types 00 + 04 with item [""] as in the official example (§5.5)."""
+    """REG the account types 00 + 04 with item [""] as in the official example (docs/protocol.md, WebSocket)."""
     return reg_frame([""], ACCOUNT_TYPES)
 
 

@@ -1,4 +1,4 @@
-"""RestClient: Kiwoom's REST TRs over one urllib3 keep-alive pool (one client per thread, decisions §2).
+"""RestClient: Kiwoom's REST TRs over one urllib3 keep-alive pool (one client per thread, docs/decisions.md §2).
 
 Errors come out as kiwoom_cli.errors types (which answer is which: protocol.error_for):
 - A refused token (8005/8031/8103, top level or bracketed, or HTTP 401): queries re-issue it through
@@ -40,7 +40,7 @@ from kiwoom_cli.models import Balance, Cash, FillRow, OpenOrder, OrderAck, Quote
 
 log = logging.getLogger(__name__)
 
-MAX_PAGES = 50  # CLI's cap (§3.2); more means something is wrong, not a longer list
+MAX_PAGES = 50  # CLI's cap (docs/protocol.md, Headers and paging); more means something is wrong, not a longer list
 
 
 class RestClient:
@@ -100,7 +100,7 @@ class RestClient:
                     protocol.TOKEN, protocol.token_body(self._credentials), None, order=False
                 )
                 return protocol.parse_token(body)
-            except TemporaryError as exc:  # issuance is rate-limited too (§2.1)
+            except TemporaryError as exc:  # issuance is rate-limited too (docs/protocol.md, Rate limits)
                 attempt = self._backoff(protocol.TOKEN, exc, attempt)
 
     def revoke(self) -> None:

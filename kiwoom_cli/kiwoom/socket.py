@@ -200,7 +200,7 @@ class SocketClient:
             return protocol.parse_subscribe_codes(reply)
 
     def unsubscribe_condition(self, seq: str) -> None:
-        """Stop a condition's pushes (CNSRCLR); the ack is not awaited (it may never come, §5.8)."""
+        """Stop a condition's pushes (CNSRCLR); the ack is not awaited (it may never come)."""
         with self._request_lock:
             self._wanted.remove_condition(seq)
             ws = self._ws if self._connected.is_set() else None
@@ -314,7 +314,7 @@ class SocketClient:
                 self._events.put(event)
         elif trnm == "PING":
             try:
-                wsconn.send(ws, data)  # verbatim, extra keys included (§5.3)
+                wsconn.send(ws, data)  # verbatim, extra keys included (docs/protocol.md, WebSocket)
                 self.pings += 1
             except TemporaryError:
                 pass  # the reader notices the dead connection on its next recv

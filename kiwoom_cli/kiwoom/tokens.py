@@ -1,4 +1,4 @@
-"""The token cache shared by every process of one (mode, app key) (decisions §2).
+"""The token cache shared by every process of one (mode, app key) (docs/decisions.md §2).
 
 One file per (mode, sha256(app_key)[:16]) holding {"token", "expires_at"}: 0600, replaced
 atomically (paths.write_private), issued under a file lock (fcntl.flock where available) so that

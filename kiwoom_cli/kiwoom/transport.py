@@ -1,8 +1,8 @@
 """HTTP POST over one urllib3 keep-alive pool (what requests runs on), for RestClient.
 
 Why not requests.Session: on the order path it cost ~0.5 ms more per call than a urllib3 pool
-(performance.md; benchmarks/order_transport.py: 0.91 vs 0.37 ms call -> bytes written, sparse
-calls). urllib3's pools are thread-safe; RestClient still keeps one client per thread (§2).
+(benchmarks/order_transport.py: 0.91 vs 0.37 ms call -> bytes written, sparse
+calls). urllib3's pools are thread-safe; RestClient still keeps one client per thread (docs/decisions.md §2).
 
 No environment proxy lookup (the HTTP(S)_PROXY variables are ignored, as requests' trust_env=False
 did); an explicit proxy is honoured. No retries and no redirects here: RestClient decides what may be

@@ -1,4 +1,4 @@
-"""What a SocketClient wants registered: restored on every new connection (§7 item 13)."""
+"""What a SocketClient wants registered: restored on every new connection (docs/architecture.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WebSocket connection primitives for SocketClient: open, send, decode, read, LOGIN handshake (§5.1-5.2)."""
+"""WebSocket connection primitives for SocketClient: open, send, decode, read, LOGIN handshake (docs/protocol.md, WebSocket)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def open_socket(url: str, timeout: float, proxy: str | None = None,
     if url.startswith("wss:"):
         options["sslopt"] = {"context": ssl_context()}
     try:
-        # skip_utf8_validation: the pure-Python check is 85 % of read time (performance.md);
+        # skip_utf8_validation: the pure-Python check is 85 % of read time (measured);
         # the text is still decoded strictly by the JSON parser.
         return websocket.create_connection(
             url, timeout=timeout, skip_utf8_validation=True, enable_multithread=True, **options
@@ -163,7 +163,7 @@ def login(
     """Send LOGIN and wait for its reply; frames before it (PING, SYSTEM, REAL) go to `on_frame`.
 
     The reply is not necessarily the first frame (production interleaves SYSTEM frames). A close
-    before the reply is retryable (TemporaryError, §7 item 2); a refusal raises AuthError or
+    before the reply is retryable (TemporaryError; docs/protocol.md, WebSocket); a refusal raises AuthError or
     TokenInvalid (login_error). A frame that cannot be decoded is skipped.
     """
     send(ws, protocol.login_frame(token))

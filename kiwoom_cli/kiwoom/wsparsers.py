@@ -1,7 +1,7 @@
-"""WebSocket parsers: REAL entries and condition-search replies -> kiwoom_cli.models (§5.6-5.8).
+"""WebSocket parsers: REAL entries and condition-search replies -> kiwoom_cli.models (docs/protocol.md, WebSocket).
 
 Pure. REAL entries are routed by content: FIDs 841/843 make a condition push whatever the
-`type` says (§5.8, §7 item 14); otherwise 0B -> Tick, 00 -> OrderEvent, 04 -> BalanceEvent.
+`type` says (docs/protocol.md, FIDs we read); otherwise 0B -> Tick, 00 -> OrderEvent, 04 -> BalanceEvent.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _label(value: object) -> str:
 
 
 def entry_values(entry: dict) -> dict:
-    """Return a REAL entry's FID map: an object, or defensively a one-element list of one (§5.6)."""
+    """Return a REAL entry's FID map: an object, or defensively a one-element list of one (docs/protocol.md, WebSocket)."""
     if not isinstance(entry, dict):
         raise ProtocolError(f"REAL: entry is not an object ({type(entry).__name__})")
     values = entry.get("values")
@@ -112,7 +112,7 @@ def _side(values: dict) -> Side:
 
 
 def _action(values: dict) -> OrderAction:
-    text = codec.name(values.get("905")).lstrip("+-")  # the sign mirrors the HTS colour (§7 item 18)
+    text = codec.name(values.get("905")).lstrip("+-")  # the sign mirrors the HTS colour (docs/protocol.md, FIDs we read)
     if "정정" in text:
         return OrderAction.AMEND
     if "취소" in text:
@@ -121,7 +121,7 @@ def _action(values: dict) -> OrderAction:
 
 
 def parse_order_event(entry: dict, received: float = 0.0) -> OrderEvent:
-    """Parse a 00 주문체결 entry (§5.7). Frames other than 접수 are unverified shapes."""
+    """Parse a 00 주문체결 entry (docs/protocol.md, FIDs we read). Frames other than 접수 are unverified shapes."""
     values = entry_values(entry)
     status_text = codec.name(values.get("913"))
     status = _STATUS.get(status_text)
@@ -224,7 +224,7 @@ def _data(frame: dict) -> list:
 
 
 def parse_conditions(frame: dict) -> list[Condition]:
-    """Parse a CNSRLST reply: [seq, name] pairs, or {"seq", "name"} objects (both accepted, §5.8)."""
+    """Parse a CNSRLST reply: [seq, name] pairs, or {"seq", "name"} objects (both accepted; docs/protocol.md, WebSocket)."""
     conditions = []
     for row in _data(frame):
         if isinstance(row, (list, tuple)) and len(row) >= 2:

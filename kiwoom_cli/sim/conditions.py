@@ -2,7 +2,7 @@
 
 Each condition has an entry test and a (looser) stay test, so a stock does not flap in and out on
 every tick. Tests look at recent movement (the last 30-60 s of trades), not only the day's change,
-so stocks enter and leave within a minute of a lively market (decisions.md §4).
+so stocks enter and leave within a minute of a lively market (docs/decisions.md §4).
 Entries forced through the control surface are pinned: evaluation leaves them until forced out.
 """
 

@@ -1,6 +1,6 @@
 """Shared state of one running simulator: the exchange plus what the server layers need.
 
-Owned by the simulator's single asyncio loop thread: no locks (architecture.md §9).
+Owned by the simulator's single asyncio loop thread: no locks (docs/decisions.md §9).
 Written by the lead as the contract between sim/server.py, sim/rest.py, sim/ws.py, sim/control.py.
 """
 

@@ -1,7 +1,7 @@
 """The order desk: validate, accept, amend, cancel and fill paper orders.
 
 Publishes, per order step, an OrderUpdate (접수 / 확인 / 체결) and per fill a PositionUpdate.
-Rejection codes follow kiwoom-api.md §3.7 where the mock's wording is known; the ones marked
+Rejection codes follow the captures in tests/fixtures/kiwoom/errors/ where the mock's wording is known; the ones marked
 "unverified" are our choice.
 """
 
@@ -140,7 +140,7 @@ class OrderDesk:
         orig = self._open_order(acct, orig_order_no, code)
         stock = self.stock(code)
         moved = self._take_qty(orig, qty)
-        if orig.is_market:  # market orders never rest; the type cannot change (kiwoom-api §4.6)
+        if orig.is_market:  # market orders never rest; the type cannot change
             raise SimRejection(*NO_SUCH_ORDER)
         self._check_limit_price(stock, price)
         rates = self.rates()

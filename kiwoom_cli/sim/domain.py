@@ -38,7 +38,7 @@ class SimInputError(SimError):
 
 class SimRejection(SimError):
     """rc 20 back-office rejection, sent as `[2000](<code>:<message>)`, e.g.
-    code "RC4003" message "모의투자 호가단위 오류입니다." (§3.7 wording, mock style)."""
+    code "RC4003" message "모의투자 호가단위 오류입니다." (captured mock wording: tests/fixtures/kiwoom/errors/rc20-2000-RC4003.json)."""
 
 
 # --------------------------------------------------------------------------- views

@@ -1,4 +1,4 @@
-"""Find or start the simulator for a sim-mode command (decisions.md §2, §4).
+"""Find or start the simulator for a sim-mode command (docs/decisions.md §2, §4).
 
 - `kiwoom sim` (and a run's embedded simulator) publish state_dir()/sim.json {pid, rest_url, ws_url},
   plus ca_file when it serves TLS (`--tls`, [sim] tls): clients then trust exactly that CA.

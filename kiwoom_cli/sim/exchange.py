@@ -1,4 +1,4 @@
-"""The simulated exchange: the one object the simulator's server talks to (helper-exchange-api.md).
+"""The simulated exchange: the one object the simulator's server talks to.
 
 Pure domain, called only from the simulator's loop thread. Wires the listed stocks (quotes), the
 seeded random walk (pricegen), the order desk (desk + matching + accounts), tokens and conditions,

@@ -3,7 +3,7 @@
 Each trade picks a stock (by weight), moves its price on the tick grid inside the daily limits and
 draws a size and an aggressor side. Prices follow a mean-reverting walk with trend regimes: a
 stock now and then starts drifting up or down for a few dozen trades, which is what lets
-momentum conditions fire and positions move a few % within a minute (decisions.md §4).
+momentum conditions fire and positions move a few % within a minute (docs/decisions.md §4).
 Deterministic for a given seed: every draw comes from one random.Random, in a fixed order.
 """
 

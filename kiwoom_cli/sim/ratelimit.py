@@ -1,4 +1,4 @@
-"""Per-api-id token buckets, as the broker limits (kiwoom-api.md §3.8: ~1 req/s, burst 2).
+"""Per-api-id token buckets, as the broker limits (docs/protocol.md, Rate limits: ~1 req/s; burst 2 here).
 
 Time comes from the injected clock's monotonic(), so tests advance a ManualClock instead of sleeping.
 """

@@ -1,4 +1,4 @@
-"""The simulator's Kiwoom REST endpoints on aiohttp (kiwoom-api.md §2, §3, §7.1).
+"""The simulator's Kiwoom REST endpoints on aiohttp (docs/protocol.md).
 
 POST only; the TR is chosen by the api-id header and must be served on its category path.
 Every answer, errors included, is a Kiwoom-shaped JSON body written in one piece (aiohttp sends
@@ -20,7 +20,7 @@ from kiwoom_cli.sim.ratelimit import RateLimiter
 from kiwoom_cli.sim.rest_errors import body_for, input_error, rate_limited, refusal, server_error
 from kiwoom_cli.sim.rest_handlers import APIS, TOKEN_PATHS, Request
 
-try:  # orjson is an optional speed-up (decisions.md §9)
+try:  # orjson is an optional speed-up (docs/decisions.md §9)
     import orjson
 
     def dumps(obj: object) -> bytes:
@@ -55,7 +55,7 @@ class _Answer(Exception):
 
 
 def _redact(body: object) -> object:
-    """Keep secrets out of the request log (helper-brief: secrets never reach logs)."""
+    """Keep secrets out of the request log (secrets never reach logs)."""
     if isinstance(body, dict) and any(k in body for k in SECRET_FIELDS):
         return {k: ("***" if k in SECRET_FIELDS else v) for k, v in body.items()}
     return body

@@ -1,4 +1,4 @@
-"""Kiwoom-shaped error bodies for the simulator's REST side (kiwoom-api.md §3.5-§3.7).
+"""Kiwoom-shaped error bodies for the simulator's REST side (docs/protocol.md, Errors we act on).
 
 The documented number travels inside return_msg: "<summary>[NNNN:<detail>]" or
 "[2000](<code>:<detail>)"; return_code is only the class (2 input, 3 auth, 5 rate, 20 rejection).
@@ -9,7 +9,7 @@ from __future__ import annotations
 from kiwoom_cli.sim.domain import SimAuthError, SimError, SimInputError, SimRejection
 from kiwoom_cli.sim.ratelimit import limit_message
 
-# Official wording of the error table (§3.6), with {} where the server fills in values.
+# Official wording of the error table (docs/protocol.md, Errors we act on), with {} where the server fills in values.
 MESSAGES = {
     "1501": "API ID가 Null이거나 값이 없습니다",
     "1504": "해당 URI에서는 지원하는 API ID가 아닙니다. API ID={}, URI={}",
@@ -39,7 +39,7 @@ AUTH_SUMMARY = "인증에 실패했습니다"
 # unverified: no capture of a 1999 body; class 1 and this summary are our choice.
 SERVER_SUMMARY = "예기치 못한 에러가 발생했습니다"
 
-# HTTP statuses. rc 2/3/20 come with 200 (§3.5; measured for 1511, 8001, 8005, RC4058).
+# HTTP statuses. rc 2/3/20 come with 200 (docs/protocol.md, Errors we act on; measured for 1511, 8001, 8005, RC4058).
 # unverified: the status of 1501/1504/1505/1513/1515/1517 was never captured; we use 200 like 1511.
 STATUS_INPUT = 200
 STATUS_AUTH = 200

@@ -18,7 +18,7 @@ from kiwoom_cli.sim.rest_errors import auth_error, input_error
 
 _CODE = re.compile(r"^\d{6}$")
 _DIGITS = re.compile(r"^\d+$")
-MAX_WATCH_CODES = 100  # ka10095 codes per call; unverified upper bound (§4.9)
+MAX_WATCH_CODES = 100  # ka10095 codes per call; unverified upper bound (docs/protocol.md, Request bodies)
 NO_ORDER = "0000000"
 
 
@@ -47,7 +47,7 @@ def text(body: dict, name: str, required: bool = True) -> str:
     """Return a string field; 1511 when required and missing/empty, 1517 when not a string."""
     value = body.get(name, "")
     if not isinstance(value, str):
-        # unverified: the broker's reaction to a non-string JSON value; all values are strings (§3.3).
+        # unverified: the broker's reaction to a non-string JSON value; all values are strings (docs/protocol.md, Request bodies).
         raise input_error("1517", name, "문자열이 아닙니다")
     if required and value == "":
         raise input_error("1511", name)
@@ -75,7 +75,7 @@ def number(body: dict, name: str, required: bool = True, positive: bool = False)
 
 
 def stock_code(body: dict, name: str = "stk_cd", quote: bool = False) -> str:
-    """A 6-digit code; quote TRs also take _NX/_AL suffixes, served from KRX (mock, §4.3 ?)."""
+    """A 6-digit code; quote TRs also take _NX/_AL suffixes, served from KRX (mock: unverified; docs/protocol.md, Request bodies)."""
     value = text(body, name)
     if quote and value[-3:] in ("_NX", "_AL"):
         value = value[:-3]
@@ -243,7 +243,7 @@ def _place(rq: Request, side: str) -> Reply:
     price = number(rq.body, "ord_uv", required=False) or None  # "" or "0": no price (market)
     text(rq.body, "cond_uv", required=False)
     if trde_tp == "0" and price is None:
-        # unverified wording/class: one 3P fixture (§3.7 "308003") for a limit order without price.
+        # unverified wording/class: one 3P fixture ("308003") for a limit order without price.
         raise SimRejection("308003", "주문단가를 입력하십시요")
     order = rq.ctx.exchange.place_order(_app_key(rq), side, code, qty, price, trde_tp, venue)
     return Reply(wa.order_placed(order))
@@ -258,7 +258,7 @@ def kt10001(rq: Request) -> Reply:
 
 
 def _root(rq: Request, app_key: str, order: OrderView) -> str:
-    """The first order of an amend/cancel chain (kt10003 example reports the root, §4.6)."""
+    """The first order of an amend/cancel chain (kt10003 example reports the root; docs/protocol.md, Answers: value encodings we read)."""
     by_no = {o.order_no: o for o in rq.ctx.exchange.orders(app_key)}
     no = order.orig_order_no
     while no in by_no and by_no[no].orig_order_no not in ("", NO_ORDER):

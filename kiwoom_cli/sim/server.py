@@ -1,7 +1,7 @@
 """SimServer: the local Kiwoom exchange served in-process (pytest-httpserver style).
 
 One asyncio loop in a background thread owns the exchange, the REST app, the WebSocket hub,
-the tick generator and the scenario timers (architecture.md §9): no locks. Other threads touch
+the tick generator and the scenario timers (docs/decisions.md §9): no locks. Other threads touch
 the exchange only through `call()`.
 
     with SimServer(SimConfig(rate_limit=None)) as sim:

@@ -1,4 +1,4 @@
-"""Access tokens: one valid token per app key; issuing a new one revokes the old (kiwoom-api §2.1 "?")."""
+"""Access tokens: one valid token per app key; issuing a new one revokes the old (unverified: docs/protocol.md, Token)."""
 
 from __future__ import annotations
 

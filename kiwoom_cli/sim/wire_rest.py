@@ -1,4 +1,4 @@
-"""Encode the exchange's domain views into Kiwoom REST response bodies (kiwoom-api.md §3.4, §4).
+"""Encode the exchange's domain views into Kiwoom REST response bodies (docs/protocol.md, Answers: value encodings we read).
 
 Every value is a string. Shapes (key sets) mirror the official examples in
 tests/fixtures/kiwoom/rest/. Number encodings per TR:
@@ -21,7 +21,7 @@ OK_MSG = "정상적으로 처리되었습니다"
 QUERY_MSG = "조회가 완료되었습니다"
 LIST_QUERY_MSG = " 조회가 완료되었습니다."  # ka10075/ka10076 examples carry a leading space
 
-# §4.6: trde_tp code -> the text ka10075/ka10076 show (assumed equal to FID 906, ~).
+# trde_tp code -> the text ka10075/ka10076 show (assumed equal to FID 906, ~).
 TRDE_TP_TEXT = {
     "0": "보통", "3": "시장가", "5": "조건부지정가", "6": "최유리지정가", "7": "최우선지정가",
     "10": "보통(IOC)", "13": "시장가(IOC)", "16": "최유리(IOC)", "20": "보통(FOK)",
@@ -226,7 +226,7 @@ def ka10095_row(inst: InstrumentView, now: dt.datetime) -> dict:
 
 
 def ka10095_unknown_row() -> dict:
-    """An unknown code comes back as a row of empty values, not an error (~ §4.9)."""
+    """An unknown code comes back as a row of empty values, not an error (unverified)."""
     return dict.fromkeys(KA10095_KEYS, "")
 
 

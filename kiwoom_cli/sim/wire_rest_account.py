@@ -1,5 +1,5 @@
 """Encode accounts and orders into Kiwoom REST bodies: kt00001, kt00018, kt10000-kt10003,
-ka10075, ka10076 (kiwoom-api.md §4.4-§4.8). Shared encoders live in wire_rest.py."""
+ka10075, ka10076 (docs/protocol.md, Answers: value encodings we read). Shared encoders live in wire_rest.py."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ _KT00001_ZERO_KEYS = (
 
 def kt00001(acct: AccountView) -> dict:
     """예수금상세현황. The sim settles at once, so D+1/D+2 deposits equal the deposit and every
-    orderable-cash field equals `orderable` (the three the client may read stay consistent, §4.5)."""
+    orderable-cash field equals `orderable` (the three the client may read stay consistent)."""
     body = dict.fromkeys(_KT00001_ZERO_KEYS, pad(0, W15))
     orderable = pad(acct.orderable, W15)
     deposit = pad(acct.deposit, W15)
@@ -62,7 +62,7 @@ def _holding_numbers(h: HoldingView, costs: market.CostRates) -> dict:
     evlt = h.qty * h.current_price
     sell_cmsn = costs.commission_on(evlt)
     tax = costs.tax_on(evlt)
-    # P&L after every cost, as the official example computes it (§4.4: -196888 on row 1).
+    # P&L after every cost, as the official example computes it (tests/fixtures/kiwoom/rest/kt00018.response.json: -196888 on row 1).
     pl = evlt - h.purchase_amount - h.purchase_commission - sell_cmsn - tax
     return {"evlt": evlt, "sell_cmsn": sell_cmsn, "tax": tax, "pl": pl}
 

@@ -1,4 +1,4 @@
-"""WebSocket wire format of the simulator: domain views -> Kiwoom frames (kiwoom-api.md §5).
+"""WebSocket wire format of the simulator: domain views -> Kiwoom frames (docs/protocol.md, WebSocket).
 
 Control frames, value encodings and condition-search replies; REAL entries are in wire_ws_real.
 Pure functions, no I/O. Every frame is returned as UTF-8 JSON bytes, encoded once, so the hub
@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from kiwoom_cli.sim.domain import InstrumentView
 from kiwoom_cli.sim.rest_errors import MESSAGES, refusal
 
-try:  # optional speed-up (decisions.md §9)
+try:  # optional speed-up (docs/decisions.md §9)
     import orjson
 
     def dumps(obj: Any) -> bytes:
@@ -117,7 +117,7 @@ def hhmmss(t: dt.datetime) -> str:
 
 
 def direction_signed(price: int, base: int) -> str:
-    """Return a price with the direction sign (+ above base, - below, none when equal; §3.4)."""
+    """Return a price with the direction sign (+ above base, - below, none when equal; docs/protocol.md, Answers: value encodings we read)."""
     if price > base:
         return f"+{price}"
     if price < base:
@@ -159,7 +159,7 @@ def padded9(value: int) -> str:
 
 
 def prefixed(code: str) -> str:
-    """Return a stock code with the A prefix (CNSRREQ 9001/jmcode, §5.8)."""
+    """Return a stock code with the A prefix (CNSRREQ 9001/jmcode; docs/protocol.md, WebSocket)."""
     return "A" + code
 
 
@@ -195,7 +195,7 @@ def cnsrreq_row(inst: InstrumentView) -> dict[str, str]:
 
 
 def cnsrreq_page(seq: str, rows: list[dict], cont: bool, next_key: str) -> bytes:
-    """Return a CNSRREQ search_type 0 reply page (cont_yn/next_key in the body, §5.8)."""
+    """Return a CNSRREQ search_type 0 reply page (cont_yn/next_key in the body; docs/protocol.md, WebSocket)."""
     return dumps(
         {
             "trnm": "CNSRREQ",

@@ -1,4 +1,4 @@
-"""REAL entries of the simulator's WebSocket: exchange events -> 0B/00/04/02 (kiwoom-api.md §5.6-5.8).
+"""REAL entries of the simulator's WebSocket: exchange events -> 0B/00/04/02 (docs/protocol.md, WebSocket and FIDs we read).
 
 Each function returns one encoded `data` element; the hub joins entries into frames with
 wire_ws.real_frame and sends the same bytes to every subscriber.
@@ -15,7 +15,7 @@ from kiwoom_cli.sim.domain import (
 )
 from kiwoom_cli.sim.wire_ws import change_sign_code, direction_signed, dumps, hhmmss, signed, signed_rate
 
-# FID 906 text for each trde_tp (§4.6 table).
+# FID 906 text for each trde_tp.
 ORDER_TYPE_TEXT = {
     "0": "보통", "3": "시장가", "5": "조건부지정가", "6": "최유리지정가", "7": "최우선지정가",
     "10": "보통(IOC)", "13": "시장가(IOC)", "16": "최유리(IOC)",
@@ -36,7 +36,7 @@ def strength_text(buy_qty: int, sell_qty: int) -> str:
 
 
 def entry_0b(tp: TradePrint, strength: str, session: str = "2") -> bytes:
-    """Encode one 0B 주식체결 entry (§5.6/§5.7 FIDs 20,10,11,12,27,28,15,13,14,16,17,18,25,228,290,9081).
+    """Encode one 0B 주식체결 entry (FIDs 20,10,11,12,27,28,15,13,14,16,17,18,25,228,290,9081).
 
     `session` is FID 290 (1 장전시간외, 2 장중, 3 장후시간외). Official FIDs we do not model
     (26, 29-32, 311, 567, 568, 691, 851, 1030-1032, ...) are left out.
@@ -68,7 +68,7 @@ def _side_text(update: OrderUpdate) -> str:
     """Return FID 905 (주문구분).
 
     unverified: only the 접수 of a new order has an official example ("+매수"); the 정정/취소 texts
-    and which of them carry a sign follow the §5.7 sequences table (OCX-era captures).
+    and which of them carry a sign follow OCX-era captures.
     """
     order = update.order
     buy = order.side == "buy"
@@ -82,7 +82,7 @@ def _side_text(update: OrderUpdate) -> str:
 
 
 def entry_00(update: OrderUpdate, inst: InstrumentView) -> bytes:
-    """Encode one 00 주문체결 entry for an order step (§5.7 table).
+    """Encode one 00 주문체결 entry for an order step (docs/protocol.md, FIDs we read).
 
     Only the 접수 of a new order has an official example (fixtures/ws/real-00.json). The 체결,
     확인, 취소 and 거부 shapes are unverified: same key set, with 909-911/914/915 filled on 체결
@@ -126,13 +126,13 @@ def entry_00(update: OrderUpdate, inst: InstrumentView) -> bytes:
         "10010": "",
         "2134": "1",
         "2135": "KRX",
-        "2136": "N",  # mock is KRX only, no SOR (§7 item 10); the official example shows "Y"
+        "2136": "N",  # mock is KRX only, no SOR (docs/protocol.md, Request bodies); the official example shows "Y"
     }
     return dumps({"type": "00", "name": "주문체결", "item": order.code, "values": values})
 
 
 def entry_04(update: PositionUpdate, inst: InstrumentView) -> bytes:
-    """Encode one 04 잔고 entry (§5.7 04 table; name "현물잔고" per the official example).
+    """Encode one 04 잔고 entry (docs/protocol.md, FIDs we read; name "현물잔고" per the official example).
 
     950 (당일총매도손익) and 990-993 (당일실현손익) are sent as zero: the domain's PositionUpdate
     carries no per-code realized P&L.

@@ -1,8 +1,8 @@
-"""The simulator's WebSocket: LOGIN, PING, REG/REMOVE, REAL fan-out, condition search (§5, §7.1).
+"""The simulator's WebSocket: LOGIN, PING, REG/REMOVE, REAL fan-out, condition search (docs/protocol.md, WebSocket).
 
 Runs on the simulator's single asyncio loop (no locks). Each connection (ws_conn.Conn) has an
 outbox and one writer task, so every REAL entry produced in one loop turn leaves in one REAL
-frame (the broker batches too, decisions.md §9). Each event is encoded once and the same bytes
+frame (the broker batches too, docs/decisions.md §9). Each event is encoded once and the same bytes
 go to every subscriber.
 """
 

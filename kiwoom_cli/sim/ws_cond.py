@@ -1,4 +1,4 @@
-"""Condition search over the simulator's WebSocket: CNSRLST, CNSRREQ (0/1), CNSRCLR (§5.8)."""
+"""Condition search over the simulator's WebSocket: CNSRLST, CNSRREQ (0/1), CNSRCLR (docs/protocol.md, WebSocket)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Handlers and the exchange listener only append to the outbox (loop thread, no awaits); the
 writer task drains it in order, so frames leave in the order they were produced and every REAL
-entry queued in one loop turn leaves in one REAL frame (decisions.md §9).
+entry queued in one loop turn leaves in one REAL frame (docs/decisions.md §9).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""REG/REMOVE bookkeeping for the simulator's WebSocket (kiwoom-api.md §5.5). Pure, no I/O.
+"""REG/REMOVE bookkeeping for the simulator's WebSocket (docs/protocol.md, WebSocket). Pure, no I/O.
 
 A connection registers (type, item) pairs per `grp_no`; every item x every type of a `data`
 element is one pair. Account types 00/04 need no item: their item is always stored as "".
@@ -20,7 +20,7 @@ class RegError(ValueError):
 def parse_pairs(data: Any) -> list[Pair]:
     """Return the (type, item) pairs of a REG/REMOVE `data` list; RegError when malformed.
 
-    Accepts `"item": [""]` and `"item": []` for the account types 00/04 (§5.5: both reported
+    Accepts `"item": [""]` and `"item": []` for the account types 00/04 (both reported
     to work). unverified: the broker's answer to a malformed list or a missing item.
     """
     if not isinstance(data, list) or not data:
@@ -62,7 +62,7 @@ class Registrations:
         """Add pairs to a group (`refresh` "1" keeps earlier ones, "0" replaces them).
 
         Raises RegError("등록 종목수 초과") and changes nothing when the connection would hold more
-        than `limit` distinct items (unverified: no REST document gives the broker's cap, §5.5).
+        than `limit` distinct items (unverified: no REST document gives the broker's cap, docs/protocol.md, WebSocket).
         """
         new_group = set(self.groups.get(grp_no, ())) if keep_earlier else set()
         new_group.update(pairs)

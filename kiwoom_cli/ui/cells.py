@@ -1,7 +1,7 @@
 """Fixed-width cells and lines for the dashboard: one Text of padded lines with style spans.
 
 A frame built this way renders in ~3 ms where a Table of the same content takes ~40 ms
-(performance.md). Widths are terminal cells, so Korean names (two cells a character) line up.
+(measured). Widths are terminal cells, so Korean names (two cells a character) line up.
 """
 
 from __future__ import annotations

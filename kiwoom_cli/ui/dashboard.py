@@ -3,7 +3,7 @@
 The calling thread is the dashboard thread. It blocks on the engine's `changed` event and redraws
 from `engine.latest` at most 1/FLOOR_S times a second, then asks for the next snapshot with
 `request_snapshot(if_changed=True)`: the engine answers only when its state changed, so a burst of
-500 ticks costs one or two redraws and an idle session none (decisions §9, performance.md: Rich's
+500 ticks costs one or two redraws and an idle session none (docs/decisions.md §9; measured: Rich's
 auto-refresh costs 14 % of a core idle; this path, Live(auto_refresh=False) + explicit refresh).
 
 The one beat: the clock. Once a second the two header lines (clock, window, uptime, health) are
@@ -31,7 +31,7 @@ from kiwoom_cli.ui.terminal import KeyReader
 
 __all__ = ["FLOOR_S", "Dashboard", "RunInfo", "run_dashboard"]
 
-FLOOR_S = 0.25  # at most 4 redraws a second (decisions §9)
+FLOOR_S = 0.25  # at most 4 redraws a second (docs/decisions.md §9)
 STOP_WAIT_S = 30.0  # how long `q` / Ctrl-C waits for the engine to finish
 
 

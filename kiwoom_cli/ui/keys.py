@@ -9,7 +9,7 @@ from __future__ import annotations
 from kiwoom_cli.core import events as ev
 
 ENTER, ESC, BACKSPACE = "enter", "esc", "backspace"
-CODE_LEN = 6  # KRX short codes (kiwoom-api.md: 6 characters, digits or capital letters)
+CODE_LEN = 6  # KRX short codes (6 characters, digits or capital letters)
 HELP = "q quit · p pause/resume · s CODE⏎ sell one · x sell all"
 
 

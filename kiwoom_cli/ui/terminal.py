@@ -2,7 +2,7 @@
 
 The reader blocks in select() on stdin and a self-pipe (no polling: zero cost while no key is
 pressed); stop() writes to the pipe, joins the thread and restores the saved terminal modes.
-POSIX only: on Windows (no termios) keys are not read yet (decisions §10) and start() says so.
+POSIX only: on Windows (no termios) keys are not read yet (docs/decisions.md §10) and start() says so.
 """
 
 from __future__ import annotations

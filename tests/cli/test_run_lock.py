@@ -1,4 +1,4 @@
-"""The run lock (core/lock.py) and what one-shot commands do while a `kiwoom run` holds it (decisions §2)."""
+"""The run lock (core/lock.py) and what one-shot commands do while a `kiwoom run` holds it (docs/decisions.md §2)."""
 
 from __future__ import annotations
 

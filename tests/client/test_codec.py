@@ -1,4 +1,4 @@
-"""Table-driven and property tests of Kiwoom's value encodings (kiwoom-api.md §3.4, §7 items 8/9)."""
+"""Table-driven and property tests of Kiwoom's value encodings (docs/protocol.md, Answers: value encodings we read)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request builders, envelope mapping and REAL routing (kiwoom-api.md §3, §5)."""
+"""Request builders, envelope mapping and REAL routing (docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RateLimiter: per-api-id token bucket with injected clock and sleep (decisions §8)."""
+"""RateLimiter: per-api-id token bucket with injected clock and sleep (docs/decisions.md §8)."""
 
 from __future__ import annotations
 

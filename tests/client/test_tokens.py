@@ -1,4 +1,4 @@
-"""TokenStore: file cache 0600, atomic replace, file lock, re-issue near expiry (decisions §2)."""
+"""TokenStore: file cache 0600, atomic replace, file lock, re-issue near expiry (docs/decisions.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where the settings file is found, and which value wins (decisions.md §3)."""
+"""Where the settings file is found, and which value wins (docs/decisions.md §3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Real mode on a terminal (decisions §7): the exposure is shown and the question asked once.
+"""Real mode on a terminal (docs/decisions.md §7): the exposure is shown and the question asked once.
 
-Runs in a private tmux server (decisions §11: fails, not skips, without tmux) against the test's
+Runs in a private tmux server (docs/decisions.md §11: fails, not skips, without tmux) against the test's
 simulator with fake keys, so no real money is anywhere near it.
 """
 
@@ -21,7 +21,7 @@ from tests.run.runkit import ANY_HOUR, APP_KEY, SECRET
 class Terminal:
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
         if shutil.which("tmux") is None:
-            pytest.fail("tmux is required for terminal tests (decisions §11): .ci/run installs it")
+            pytest.fail("tmux is required for terminal tests (docs/decisions.md §11): .ci/run installs it")
         self.server = f"kiwoom-run-{uuid.uuid4().hex[:10]}"
         assigns = " ".join(shlex.quote(f"{k}={v}") for k, v in env.items())
         line = f"env {assigns} {shlex.join(command)}; echo EXIT=$?; sleep 600"

@@ -1,4 +1,4 @@
-"""--until: a KST time of day later today, or a duration (decisions §1)."""
+"""--until: a KST time of day later today, or a duration (docs/decisions.md §1)."""
 
 from __future__ import annotations
 

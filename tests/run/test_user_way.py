@@ -1,7 +1,7 @@
 """`kiwoom run` the way a new user starts it: no config, the embedded simulator, condition names.
 
 These use the default lively market (seeded through [sim] seed in a temporary kiwoom.toml), so they
-take real time: 20 s for the user's run and 60 s for the liveliness promise of decisions §4.
+take real time: 20 s for the user's run and 60 s for the liveliness promise of docs/decisions.md §4.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_headless_run_on_the_embedded_simulator_ends_at_until_with_every_order_j
 
 
 def test_a_minute_on_the_default_market_makes_two_buys_and_an_exit(tmp_path):
-    # decisions §4, at the default tick rate and default [run] settings: the promise as a user sees it
+    # docs/decisions.md §4, at the default tick rate and default [run] settings: the promise as a user sees it
     seeded(tmp_path, 1)
     run = Run("--headless", "--until", "+60s", "--buy-cond", BUY, "--sell-cond", SELL)
     code = run.wait_exit(timeout=120)

@@ -96,7 +96,7 @@ def test_unknown_condition_seq(sim):
         ex.condition_matches("42")
 
 
-# --------------------------------------------------------------------------- liveliness (decisions §4)
+# --------------------------------------------------------------------------- liveliness (docs/decisions.md §4)
 
 BUY_AMOUNT = 1_000_000
 MAX_POSITIONS = 5

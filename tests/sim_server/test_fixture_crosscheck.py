@@ -1,4 +1,4 @@
-"""Cross-check the simulator's REST payloads against the real Kiwoom examples (decisions.md §11).
+"""Cross-check the simulator's REST payloads against the real Kiwoom examples (docs/decisions.md §11).
 
 Compares key sets (optional keys listed), encodings (width, sign, prefix, padding) and parsed
 types, not values: several official examples are internally inconsistent.

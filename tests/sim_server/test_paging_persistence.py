@@ -83,7 +83,7 @@ def test_state_persists_across_two_servers(clock, tmp_path):
     assert json.loads(path.read_text())  # valid JSON
     with SimServer(SimConfig(rate_limit=None, static=True, state_path=str(path)), clock=clock) as sim2:
         api2 = Api(sim2)
-        api2.token = token  # the token survives too (decisions.md §4)
+        api2.token = token  # the token survives too (docs/decisions.md §4)
         [row] = api2.ok("kt00018", {"qry_tp": "1", "dmst_stex_tp": "KRX"})["acnt_evlt_remn_indv_tot"]
         assert row["stk_cd"] == "A005930" and int(row["rmnd_qty"]) == 4
         assert int(row["cur_prc"]) == moved

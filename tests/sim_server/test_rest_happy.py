@@ -96,7 +96,7 @@ def test_buy_then_kt00018_and_kt00001(api, sim):
     assert len(row["cur_prc"]) == 12 and len(row["pred_close_pric"]) == 12
     assert int(row["pred_close_pric"]) == inst.base_price
     assert len(body["tot_pur_amt"]) == 15 and int(body["tot_pur_amt"]) == int(row["pur_amt"])
-    # evltv_prft = evlt - pur - pur_cmsn - sell_cmsn - tax (official example arithmetic, §4.4)
+    # evltv_prft = evlt - pur - pur_cmsn - sell_cmsn - tax (official example arithmetic, tests/fixtures/kiwoom/rest/kt00018.response.json)
     expect = (int(row["evlt_amt"]) - int(row["pur_amt"]) - int(row["pur_cmsn"]) - int(row["sell_cmsn"])
               - int(row["tax"]))
     assert int(row["evltv_prft"]) == expect

@@ -1,4 +1,4 @@
-"""Compare our frames with the real payload fixtures by keys and encodings, not values (decisions §11)."""
+"""Compare our frames with the real payload fixtures by keys and encodings, not values (docs/decisions.md §11)."""
 
 from __future__ import annotations
 

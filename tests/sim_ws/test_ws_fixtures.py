@@ -1,6 +1,6 @@
 """Cross-check frames received over a real socket against the real payload fixtures.
 
-decisions.md §11: key sets (optional keys listed), encodings (width, sign, prefix, padding) and
+docs/decisions.md §11: key sets (optional keys listed), encodings (width, sign, prefix, padding) and
 parsed types, not values.
 """
 
@@ -35,7 +35,7 @@ def test_condition_search_replies_match_fixture_shapes(sim, client):
                  "cont_yn": "N", "next_key": ""})
     once = client.reply("CNSRREQ")
     official = body("ws/cnsrreq-0.json")
-    # return_msg: in §5.8's reply but not in the official example
+    # return_msg: in our reply but not in the official example
     assert_same_shape({**once, "data": once["data"][:1]}, {**official, "data": official["data"][:1],
                                                            "return_msg": ""})
     client.send({"trnm": "CNSRREQ", "seq": "1", "search_type": "1", "stex_tp": "K"})

@@ -1,4 +1,4 @@
-"""`kiwoom run`'s dashboard in a real terminal (decisions §11): tmux at 80 and 160 columns.
+"""`kiwoom run`'s dashboard in a real terminal (docs/decisions.md §11): tmux at 80 and 160 columns.
 
 The simulator runs in this process; `kiwoom run` runs in a shell inside a private tmux server, in
 mock mode pointed at the simulator. Keys go in with send-keys, the screen comes back with
@@ -99,7 +99,7 @@ def holds(screen: str, code: str) -> bool:
 def tmux_bin() -> str:
     path = shutil.which("tmux")
     if path is None:
-        pytest.fail("tmux is required for the dashboard tests (decisions §11): .ci/run installs it")
+        pytest.fail("tmux is required for the dashboard tests (docs/decisions.md §11): .ci/run installs it")
     return path
 
 
