@@ -268,7 +268,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     token_rest = make_rest()
     stack.callback(token_rest.close)
     engine_events: queue.SimpleQueue = queue.SimpleQueue()
-    socket = _RunSocket(endpoint, token_rest.token, engine_events, clock=clock)
+    socket = _RunSocket(endpoint, token_rest.token, engine_events, clock=clock, exchange=config.exchange)
     socket.start()
     stack.callback(socket.stop)  # idempotent: the engine stops it too
     buy, sell = resolve_conditions(settings, socket.conditions())
