@@ -149,8 +149,9 @@ class Journal(JournalReads):
         [(_, kept)] = set_aside(self.path, ("-ahead",), dt.datetime.now())
         self.ahead_set_aside = (
             f"journal: the ahead file {path.name} held a record kiwoom would not have written ({why}); moved to "
-            f"{kept}, its turn was not replayed: its orders, if any, are settled with the broker like any "
-            "unknown order")
+            f"{kept}, its turn was not replayed: its orders, if any left, are not in the journal, so the "
+            "broker's lists show them as orders kiwoom did not place (a run attaches an open one; a holding "
+            "is shown, not managed, unless adopt_holdings)")
         log.warning("%s", self.ahead_set_aside)
 
     def flush(self) -> None:
