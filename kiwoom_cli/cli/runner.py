@@ -254,6 +254,8 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     recovered = journal.write_ahead()
     if recovered:
         log.warning("journal: committed the order turn a stopped run left in %s-ahead", journal.path.name)
+    if journal.ahead_set_aside:  # a damaged record, moved aside and never executed (logged by the journal)
+        sys.stderr.write(f"kiwoom: warning: {journal.ahead_set_aside}\n")
     address = stack.enter_context(broker_endpoint(config))
     rest_url, ws_url = address
     endpoint = broker(config, rest_url, ws_url, address.ca_file)
@@ -268,7 +270,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     token_rest = make_rest()
     stack.callback(token_rest.close)
     engine_events: queue.SimpleQueue = queue.SimpleQueue()
-    socket = _RunSocket(endpoint, token_rest.token, engine_events, clock=clock)
+    socket = _RunSocket(endpoint, token_rest.token, engine_events, clock=clock, exchange=config.exchange)
     socket.start()
     stack.callback(socket.stop)  # idempotent: the engine stops it too
     buy, sell = resolve_conditions(settings, socket.conditions())
@@ -292,7 +294,8 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
               buy_cond={"seq": buy.seq, "name": buy.name},
               sell_cond={"seq": sell.seq, "name": sell.name} if sell else None,
               until=until.isoformat() if until else None, settings=_plain(settings),
-              journal=str(journal.path), log=str(log_path), rest_url=rest_url, recovered_turn=recovered)
+              journal=str(journal.path), log=str(log_path), rest_url=rest_url, recovered_turn=recovered,
+              ahead_set_aside=journal.ahead_set_aside)
     # From here a signal asks the engine to stop (it is handled once the engine runs) instead of
     # raising in the middle of start-up with the engine's threads half started.
     interrupts.engine = engine

@@ -111,6 +111,10 @@ class Session:
             self._journal = Journal.open_for(self.config.mode, journal_account(self.config))
             # a killed run's last order turn, unless a live run owns that file (core/ahead.py)
             self._journal.recover_ahead()
+            if self._journal.ahead_set_aside:  # a damaged record, moved aside and never executed
+                from kiwoom_cli.cli.output import note
+
+                note(f"kiwoom: warning: {self._journal.ahead_set_aside}")
         return self._journal
 
     def orders(self):

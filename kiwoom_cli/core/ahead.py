@@ -25,7 +25,8 @@ intents SQLite has was committed before the crash (one transaction holds the who
 
 A record whose checksum holds but whose content is not what the journal writes (checked_turn: a
 statement other than an INSERT or UPDATE into the journal's tables or its one DELETE, not a list
-of [statement, args]) is damage: it is never executed (the journal refuses to open, core/store.py).
+of [statement, args]) is damage: it is never executed. The journal moves the file aside under a
+dated name (kept) with one warning and goes on (Journal.ahead_set_aside, core/store.py).
 
 A run holds owner_lock_path() while it writes this file; only a holder of that lock replays it.
 """

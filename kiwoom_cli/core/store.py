@@ -26,7 +26,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import lock
 from kiwoom_cli.core.ahead import AheadFile, DamagedRecord, ahead_path, owner_lock_path, waiting
 from kiwoom_cli.core.checkpoint import Checkpointer
-from kiwoom_cli.core.journal_check import JournalError, open_checked
+from kiwoom_cli.core.journal_check import open_checked, set_aside
 from kiwoom_cli.core.journal_reads import OPEN_STATUSES, JournalReads, Stored  # noqa: F401 - re-exported
 from kiwoom_cli.core.records import FillApplied, Order, Position
 from kiwoom_cli.core.schema import SCHEMA, TABLES
@@ -67,6 +67,7 @@ class Journal(JournalReads):
         self._pending: list | None = None  # statements in the ahead file, to commit in flush()
         self._owner: lock.RunLock | None = None  # the ahead file's owner lock (write_ahead)
         self._detached = False
+        self.ahead_set_aside: str | None = None  # the warning when a damaged ahead record was moved aside
 
     @classmethod
     def open_for(cls, mode: str, account: str) -> Journal:
@@ -127,7 +128,12 @@ class Journal(JournalReads):
             return False
         file = AheadFile(path)
         try:
-            turn = _checked(file)  # None: a write cut short; nothing was sent after it
+            try:
+                turn = file.checked_turn(TABLES)  # None: a write cut short; nothing was sent after it
+            except DamagedRecord as exc:
+                file.close()
+                self._set_aside_ahead(path, str(exc))
+                return False
             done = turn is None or self._db.execute(
                 f"SELECT 1 FROM intents WHERE intent_id IN ({','.join('?' * len(turn.ids))})", turn.ids
             ).fetchone() is not None  # committed before the crash, the file not yet marked empty
@@ -137,6 +143,16 @@ class Journal(JournalReads):
             return not done
         finally:
             file.close()
+
+    def _set_aside_ahead(self, path: Path, why: str) -> None:
+        """Move a damaged ahead record aside (kept, never executed) and say so, once: the journal goes on."""
+        [(_, kept)] = set_aside(self.path, ("-ahead",), dt.datetime.now())
+        self.ahead_set_aside = (
+            f"journal: the ahead file {path.name} held a record kiwoom would not have written ({why}); moved to "
+            f"{kept}, its turn was not replayed: its orders, if any left, are not in the journal, so the "
+            "broker's lists show them as orders kiwoom did not place (a run attaches an open one; a holding "
+            "is shown, not managed, unless adopt_holdings)")
+        log.warning("%s", self.ahead_set_aside)
 
     def flush(self) -> None:
         """Commit the turn batch(ahead=True) left in the ahead file (its orders have left); empty the file.
@@ -375,19 +391,6 @@ class Journal(JournalReads):
     def set_flag(self, day: dt.date, name: str, reason: str) -> None:
         self._write("INSERT OR REPLACE INTO flags(day, name, reason) VALUES(?,?,?)",
                     (day.isoformat(), name, reason))
-
-
-def _checked(file: AheadFile):
-    """Return the ahead file's waiting turn; JournalError (exit 2) when it is damaged: never executed."""
-    try:
-        return file.checked_turn(TABLES)
-    except DamagedRecord as exc:
-        raise JournalError(
-            f"the journal's ahead file {file.path} holds a record kiwoom would not have written ({exc}): "
-            "nothing of it was executed",
-            hint="run `kiwoom journal reset` with this command's --mode and --config: it sets the file aside, "
-                 "kept, and keeps the journal; orders of that turn may have reached the broker (`kiwoom account`)",
-        ) from None
 
 
 def _detail(intent) -> str:

@@ -134,12 +134,14 @@ def quote_body(code: str) -> dict[str, str]:
 
 
 def quotes_body(codes: Sequence[str]) -> dict[str, str]:
-    """Body of ka10095: bare codes joined by "|" (docs/protocol.md, Request bodies)."""
+    """Body of ka10095: codes (each may carry _NX/_AL) joined by "|" (docs/protocol.md, Request bodies)."""
     if not codes:
         raise BadInput("no stock codes given")
     if len(codes) > MAX_CODES_PER_QUOTES:
         raise BadInput(f"at most {MAX_CODES_PER_QUOTES} codes per ka10095 request")
-    return {"stk_cd": "|".join(_check_code(c) for c in codes)}
+    for c in codes:
+        _check_code(c[:-3] if c.endswith(("_NX", "_AL")) else c)
+    return {"stk_cd": "|".join(codes)}
 
 
 def stock_info_body(code: str) -> dict[str, str]:

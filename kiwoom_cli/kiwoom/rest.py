@@ -31,7 +31,7 @@ from kiwoom_cli.errors import (
     TemporaryError,
     TokenInvalid,
 )
-from kiwoom_cli.kiwoom import codec, protocol, tls
+from kiwoom_cli.kiwoom import codec, protocol, tls, venues
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from kiwoom_cli.kiwoom.tokens import TokenStore
@@ -114,16 +114,19 @@ class RestClient:
     # ------------------------------------------------------------------ queries
 
     def quote(self, code: str) -> Quote:
-        """Return one stock's price and daily limits (ka10007)."""
-        return self._call(protocol.QUOTE, protocol.quote_body(code), parse=protocol.parse_quote)[0]
+        """Return one stock's price and daily limits (ka10007) on `exchange` (venues.price_code)."""
+        body = protocol.quote_body(venues.price_code(code, self.exchange))
+        return self._call(protocol.QUOTE, body, parse=protocol.parse_quote)[0]
 
     def quotes(self, codes: Sequence[str]) -> list[Quote]:
-        """Return quotes for several codes, one ka10095 request per 100 codes; unknown codes are left out."""
+        """Return quotes for several codes on `exchange`, one ka10095 request per 100 codes; unknown
+        codes are left out."""
         codes = list(dict.fromkeys(codes))
         result: list[Quote] = []
         step = protocol.MAX_CODES_PER_QUOTES
         for start in range(0, len(codes), step):
-            body = protocol.quotes_body(codes[start : start + step])
+            batch = [venues.price_code(c, self.exchange) for c in codes[start : start + step]]
+            body = protocol.quotes_body(batch)
             result.extend(self._call(protocol.QUOTES, body, parse=protocol.parse_quotes)[0])
         return result
 

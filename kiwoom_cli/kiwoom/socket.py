@@ -20,7 +20,7 @@ import websocket
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryError, TokenInvalid
-from kiwoom_cli.kiwoom import codec, protocol, tls, wsconn
+from kiwoom_cli.kiwoom import codec, protocol, tls, venues, wsconn
 from kiwoom_cli.kiwoom.wanted import Restore, Wanted, reg_frames
 from kiwoom_cli.kiwoom.endpoint import Endpoint
 from kiwoom_cli.models import Condition, ConditionMatch, SocketStatus
@@ -48,6 +48,7 @@ class SocketClient:
         proxy: str | None = None,
         timeout: float = 10.0,
         ping_period: float = PING_PERIOD_S,
+        exchange: str = protocol.EXCHANGE,
     ) -> None:
         self._endpoint = endpoint
         self._token_provider = token_provider
@@ -63,7 +64,7 @@ class SocketClient:
         self._stop = threading.Event()
         self._request_lock = threading.Lock()  # one request in flight; replies are not matched by seq
         self._replies: queue.Queue = queue.Queue()
-        self._wanted = Wanted()
+        self._wanted = Wanted(venues.PRICE_SUFFIX[exchange])  # 0B of the venue the run trades
         self._listed = False  # CNSRLST sent on this connection (required before CNSRREQ)
         self._kicked = False
         self._reader: threading.Thread | None = None
@@ -123,7 +124,8 @@ class SocketClient:
     # ------------------------------------------------------------------ registrations
 
     def register(self, codes: Iterable[str], types: Sequence[str] = ("0B",)) -> None:
-        """REG codes x types (grp "1", refresh "1"); kept and restored after reconnects."""
+        """REG codes x types (grp "1", refresh "1"), each as the venue's code; kept and restored
+        after reconnects."""
         codes, types = list(codes), list(types)
         if not codes:
             return
@@ -131,7 +133,7 @@ class SocketClient:
             before = self._wanted.snapshot()
             self._wanted.add(codes, types)
             try:
-                for frame in reg_frames(codes, types):
+                for frame in reg_frames(codes, types, suffix=self._wanted.suffix):
                     self._acked(frame, "REG")
             except BrokerRejected:
                 self._wanted.roll_back(before)  # refused (e.g. over the limit): never restore it
@@ -144,7 +146,7 @@ class SocketClient:
             return
         with self._request_lock:
             self._wanted.remove(codes, types)
-            for frame in reg_frames(codes, types, remove=True):
+            for frame in reg_frames(codes, types, remove=True, suffix=self._wanted.suffix):
                 self._acked(frame, "REMOVE")
 
     def register_account(self) -> None:

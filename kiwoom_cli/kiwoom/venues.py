@@ -1,4 +1,9 @@
-"""One account view from kt00018 answers asked per venue (KRX and NXT).
+"""Prices on the venue a run trades, and one account view from kt00018 answers asked per venue.
+
+Quote TRs (ka10001, ka10007, ka10095) and REG 0B take a venue's code: the bare code for KRX,
+CODE_NX for NXT, CODE_AL for SOR (the integrated KRX+NXT price), as Kiwoom's specification
+describes their stk_cd / item. Answers and REAL frames may carry the suffix back; the parsers keep
+the bare code (codec.split_code), so the core never sees a suffix.
 
 kt00018 takes dmst_stex_tp KRX or NXT and has no "all venues" value. Whether the broker splits
 holdings by the venue they were bought on, or shows the whole account priced at that venue, is
@@ -12,6 +17,13 @@ from __future__ import annotations
 
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.models import Balance
+
+PRICE_SUFFIX = {"KRX": "", "NXT": "_NX", "SOR": "_AL"}
+
+
+def price_code(code: str, exchange: str) -> str:
+    """The code whose prices `exchange` quotes and pushes ("005930", "NXT" -> "005930_NX")."""
+    return code + PRICE_SUFFIX[exchange]
 
 
 def merge_balances(preferred: Balance, other: Balance, names: tuple[str, str]) -> Balance:

@@ -15,7 +15,8 @@ MAX_REG_ITEMS = 100  # per REG frame (RF's assertion; no REST document gives a l
 class Wanted:
     """Thread-safe record of real-time registrations, account events and condition subscriptions."""
 
-    def __init__(self) -> None:
+    def __init__(self, suffix: str = "") -> None:
+        self.suffix = suffix  # REG items carry the run's venue: "_NX", "_AL" or "" (kiwoom/venues.py)
         self._lock = threading.Lock()
         self._types: dict[str, set[str]] = {}  # code -> real-time types
         self.account = False
@@ -71,7 +72,7 @@ class Wanted:
             account, seqs = self.account, list(self._conditions)
         frames = [protocol.account_reg_frame()] if account else []
         for types, codes in groups.items():
-            frames.extend(reg_frames(codes, types))
+            frames.extend(reg_frames(codes, types, suffix=self.suffix))
         if seqs:  # the spec asks for the condition list before a real-time search
             frames.append(protocol.cnsrlst_frame())
             frames.extend(protocol.cnsrreq_frame(seq, "1") for seq in seqs)
@@ -127,7 +128,9 @@ class Restore:
         self.settled.set()
 
 
-def reg_frames(codes: Sequence[str], types: Sequence[str], *, remove: bool = False) -> list[dict]:
-    """Split a registration into frames of at most MAX_REG_ITEMS codes."""
+def reg_frames(codes: Sequence[str], types: Sequence[str], *, remove: bool = False,
+               suffix: str = "") -> list[dict]:
+    """Split a registration into frames of at most MAX_REG_ITEMS codes, each item code + suffix."""
     build = protocol.remove_frame if remove else protocol.reg_frame
-    return [build(codes[i : i + MAX_REG_ITEMS], types) for i in range(0, len(codes), MAX_REG_ITEMS)]
+    items = [code + suffix for code in codes]
+    return [build(items[i : i + MAX_REG_ITEMS], types) for i in range(0, len(items), MAX_REG_ITEMS)]

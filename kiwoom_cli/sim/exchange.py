@@ -16,7 +16,9 @@ Venues (dmst_stex_tp): KRX follows the phases above. NXT (Nextrade) trades marke
 and only the stocks not in NOT_ON_NXT; outside KRX's regular session (09:00-15:30) it refuses
 market orders, as NXT's extra sessions are reported to (unverified). SOR is open when KRX or NXT
 is and takes market orders as NXT does. While only NXT trades, only NXT stocks random-walk. The
-book is one book per stock whatever the venue (the simulator does not split liquidity).
+book is one book per stock whatever the venue (the simulator does not split liquidity), so every
+venue's feed shows the same price: trades are pushed to 0B items CODE while KRX trades, CODE_NX
+while NXT trades the stock and CODE_AL while either does (feeds).
 
 config.extra keys read here: "hours" (market.SessionHours), "commission" (float per side),
 "sell_tax_by_year" ({year: rate}).
@@ -177,6 +179,14 @@ class Exchange:
 
     def _nxt_open(self) -> bool:
         return self.config.always_open or market.NXT_HOURS.is_open(self.clock.now().time())
+
+    def feeds(self, code: str) -> tuple[str, ...]:
+        """The 0B items a trade of `code` is pushed on now, as suffixes of the code: "" (KRX) while
+        KRX trades, "_NX" while NXT trades it, "_AL" (integrated) while either does. One book and
+        one price per stock whatever the venue."""
+        krx = self._trading()
+        nxt = code not in NOT_ON_NXT and self._nxt_open()
+        return tuple(suffix for suffix, on in (("", krx), ("_NX", nxt), ("_AL", krx or nxt)) if on)
 
     def nxt_enabled(self, code: str) -> bool:
         """Tell whether a listed stock trades on NXT (ka10100 nxtEnable)."""

@@ -122,7 +122,11 @@ def au10002(rq: Request) -> Reply:
 
 
 def ka10001(rq: Request) -> Reply:
-    return Reply(w.ka10001(rq.ctx.exchange.instrument(stock_code(rq.body, quote=True))))
+    """The answer's stk_cd (20 wide in the spec) is the code as asked, _NX/_AL included (unverified);
+    ka10007's is 6 wide, so it answers the bare code. One price per stock whatever the venue."""
+    body = w.ka10001(rq.ctx.exchange.instrument(stock_code(rq.body, quote=True)))
+    body["stk_cd"] = text(rq.body, "stk_cd")
+    return Reply(body)
 
 
 def ka10007(rq: Request) -> Reply:
@@ -147,7 +151,7 @@ def ka10095(rq: Request) -> Reply:
     for code in codes:
         plain = code[:-3] if code[-3:] in ("_NX", "_AL") else code
         try:
-            rows.append(w.ka10095_row(rq.ctx.exchange.instrument(plain), now))
+            rows.append({**w.ka10095_row(rq.ctx.exchange.instrument(plain), now), "stk_cd": code})  # as asked
         except SimInputError:
             rows.append(w.ka10095_unknown_row())
     return Reply(w.ka10095(rows))

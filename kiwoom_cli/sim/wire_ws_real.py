@@ -35,11 +35,12 @@ def strength_text(buy_qty: int, sell_qty: int) -> str:
     return f"{min(buy_qty / sell_qty * 100, 500.0):.2f}"
 
 
-def entry_0b(tp: TradePrint, strength: str, session: str = "2") -> bytes:
+def entry_0b(tp: TradePrint, strength: str, session: str = "2", item: str = "") -> bytes:
     """Encode one 0B 주식체결 entry (FIDs 20,10,11,12,27,28,15,13,14,16,17,18,25,228,290,9081).
 
     `session` is FID 290 (1 장전시간외, 2 장중, 3 장후시간외). Official FIDs we do not model
-    (26, 29-32, 311, 567, 568, 691, 851, 1030-1032, ...) are left out.
+    (26, 29-32, 311, 567, 568, 691, 851, 1030-1032, ...) are left out. `item` is the registered
+    item answered (CODE_NX, CODE_AL: the suffix comes back, as measured on the broker; default CODE).
     """
     inst = tp.instrument
     base = inst.base_price
@@ -61,7 +62,7 @@ def entry_0b(tp: TradePrint, strength: str, session: str = "2") -> bytes:
         "290": session,
         "9081": "1",  # KRX; value map unverified
     }
-    return dumps({"type": "0B", "name": "주식체결", "item": tp.code, "values": values})
+    return dumps({"type": "0B", "name": "주식체결", "item": item or tp.code, "values": values})
 
 
 def _side_text(update: OrderUpdate) -> str:

@@ -278,12 +278,12 @@ class WsHub:
             counts[0] += tp.qty
         else:
             counts[1] -= tp.qty
-        subs = self.by_code.get(tp.code)
-        if not subs:
-            return
-        entry = real.entry_0b(tp, real.strength_text(counts[0], counts[1]))
-        for conn in subs:
-            conn.entry(entry)
+        for suffix in self.ctx.exchange.feeds(tp.code):  # CODE, CODE_NX, CODE_AL: the item echoed
+            subs = self.by_code.get(tp.code + suffix)
+            if subs:
+                entry = real.entry_0b(tp, real.strength_text(counts[0], counts[1]), item=tp.code + suffix)
+                for conn in subs:
+                    conn.entry(entry)
 
     def _on_account_event(self, rt: str, event: OrderUpdate | PositionUpdate) -> None:
         conn = self.by_app_key.get(event.app_key)

@@ -9,6 +9,7 @@ import pytest
 
 from kiwoom_cli.clock import KST, OffsetClock
 from kiwoom_cli.errors import BrokerRejected
+from kiwoom_cli.market import add_ticks, round_down_to_tick
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
 from tests.client.simkit import rest_client
@@ -47,3 +48,44 @@ def test_the_simulator_refuses_a_market_order_on_nxt_after_krx_hours(tmp_path):
             with pytest.raises(BrokerRejected) as info:
                 rest.buy("005930", 1, 97_500)
             assert info.value.code == "RC4058"  # KRX is closed at 16:00
+
+
+def snapshot(engine):
+    engine.changed.clear()
+    engine.request_snapshot()
+    assert engine.changed.wait(5)
+    return engine.latest
+
+
+def registered_items(sim) -> set[str]:
+    hub = sim._hub  # the test's own simulator: which 0B items the run's socket registered
+    return sim.call(lambda: set(hub.by_code.subs))
+
+
+def test_a_position_held_on_nxt_after_krx_hours_is_priced_by_its_nx_ticks_and_its_stop_loss_sells_at_a_limit(tmp_path):
+    clock = OffsetClock(AFTER_MARKET)
+    config = SimConfig(rate_limit=None, static=True, seed=7, always_open=False)  # `kiwoom sim --hours krx`
+    with SimServer(config, clock=clock) as sim:
+        sim.set_price("005930", 100_000)
+        with engine_on(sim, tmp_path, queue.SimpleQueue(), clock=clock, exchange="NXT", buy_ticks=2, sell_ticks=1,
+                       stop_loss_pct=-3.0, trail_arm_pct=None) as (engine, journal):
+            engine.start()
+            sim.push_condition("1", "005930", "I")
+            pos = wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=15, message="bought on NXT")
+            wait_until(lambda: registered_items(sim) == {"005930_NX"}, timeout=15, message="0B for 005930_NX")
+            quoted = [r["body"]["stk_cd"] for r in sim.request_log if r["api_id"] == "ka10095"]
+            assert quoted and set(quoted) == {"005930_NX"}
+            sim.set_price("005930", 101_000)  # KRX is shut: only NXT's feed carries it
+            wait_until(lambda: snapshot(engine).positions["005930"].price == 101_000, timeout=15,
+                       message="the NXT tick moved the held position")
+            drop = round_down_to_tick(int(pos.avg_price * 0.96))  # -4 %
+            sim.set_price("005930", drop)
+            wait_until(lambda: [o for o in sim.order_log if o["api_id"] == "kt10001"], timeout=15,
+                       message="the stop-loss sell reached the simulator")
+            [sell] = [o for o in sim.order_log if o["api_id"] == "kt10001"]
+            body = sell["body"]
+            assert (body["dmst_stex_tp"], body["trde_tp"], int(body["ord_uv"])) == ("NXT", "0", add_ticks(drop, -1))
+            assert sell["result"]["return_code"] == 0, sell["result"]  # a market sell would be refused
+            assert int(body["ord_qty"]) == pos.qty
+            engine.stop()
+        assert sim.errors == []

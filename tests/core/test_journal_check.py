@@ -93,7 +93,8 @@ def test_a_record_the_journal_would_not_write_is_damage(tmp_path, statements, wh
         f.close()
 
 
-def test_a_damaged_record_is_never_executed_and_the_journal_refuses_to_open_for_a_run(tmp_path):
+@pytest.mark.parametrize("opening", ["write_ahead", "recover_ahead"])
+def test_a_damaged_record_is_never_executed_but_moved_aside_and_reported(tmp_path, opening, caplog):
     path = tmp_path / "j.sqlite3"
     j = Journal(path)
     j.save_position(Position("005930", "삼성전자", 10, 10, 70_000.0), "bought", T0)
@@ -101,13 +102,18 @@ def test_a_damaged_record_is_never_executed_and_the_journal_refuses_to_open_for_
     f = AheadFile(ahead_path(path))
     f.write(["x1"], [["DELETE FROM positions WHERE code=?", ["005930"]], ["DELETE FROM positions", []]])
     f.close()
+    record = ahead_path(path).read_bytes()
     j = Journal(path)
     try:
-        with pytest.raises(JournalError, match="ahead file"):
-            j.write_ahead()
-        with pytest.raises(JournalError, match="ahead file"):
-            j.recover_ahead()
+        with caplog.at_level("WARNING"):
+            assert getattr(j, opening)() is False  # nothing replayed
         assert [p.code for p in j.load(T0.date()).positions] == ["005930"]  # its first statement not run either
+        [kept] = [p for p in tmp_path.iterdir() if ".damaged-" in p.name]
+        assert kept.name.startswith("j.damaged-") and kept.name.endswith(".sqlite3-ahead")
+        assert kept.read_bytes() == record
+        assert j.ahead_set_aside is not None and str(kept) in j.ahead_set_aside
+        assert "never writes" in j.ahead_set_aside and "not replayed" in j.ahead_set_aside
+        assert [r.getMessage() for r in caplog.records if "moved to" in r.getMessage()] == [j.ahead_set_aside]
     finally:
         j.close()
 

@@ -1,5 +1,6 @@
 """A damaged, missing or newer journal stops `kiwoom run` and the order commands (exit 2, nothing sent)
-until `kiwoom journal reset` sets it aside, kept; a first run with nothing there starts as before."""
+until `kiwoom journal reset` sets it aside, kept; a first run with nothing there starts as before. A
+damaged ahead record is moved aside with one warning, never executed, and the command goes on."""
 
 from __future__ import annotations
 
@@ -110,6 +111,8 @@ DAMAGE = {
     "deleted, marker left": (deleted, "is missing"),
     "ahead file, no journal": (ahead_left_without_journal, "is missing"),
     "newer user_version": (newer_version, "newer kiwoom"),
+}
+AHEAD_DAMAGE = {
     "ahead DELETE": (ahead_delete, "never writes"),
     "ahead unknown table": (ahead_unknown_table, "unknown table"),
 }
@@ -126,8 +129,7 @@ def test_damage_refuses_run_and_orders_until_reset_sets_it_aside(kind, sim, env,
     path = seeded()
     damage, what = DAMAGE[kind]
     damage(path)
-    ahead_only = kind in ("ahead DELETE", "ahead unknown table")  # the journal itself is sound
-    named = ahead_path(path) if ahead_only else path
+    named = path
     before = {p.name: p.read_bytes() for p in path.parent.iterdir() if not p.name.endswith(".lock")}
 
     run = subprocess.run([kiwoom_exe(), *RUN], env={**os.environ, **env}, capture_output=True, text=True,
@@ -145,16 +147,9 @@ def test_damage_refuses_run_and_orders_until_reset_sets_it_aside(kind, sim, env,
     reset = kiwoom("journal", "reset")
     assert reset.code == 0, reset.err
     kept = {p.name: p.read_bytes() for p in path.parent.iterdir() if ".damaged-" in p.name}
-    assert sorted(kept.values()) == sorted(before[n] for n in before if n in (
-        [ahead_path(path).name] if ahead_only else before))  # the old bytes, every one, under new names
+    assert sorted(kept.values()) == sorted(before.values())  # the old bytes, every one, under new names
     assert all(name in reset.out for name in kept)
-    if ahead_only:  # the journal itself was sound: kept as it is, its position still managed
-        assert not ahead_path(path).exists()
-        with closing(sqlite3.connect(path)) as db:
-            assert db.execute("SELECT code, qty FROM positions").fetchall() == [("005930", 10)]
-            assert db.execute("SELECT COUNT(*) FROM intents").fetchone()[0] == 0  # x1 never executed
-    else:
-        assert "started a new journal" in reset.out and marker_path(path).exists()
+    assert "started a new journal" in reset.out and marker_path(path).exists()
 
     second = start_run("--buy-cond", "1", *ANY_HOUR)
     start = second.wait_for("start")[0]
@@ -162,6 +157,43 @@ def test_damage_refuses_run_and_orders_until_reset_sets_it_aside(kind, sim, env,
     second.signal()
     assert second.wait_exit() == 130
     assert sim.order_log == []
+
+
+def journal_rows(path) -> tuple[list, int]:
+    with closing(sqlite3.connect(path)) as db:
+        return (db.execute("SELECT code, qty FROM positions").fetchall(),
+                db.execute("SELECT COUNT(*) FROM intents WHERE intent_id='x1'").fetchone()[0])
+
+
+@pytest.mark.parametrize("first", ["run", "orders"])
+@pytest.mark.parametrize("kind", AHEAD_DAMAGE)
+def test_a_damaged_ahead_record_is_moved_aside_reported_and_never_executed(kind, first, sim, env, start_run):
+    path = seeded()
+    damage, what = AHEAD_DAMAGE[kind]
+    damage(path)
+    record = ahead_path(path).read_bytes()
+    if first == "run":
+        run = start_run("--buy-cond", "1", *ANY_HOUR)
+        start = run.wait_for("start")[0]
+        assert journal_rows(path) == ([("005930", 10)], 0)  # its DELETE did not run, nor its INSERT
+        run.signal()
+        assert run.wait_exit() == 130
+        err = "".join(run.err)
+        moved_to = start["ahead_set_aside"]
+    else:
+        listed = kiwoom("orders")
+        assert listed.code == 0, listed.err
+        err, moved_to = listed.err, None
+        assert journal_rows(path) == ([("005930", 10)], 0)
+    warnings = [line for line in err.splitlines() if "moved to" in line]
+    assert len(warnings) == 1, err
+    [kept] = [p for p in path.parent.iterdir() if ".damaged-" in p.name]
+    assert kept.name.endswith(".sqlite3-ahead") and kept.read_bytes() == record  # kept, byte for byte
+    assert str(kept) in warnings[0] and what in warnings[0] and "not replayed" in warnings[0]
+    assert moved_to in (None, warnings[0].removeprefix("kiwoom: warning: "))
+    assert sim.order_log == []
+    again = kiwoom("orders")  # reported once: the next command finds nothing to move
+    assert again.code == 0 and "moved to" not in again.err, again.err
 
 
 def test_a_first_run_with_nothing_there_starts_a_journal_with_its_marker(sim, start_run):
