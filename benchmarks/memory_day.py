@@ -79,6 +79,7 @@ class Broker:
         self.held: dict[str, tuple[int, int]] = {}  # code -> (qty, avg)
         self.fills = 0
         self.orders = 0
+        self.filled = collections.Counter()  # side -> orders filled (what the run's summary counts)
 
     def hhmmss(self) -> str:
         return f"{self.clock.now():%H%M%S}"
@@ -154,6 +155,7 @@ class Broker:
         price = self.prices[code] if not limit else min(limit, self.prices[code])
         parts = [qty] if qty < 2 or self.rng.random() < 0.7 else [qty // 2, qty - qty // 2]
         done = 0
+        self.filled[side.value] += 1
         for part in parts:
             done += part
             self.fills += 1
@@ -306,13 +308,18 @@ class _NoSocket:
 
 
 def run_day(seconds: int, warmup_s: int, tick_rate: float = TICK_RATE, *, trace: bool = False,
-            on_warm=None, seed: int = 1, render_every_s: int = 1) -> dict:
-    """Drive `seconds` of market; return the figures (and the Day, under "day", still open)."""
+            on_warm=None, seed: int = 1, render_every_s: int = 1, tune: bool = True) -> dict:
+    """Drive `seconds` of market; return the figures (and the Day, under "day", still open).
+
+    on_warm(day): called after the warm-up; tune: tune the GC as `kiwoom run` does once started
+    (a test leaves its process's GC alone).
+    """
     from kiwoom_cli.cli.runner import tune_gc
 
     tmp = tempfile.TemporaryDirectory(prefix="kiwoom-memday-")
     day = Day(Path(tmp.name), seed, render_every_s)
-    tune_gc()  # as `kiwoom run` does once started
+    if tune:
+        tune_gc()
     out: dict = {"tmp": tmp, "day": day}
     t0 = time.perf_counter()
     for t in range(seconds):
