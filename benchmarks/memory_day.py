@@ -16,6 +16,8 @@ of buys left resting, quotes, cash and order queries.
 
 Prints RSS after the warm-up and at the end, the growth, and (when it is >= 10 %, or --trace) the
 top allocation sites by tracemalloc between the same two points (a second run with tracing on).
+Then the simulator `kiwoom run` hosts in its process (sim mode): RSS per REST request of a run's mix
+after its first 1,000, over real sockets (its logs keep the latest 1,000 requests and orders).
 """
 
 from __future__ import annotations
@@ -348,6 +350,35 @@ def close_day(out: dict) -> None:
     out["tmp"].cleanup()
 
 
+def hosted_sim(requests: int, warmup: int) -> tuple[int, int, int]:
+    """The simulator `kiwoom run` hosts in its process (sim mode, none running): `requests` REST
+    requests of a run's mix (quote, buy, cash, sell, cash) over real sockets. Return (RSS after
+    `warmup` requests, RSS at the end, entries its request log holds)."""
+    from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
+    from kiwoom_cli.kiwoom.rest import RestClient
+    from kiwoom_cli.kiwoom.tokens import TokenStore
+    from kiwoom_cli.sim.domain import SimConfig
+    from kiwoom_cli.sim.server import SimServer
+
+    with tempfile.TemporaryDirectory(prefix="kiwoom-memsim-") as tmp, \
+            SimServer(SimConfig(rate_limit=None, static=True, cash=10**12)) as sim:
+        rest = RestClient(Endpoint("sim", sim.rest_url, sim.ws_url),
+                          Credentials("MEMDAY-APP-KEY-0123456789abcdef", "MEMDAY-SECRET-0123456789abcdef"),
+                          tokens=TokenStore(Path(tmp)))
+        codes = [c for c, *_ in sim.call(lambda: [(i.code,) for i in sim.ctx.exchange.instruments()])][:20]
+        calls = [lambda c: rest.quotes([c]), lambda c: rest.buy(c, 1, None), lambda c: rest.cash(),
+                 lambda c: rest.sell(c, 1, None), lambda c: rest.cash()]
+        rss_warm = 0
+        with rest:
+            for i in range(requests):
+                if i == warmup:
+                    gc.collect()
+                    rss_warm = rss_bytes()
+                calls[i % len(calls)](codes[(i // len(calls)) % len(codes)])
+        gc.collect()
+        return rss_warm, rss_bytes(), len(sim.request_log)
+
+
 def top_sites(warm, end, n: int = 12) -> list[str]:
     stats = end.compare_to(warm, "traceback")
     lines = []
@@ -361,6 +392,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--short", action="store_true", help=f"a {SHORT_S // 60}-minute day (warm-up 5 minutes)")
     ap.add_argument("--tick-rate", type=float, default=TICK_RATE, help="trades a second across the market")
+    ap.add_argument("--sim-requests", type=int, default=6_000,
+                    help="REST requests for the hosted-simulator figure (a day's run sends ~5,000; 0: skip)")
     ap.add_argument("--trace", action="store_true", help="always print the tracemalloc top sites")
     args = ap.parse_args()
     seconds, warm = (SHORT_S, 5 * 60) if args.short else (DAY_S, 3600)
@@ -374,6 +407,12 @@ def main() -> None:
     print(f"RSS after the warm-up ({warm // 60} min): {out['rss_warm'] / 2**20:.1f} MiB; at the end: "
           f"{out['rss_end'] / 2**20:.1f} MiB; growth {growth:+.1f} % (limit < {GROWTH_LIMIT_PCT:g} %)")
     close_day(out)
+    n_req, n_warm = (2_000, 1_000) if args.short else (args.sim_requests, 1_000)
+    if n_req > n_warm:
+        s_warm, s_end, kept = hosted_sim(n_req, n_warm)
+        print(f"hosted simulator, {n_req:,} REST requests (quote, buy, cash, sell, cash): RSS after "
+              f"{n_warm:,}: {s_warm / 2**20:.1f} MiB; at the end: {s_end / 2**20:.1f} MiB "
+              f"({(s_end - s_warm) / 2**10 / (n_req - n_warm):+.2f} KiB a request); its request log holds {kept:,}")
     if growth >= GROWTH_LIMIT_PCT or args.trace:
         # tracemalloc makes Rich's frames ~100x dearer: this run renders one frame in 30 s
         print("top allocation sites between the warm-up and the end (a second run, tracemalloc on, "
