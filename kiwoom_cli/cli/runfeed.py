@@ -46,7 +46,10 @@ class Feed:
         # Tallies for the summary; written only by the engine thread, read after it has ended.
         self.intents: collections.Counter = collections.Counter()  # "place" / "amend" / "cancel"
         self.closed: collections.Counter = collections.Counter()  # close status -> count
-        self.filled_intents: dict[str, str] = {}  # intent id -> side, for intents with any fill
+        # Intents with any fill, counted by side: an open one is kept by id (its later fills add
+        # nothing), a closed one only in `filled_sides`, so the run holds no id per order of the day.
+        self.filled_intents: dict[str, str] = {}  # intent id -> side, open intents with any fill
+        self.filled_sides: collections.Counter = collections.Counter()  # side -> closed intents with any fill
         self.realised = 0.0
         # intent id -> what the summary says of an order still without an answer when the run ends
         # (waiting to go again after a rate limit, or held behind one): never placed as far as we know
@@ -238,6 +241,9 @@ class ObservedJournal(Journal):
     def close_order(self, intent_id: str, status: str, reason: str, now: dt.datetime) -> None:
         super().close_order(intent_id, status, reason, now)
         self.feed.closed[status] += 1
+        side = self.feed.filled_intents.pop(intent_id, None)
+        if side is not None:
+            self.feed.filled_sides[side] += 1
         self.feed.emit("order_closed", now, intent_id=intent_id, status=status, reason=reason)
 
     def record_decision(self, d: ev.Decision, now: dt.datetime) -> None:
@@ -295,7 +301,7 @@ class ObservedKernel(Kernel):
 
 def summary(feed: Feed, snapshot, *, exit_reason: str, started: dt.datetime, now: dt.datetime) -> dict:
     """Build the closing summary: buys, sells, realised P&L, open positions, order counts, exit reason."""
-    sides = list(feed.filled_intents.values())
+    sides = feed.filled_sides + collections.Counter(feed.filled_intents.values())
     positions = []
     if snapshot is not None:
         positions = [
@@ -308,8 +314,8 @@ def summary(feed: Feed, snapshot, *, exit_reason: str, started: dt.datetime, now
         "kind": "summary",
         "started": _ts(started),
         "exit_reason": exit_reason,
-        "buys": sides.count("buy"),
-        "sells": sides.count("sell"),
+        "buys": sides["buy"],
+        "sells": sides["sell"],
         "realised_pnl": round(feed.realised),
         "day_realised_pnl": round(snapshot.realised) if snapshot is not None else None,
         "open_positions": positions,

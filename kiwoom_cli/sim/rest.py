@@ -42,7 +42,11 @@ CONTENT_TYPE = "application/json;charset=UTF-8"
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
 CTX_KEY = web.AppKey("sim_ctx", SimContext)
 SECRET_FIELDS = ("appkey", "secretkey", "token")
-REQUEST_LOG_MAX = 100_000  # entries kept in ctx.request_log (config.extra["request_log_max"])
+# Entries kept in ctx.request_log / ctx.order_log (config.extra["request_log_max"] / ["order_log_max"]):
+# an entry holds the request and answer bodies (~3 KB), and a simulator hosted by `kiwoom run` lives
+# all day in the run's process, so only the latest are kept (benchmarks/memory_day.py).
+REQUEST_LOG_MAX = 1_000
+ORDER_LOG_MAX = 1_000
 
 
 class _Answer(Exception):
@@ -143,7 +147,7 @@ def _armed_reply(armed, api_id: str) -> tuple[int, dict | str]:
 
 
 def _trim(entries: list, keep: int) -> None:
-    """Bound the request log of a long-running simulator (drop the oldest tenth at a time)."""
+    """Bound a log of a long-running simulator to `keep` entries (drop the oldest tenth at a time)."""
     if len(entries) >= keep:
         del entries[: max(1, len(entries) - keep + keep // 10)]
 
@@ -182,6 +186,7 @@ def _as_sent(raw: bytes) -> object:
 
 
 def _log_order(ctx: SimContext, api_id: str, body: object, result: dict) -> None:
+    _trim(ctx.order_log, int(ctx.config.extra.get("order_log_max", ORDER_LOG_MAX)))
     ctx.order_log.append({"time": ctx.clock.now().timestamp(), "api_id": api_id,
                           "body": body, "result": result})
 
