@@ -27,9 +27,12 @@ def _unmanaged_at_start(run, codes: set[str]) -> set[str]:
             if d["code"] in codes and "not managed" in d["reason"]}
 
 
+POINTS = ("before the order", "answer held", "answer held", "after the answer")  # weighted: held twice
+
+
 def kills(root: Path, n: int, rng: random.Random, log) -> dict:
     """kill -9 a run n times at random points around an entry whose order answer the broker holds."""
-    out = {"kills": 0, "failed starts": 0}
+    out = {"kills": 0, "failed starts": 0, **{f"killed {p}": 0 for p in dict.fromkeys(POINTS)}}
     pushed: set[str] = set()
     unmanaged: set[str] = set()
     with Place(root, "kills") as place:
@@ -47,11 +50,19 @@ def kills(root: Path, n: int, rng: random.Random, log) -> dict:
             place.control("/sim/condition", {"seq": SEQ, "code": code, "event": "I"})
             pushed.add(code)
             wait(lambda c=code: run.matching("condition", code=c), 5)  # the run has the entry
-            time.sleep(rng.uniform(0.0, hold + 0.5))  # before the order, while its answer is held, after
+            point = rng.choice(POINTS)
+            if point == "before the order":
+                time.sleep(rng.uniform(0.0, 0.05))  # a fresh run's first entry is ordered in ~0.1 s
+            else:
+                wait(lambda c=code: place.buys(c), 10)  # the broker has the order (it logs before holding)
+                time.sleep(rng.uniform(0.0, hold * 0.9) if point == "answer held" else hold + rng.uniform(0, 0.5))
+            out[f"killed {point}"] += 1
             run.signal(signal.SIGKILL)
             run.kill()
             out["kills"] += 1
-            log(f"  kill {i + 1}: {code} {'order line seen' if placed(run, code) else 'no order line yet'}")
+            log(f"  kill {i + 1}: {code}, {point} (answer held {hold:.2f} s); the broker "
+                f"{'has' if place.buys(code) else 'has no'} buy; order line {'seen' if placed(run, code) else 'not seen'}"
+                f"{''.join('; ' + d['reason'] for d in run.matching('decision', code=code))}")
             wait(lambda: not place.subscribed(), 10)  # the broker has seen the socket close
         final = place.start_ready()
         summary = {}
@@ -124,6 +135,9 @@ def burst(root: Path, n: int, log, bound: float = 180.0) -> dict:
         took = time.monotonic() - t0
         statuses = [e["status"] for e in place.sim.request_log]
         ordered = sum(1 for c in codes if place.buys(c))
+        for c in codes:
+            if not place.buys(c):
+                log(f"  {c} not ordered: {[d['reason'] for d in run.matching('decision', code=c)][:3]}")
         place.stop(run)
     log(f"  {len(codes)} entries; simulator statuses {dict(sorted({s: statuses.count(s) for s in statuses}.items()))}")
     return {"entries": len(codes), "429s": statuses.count(429), "ordered": ordered,
