@@ -50,7 +50,8 @@ class Verdicts:
     """Crashes, deaf runs and exit 70s over the hostile cases of one kind."""
 
     def __init__(self, log) -> None:
-        self.figures = {"cases": 0, "crashes": 0, "deaf runs": 0, "exit 70s": 0, "refused at start": 0}
+        self.figures = {"cases": 0, "crashes": 0, "deaf runs": 0, "exit 70s": 0, "refused at start": 0,
+                        "started on it, not asked again": 0}
         self.log = log
 
     def judge(self, name: str, place: Place, run, bound: float) -> bool:
@@ -96,7 +97,8 @@ def frames(root: Path, short: bool, log, bound: float = 15.0) -> tuple[dict, set
         requests = place.sim.request_log
     used = {e["api_id"] for e in requests if e.get("api_id")}
     trading = {e["api_id"] for e in requests[ready_at or 0:] if e.get("api_id")}
-    verdicts.figures.pop("refused at start")  # a frame comes once the run is up
+    for name in ("refused at start", "started on it, not asked again"):  # a frame comes once the run is up
+        verdicts.figures.pop(name)
     return verdicts.figures, used, trading
 
 
@@ -137,13 +139,18 @@ def _live(place: Place, fault: dict, name: str, verdicts: Verdicts, bound: float
 
 
 def _at_start(place: Place, fault: dict, name: str, verdicts: Verdicts, bound: float) -> None:
+    asked = lambda: sum(1 for e in place.sim.request_log if e.get("api_id") == fault["api_id"])  # noqa: E731
     place.control("/sim/fault", fault)
+    before = asked()
     run = place.start()
     wait(lambda: run.proc.poll() is not None or (run.matching("start") and place.subscribed()), 30)
     if run.proc.poll() not in (None, 70):
         verdicts.figures["refused at start"] += 1
         verdicts.log(f"  {name}: refused at start, exit {run.proc.returncode}: {run.stderr.strip()[-200:]}")
     else:
+        if run.proc.poll() is None and asked() - before == 1:
+            verdicts.figures["started on it, not asked again"] += 1  # the bad answer was taken as data
+            verdicts.log(f"  {name}: the run started on this answer without asking again")
         verdicts.judge(name, place, run, bound)
         place.stop(run)
     place.sim.call(place.sim.ctx.faults.answers.clear)

@@ -57,7 +57,8 @@ class Place:
 
         self.home = root / name
         self.home.mkdir(parents=True)
-        self.sim = SimServer(SimConfig(rate_limit=rate_limit, static=True, seed=7)).start()
+        # cash for 40 market buys reserved at the upper limit (+30 %) of BUY_AMOUNT each
+        self.sim = SimServer(SimConfig(rate_limit=rate_limit, static=True, seed=7, cash=1_000_000_000)).start()
         self.runs: list[Run] = []
         self._codes = self.sim.call(lambda: [s.code for s in self.sim.ctx.exchange.instruments()])
 
