@@ -60,15 +60,15 @@ def memory(log) -> dict:
 def table(results: list[tuple[str, dict, float]]) -> bool:
     """Print the figures; return True when every must-be-0 figure is 0."""
     ok = True
-    print(f"\n{'drill':<16} {'figure':<28} {'value':>12}  check")
+    print(f"\n{'drill':<16} {'figure':<31} {'value':>12}  check")
     for drill, figures, took in results:
         for name, value in figures.items():
             must = (drill, name) in MUST_BE_0
             bad = must and value != 0
             ok &= not bad
             mark = ("FAILED (must be 0)" if bad else "ok (must be 0)") if must else ""
-            print(f"{drill:<16} {name:<28} {value!s:>12}  {mark}")
-        print(f"{drill:<16} {'(wall s)':<28} {took:>12.0f}")
+            print(f"{drill:<16} {name:<31} {value!s:>12}  {mark}")
+        print(f"{drill:<16} {'(wall s)':<31} {took:>12.0f}")
     return ok
 
 
