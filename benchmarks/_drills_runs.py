@@ -22,6 +22,17 @@ def journal_positions(home: Path) -> dict[str, int]:
     return out
 
 
+def journal_buys(home: Path) -> dict[str, int]:
+    """code -> how many buy intents (placings) the journal(s) of this home hold."""
+    out: dict[str, int] = {}
+    for path in (home / "journal").glob("*.sqlite3"):
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            for code, n in db.execute("SELECT code, COUNT(*) FROM intents WHERE kind = 'place' AND side = 'buy' "
+                                      "GROUP BY code"):
+                out[code] = out.get(code, 0) + n
+    return out
+
+
 def _unmanaged_at_start(run, codes: set[str]) -> set[str]:
     return {d["code"] for d in run.matching("decision", rule="reconcile")
             if d["code"] in codes and "not managed" in d["reason"]}
@@ -73,6 +84,7 @@ def kills(root: Path, n: int, rng: random.Random, log) -> dict:
             summary = {p["code"]: p for p in found[0]["open_positions"]} if found else {}
         held = place.holdings()
         journal = journal_positions(place.home)
+        intents = journal_buys(place.home)
         buys = {c: len(place.buys(c)) for c in pushed}
     ours = {c for c in pushed if held.get(c)}
     unmanaged |= {c for c in ours if not summary.get(c, {}).get("managed") or c not in journal}
@@ -80,6 +92,7 @@ def kills(root: Path, n: int, rng: random.Random, log) -> dict:
     out.update({
         "bought (held at the broker)": len(ours),
         "duplicates": sum(max(0, k - 1) for k in buys.values()),
+        "buys the journal never had": sum(max(0, k - intents.get(c, 0)) for c, k in buys.items()),
         "unmanaged own positions": len(unmanaged),
         "wrong quantities": len(wrong),
         "final run started": final is not None,

@@ -37,7 +37,7 @@ import _drills_runs as runs  # noqa: E402
 from _drills_kit import ROOT, isolate, temp_root  # noqa: E402
 from _report import machine_line  # noqa: E402
 
-MUST_BE_0 = {("kill -9", "duplicates"), ("kill -9", "unmanaged own positions"), ("kill -9", "wrong quantities"),
+MUST_BE_0 = {("kill -9", "duplicates"), ("kill -9", "buys the journal never had"), ("kill -9", "unmanaged own positions"), ("kill -9", "wrong quantities"),
              ("socket drops", "missed entries"), ("burst", "429s"),
              ("hostile frames", "crashes"), ("hostile frames", "deaf runs"), ("hostile frames", "exit 70s"),
              ("hostile bodies", "crashes"), ("hostile bodies", "deaf runs"), ("hostile bodies", "exit 70s"),
