@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterable
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import risk
+from kiwoom_cli.core import prices, risk
 from kiwoom_cli.core.records import FillFlagged, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
@@ -241,9 +241,7 @@ class Strategy:
         if denial:
             return [ev.Decision(rule, code, "deny", denial.reason)]
         pos = view.positions[code]
-        mark = view.marks.get(code)
-        price = pos.price or (mark.price if mark else 0)
-        upper, lower = (mark.upper, mark.lower) if mark else (0, 0)
+        price, upper, lower = _sell_price(pos, view.marks.get(code), now)
         limit = None
         forced = s.sell_order is OrderType.MARKET and not market_orders_ok(s.exchange, now)
         if forced and price <= 0:
@@ -369,3 +367,12 @@ class Strategy:
         if s.liquidate_at is not None and "liquidated" not in view.flags:
             times.append(dt.datetime.combine(now.date(), s.liquidate_at, tzinfo=now.tzinfo))
         return min(times) if times else None
+
+
+def _sell_price(pos, mark, now: dt.datetime) -> tuple[int, int, int]:
+    """(price, upper, lower) to price a sell at: nothing (0s) before a quote gave today's limits, so
+    a held stock's price from the balance or a fill never prices an order unchecked (core/prices.py)."""
+    if mark is None or mark.quoted != now.date():
+        return 0, 0, 0
+    price = pos.price if prices.problem(pos.price, mark, now.date()) is None else mark.price
+    return price, mark.upper, mark.lower
