@@ -30,7 +30,7 @@ from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import BalanceEvent, Cash, ConditionEvent, OrderType, Side, SocketStatus, Tick
-from tests.core.harness import BUY_COND, SELL_COND, T0, Driver, balance, holding, quote, quotes, settings
+from tests.core.harness import BUY_COND, SELL_COND, T0, Driver, balance, fill, holding, quote, quotes, settings
 from tests.core.world import BASES, World, check_intents, check_state
 
 CODES = tuple(BASES)
@@ -301,3 +301,15 @@ def test_a_held_stock_is_not_priced_from_the_balance_before_a_quote(tmp_path, cu
     d.feed(ev.OrderFailed(sell.intent_id, "refused"), quotes(quote("000020", 48_000)))
     d.feed(ev.SellCode("000020"))  # once the quote gave the limits, the sell is a limit inside them
     assert d.orders(side=Side.SELL)[-1].price == 48_000
+
+
+def test_a_fill_priced_past_64_bits_is_applied_and_journaled(tmp_path):
+    """Shrunk from the machine: a 00 fill priced 10**29 (30 digits pass the socket parser) made the
+    journal's insert of the raw event raise OverflowError, so the fill was lost with the turn."""
+    d = Driver(tmp_path / "j.sqlite3")
+    order = d.buy("000020", 48_000, qty_filled=False)
+    d.feed(fill("B000020", "000020", Side.BUY, order.qty, order.qty, 10**29, order.qty))
+    assert d.state.positions["000020"].qty == order.qty  # applied at the last valid price, flagged
+    assert d.state.positions["000020"].avg_price == 48_000
+    (event,) = [e for e in d.journal.orders_for(order.intent_id)["events"] if e["fill_price"]]
+    assert event["fill_price"] == 1e29  # kept as SQLite can: a real
