@@ -30,7 +30,7 @@ from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import BalanceEvent, Cash, ConditionEvent, OrderType, Side, SocketStatus, Tick
-from tests.core.harness import BUY_COND, SELL_COND, T0, Driver, balance, fill, holding, quote, quotes, settings
+from tests.core.harness import BUY_COND, SELL_COND, T0, Driver, balance, fill, holding, quote, quotes, settings, tick
 from tests.core.world import BASES, World, check_intents, check_state
 
 CODES = tuple(BASES)
@@ -313,3 +313,18 @@ def test_a_fill_priced_past_64_bits_is_applied_and_journaled(tmp_path):
     assert d.state.positions["000020"].avg_price == 48_000
     (event,) = [e for e in d.journal.orders_for(order.intent_id)["events"] if e["fill_price"]]
     assert event["fill_price"] == 1e29  # kept as SQLite can: a real
+
+
+def test_max_daily_loss_does_not_count_a_balance_price_no_quote_has_checked(tmp_path):
+    """Found writing the machine's price rule: a start-up balance priced a holding at 1 won; its quote
+    had no row, so the price never counted, yet the day's P&L used it, halted buying and liquidated
+    every position at market."""
+    d = Driver(tmp_path / "j.sqlite3",
+               settings(adopt_holdings=True, max_daily_loss=100_000, liquidate_on_max_loss=True, stop_loss_pct=None,
+                        trail_arm_pct=None),
+               holdings=balance(holding("000020", 10, 48_000, 1), holding("000010", 10, 1_995)))
+    d.feed(quotes(quote("000010", 1_995), requested=("000010", "000020")))  # no row for 000020
+    d.feed(tick("000010", 1_990, 1_995))  # a max-loss check
+    assert d.orders(side=Side.SELL) == [] and "max_loss" not in d.state.flags
+    assert d.state.day_pnl() == d.state.snapshot().day_pnl() < 0  # 000010's own small loss only
+    assert d.state.day_pnl() > -1_000
