@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, seed
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -31,18 +31,20 @@ from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import BalanceEvent, Cash, ConditionEvent, OrderType, Side, SocketStatus, Tick
 from tests.core.harness import BUY_COND, SELL_COND, T0, Driver, balance, fill, holding, quote, quotes, settings, tick
-from tests.core.world import BASES, World, check_intents, check_state
+from tests.core.world import BASES, LIMITS, World, check_intents, check_state
 
 CODES = tuple(BASES)
 HOSTILE = (0, 1, -1, -BASES["000020"], 10**30, 2**63)
 # a price as a move from the base in percent (the limits are +-30 %, so +-31 goes just past them),
 # or now and then a hostile one
-PRICE = st.sampled_from([*range(-31, 32), *(("raw", p) for p in HOSTILE)])
+PRICE = st.sampled_from([*range(-31, 32), *["lower", "upper"] * 12, *(("raw", p) for p in HOSTILE)])
 
 
 def price_of(code: str, p) -> int:
     if isinstance(p, tuple):
         return p[1]
+    if isinstance(p, str):  # the day's limits themselves, where clamping matters
+        return getattr(LIMITS[code], p)
     return BASES[code] * (100 + p) // 100
 
 
@@ -67,6 +69,7 @@ _SCRATCH = "/dev/shm" if Path("/dev/shm").is_dir() else None  # a journal per ex
 OUTCOMES = ("ack", "failed", "unknown_placed", "unknown_lost")
 
 
+@seed(20261125)  # reproducible in CI; derandomize=True drew far less varied runs (a mutant it missed)
 class CoreMachine(RuleBasedStateMachine):
     """One run of the kernel against the honest broker; every rule is one event (or a broker act)."""
 
@@ -280,7 +283,7 @@ class CoreMachine(RuleBasedStateMachine):
 
 
 CoreMachine.TestCase.settings = hsettings(
-    max_examples=200, stateful_step_count=50, deadline=None, derandomize=True, database=None,
+    max_examples=300, stateful_step_count=25, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_core_invariants = CoreMachine.TestCase
