@@ -29,7 +29,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.store import Journal
-from kiwoom_cli.models import BalanceEvent, Cash, ConditionEvent, OrderType, Side, SocketStatus, Tick
+from kiwoom_cli.models import Cash, ConditionEvent, OrderType, Side, SocketStatus, Tick
 from tests.core.harness import BUY_COND, SELL_COND, T0, Driver, balance, fill, holding, quote, quotes, settings, tick
 from tests.core.world import BASES, LIMITS, World, check_intents, check_state
 
@@ -247,10 +247,12 @@ class CoreMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.kernel is not None)
     @rule(code=st.sampled_from(CODES), p=PRICE)
     def balance_line(self, code, p):
-        w = self.world
-        held = w.held[code]
-        on_sale = sum(o.remaining for o in w.live_sells(code) if o.alive)
-        self.feed(BalanceEvent(code, f"N{code}", held, held - on_sale, BASES[code], price_of(code, p)))
+        self.feed(self.world.balance_line(code, price_of(code, p)))
+
+    @precondition(lambda self: self.kernel is not None and self.world.outbox04)
+    @rule()
+    def deliver04(self):
+        self.feed(self.world.outbox04.popleft())  # a fill's 04, maybe after later 00s
 
     @precondition(lambda self: self.kernel is not None)
     @rule(cash=st.sampled_from([0, 500_000, 3_000_000, 50_000_000]), seen=st.booleans())

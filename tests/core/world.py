@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.market import is_on_tick, price_limits
-from kiwoom_cli.models import FillRow, OpenOrder, OrderAction, OrderEvent, OrderStatus, OrderType, Side
+from kiwoom_cli.models import BalanceEvent, FillRow, OpenOrder, OrderAction, OrderEvent, OrderStatus, OrderType, Side
 
 BASES = {"000010": 1_995, "000020": 48_000, "000030": 480_000}  # limits across tick bands
 LIMITS = {code: price_limits(base) for code, base in BASES.items()}
@@ -56,6 +56,7 @@ class World:
         self.orders: dict[str, WOrder] = {}
         self.side: dict[str, tuple[ev.AmendOrder | ev.CancelOrder, str]] = {}  # intent -> (intent, status)
         self.outbox: deque[OrderEvent] = deque()
+        self.outbox04: deque[BalanceEvent] = deque()  # the 04 line of each fill: in order, but not with the 00s
         self.quoted: set[str] = set()  # codes a quote has given today's limits
         self.quote_request: tuple[str, ...] | None = None
         self.fills_seen: int | None = None
@@ -96,6 +97,12 @@ class World:
         o.alive = o.remaining > 0
         self.held[o.intent.code] += qty if o.intent.side is Side.BUY else -qty
         self._emit(o, OrderStatus.FILLED, self._action(o), fill_price=price, fill_qty=qty)
+        self.outbox04.append(self.balance_line(o.intent.code, BASES[o.intent.code]))
+
+    def balance_line(self, code: str, price: int) -> BalanceEvent:
+        """The 04 line for a code as the broker holds it now."""
+        on_sale = sum(o.remaining for o in self.live_sells(code) if o.alive)
+        return BalanceEvent(code, f"N{code}", self.held[code], self.held[code] - on_sale, BASES[code], price)
 
     def reject(self, o: WOrder) -> None:
         o.alive = False
