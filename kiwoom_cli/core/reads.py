@@ -7,7 +7,7 @@ from kiwoom_cli.models import Side
 
 
 class Reads:
-    """Mixin: needs costs, positions, orders, awaiting, cash, spent, realised."""
+    """Mixin: needs costs, positions, orders, marks, awaiting, cash, spent, realised."""
 
     __slots__ = ()
 
@@ -53,14 +53,20 @@ class Reads:
         return None
 
     def unrealised(self) -> float:
-        """P&L of managed positions if sold at their last price, after costs."""
+        """P&L of managed positions if sold at their last price, after costs; a price that does not
+        count (none inside a quote's limits yet, as a start-up balance's) counts for nothing."""
         c = self.costs
         keep = 1 - c.commission - c.sell_tax
         return sum(
             p.qty * (p.price * keep - p.avg_price * (1 + c.commission))
             for p in self.positions.values()
-            if p.managed and p.price > 0
+            if p.managed and p.price > 0 and self.price_counts(p.code, p.price)
         )
+
+    def price_counts(self, code: str, price: int) -> bool:
+        """Tell whether a quote has given the code's limits and `price` is inside them (core/prices.py)."""
+        m = self.marks.get(code)
+        return m is not None and m.quoted is not None and m.lower <= price <= m.upper
 
     def day_pnl(self) -> float:
         """Realised + unrealised P&L of the day, after costs."""

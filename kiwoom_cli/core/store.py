@@ -235,8 +235,8 @@ class Journal(AheadJournal, JournalReads):
             " order_qty, order_price, remaining, filled_qty, fill_price, fill_qty, reject_reason, time)"
             " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (now.isoformat(), intent_id, e.order_no, e.orig_order_no, e.code, e.side.value, e.status.value,
-             e.action.value, e.order_qty, e.order_price, e.remaining_qty, e.filled_qty, e.fill_price,
-             e.fill_qty, e.reject_reason, e.time),
+             e.action.value, *map(_raw, (e.order_qty, e.order_price, e.remaining_qty, e.filled_qty, e.fill_price,
+                                         e.fill_qty)), e.reject_reason, e.time),
         )
 
     def save_order(self, o: Order, now: dt.datetime) -> None:
@@ -307,3 +307,9 @@ def _detail(intent) -> str:
     if isinstance(intent, ev.AmendOrder):
         return f"amend {intent.order_no} {intent.code} {intent.qty} @ {intent.price}"
     return f"cancel {intent.order_no} {intent.code} {intent.qty or 'all'}"
+
+
+def _raw(value):
+    """A broker's number as SQLite can keep it: past 64 bits, handed over as text, which the INTEGER
+    column keeps as a real (the socket parser lets 30 digits through; the state never takes such a price)."""
+    return str(value) if isinstance(value, int) and not -(2**63) <= value < 2**63 else value

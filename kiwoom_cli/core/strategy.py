@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterable
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import retry, risk
+from kiwoom_cli.core import prices, retry, risk
 from kiwoom_cli.core.catchup import catch_up, outage_note
 from kiwoom_cli.core.records import FillFlagged, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
@@ -247,9 +247,7 @@ class Strategy:
         if denial:
             return [ev.Decision(rule, code, "deny", denial.reason)]
         pos = view.positions[code]
-        mark = view.marks.get(code)
-        price = pos.price or (mark.price if mark else 0)
-        upper, lower = (mark.upper, mark.lower) if mark else (0, 0)
+        price, upper, lower = _sell_price(pos, view.marks.get(code), now)
         limit = None
         forced = s.sell_order is OrderType.MARKET and not market_orders_ok(s.exchange, now)
         if forced and price <= 0:
@@ -379,3 +377,11 @@ class Strategy:
             times.append(due)
         return min(times) if times else None
 
+
+def _sell_price(pos, mark, now: dt.datetime) -> tuple[int, int, int]:
+    """(price, upper, lower) to price a sell at: nothing (0s) before a quote gave today's limits, so
+    a held stock's price from the balance or a fill never prices an order unchecked (core/prices.py)."""
+    if mark is None or mark.quoted != now.date():
+        return 0, 0, 0
+    price = pos.price if prices.problem(pos.price, mark, now.date()) is None else mark.price
+    return price, mark.upper, mark.lower
