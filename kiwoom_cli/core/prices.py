@@ -31,6 +31,15 @@ def problem(price: object, mark: Mark | None, today: dt.date) -> str | None:
     return None
 
 
+def sell_price(pos, mark: Mark | None, today: dt.date) -> tuple[int, int, int]:
+    """(price, upper, lower) to price a sell at: nothing (0s) before a quote gave today's limits, so
+    a held stock's price from the balance or a fill never prices an order unchecked."""
+    if mark is None or mark.quoted != today:
+        return 0, 0, 0
+    price = pos.price if problem(pos.price, mark, today) is None else mark.price
+    return price, mark.upper, mark.lower
+
+
 def quote_limits_problem(q: Quote) -> str | None:
     """Why a quote's limits cannot be used, or None."""
     lo, up = q.lower_limit, q.upper_limit

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import risk
+from kiwoom_cli.core import prices, risk
 from kiwoom_cli.market import add_ticks, round_down_to_tick, round_up_to_tick
 from kiwoom_cli.models import OrderType, Side
 
@@ -155,16 +155,15 @@ def _redo(view, s, intent, now: dt.datetime):
         return intent, "closed meanwhile"
     mark = view.marks.get(intent.code)
     if intent.side is Side.SELL:
-        return _redo_sell(view, s, intent, mark)
+        return _redo_sell(view, s, intent, mark, now)
     return _redo_buy(view, s, intent, order, mark, now)
 
 
-def _redo_sell(view, s, intent, mark):
+def _redo_sell(view, s, intent, mark, now):
     pos = view.positions.get(intent.code)
     if pos is None or pos.qty <= 0:
         return intent, "not held any more"
-    price = pos.price or (mark.price if mark else 0)
-    upper, lower = (mark.upper, mark.lower) if mark else (intent.upper, intent.lower)
+    price, upper, lower = prices.sell_price(pos, mark, now.date())  # unchecked prices never price it
     limit = None
     if intent.order_type is OrderType.LIMIT and price > 0:
         limit = _clamp(add_ticks(round_down_to_tick(price), -s.sell_ticks), upper, lower)

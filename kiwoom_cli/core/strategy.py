@@ -247,7 +247,7 @@ class Strategy:
         if denial:
             return [ev.Decision(rule, code, "deny", denial.reason)]
         pos = view.positions[code]
-        price, upper, lower = _sell_price(pos, view.marks.get(code), now)
+        price, upper, lower = prices.sell_price(pos, view.marks.get(code), now.date())
         limit = None
         forced = s.sell_order is OrderType.MARKET and not market_orders_ok(s.exchange, now)
         if forced and price <= 0:
@@ -376,12 +376,3 @@ class Strategy:
         if due is not None:
             times.append(due)
         return min(times) if times else None
-
-
-def _sell_price(pos, mark, now: dt.datetime) -> tuple[int, int, int]:
-    """(price, upper, lower) to price a sell at: nothing (0s) before a quote gave today's limits, so
-    a held stock's price from the balance or a fill never prices an order unchecked (core/prices.py)."""
-    if mark is None or mark.quoted != now.date():
-        return 0, 0, 0
-    price = pos.price if prices.problem(pos.price, mark, now.date()) is None else mark.price
-    return price, mark.upper, mark.lower
