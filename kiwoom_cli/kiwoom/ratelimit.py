@@ -37,7 +37,7 @@ class RateLimiter:
         clock: Clock | None = None,
         sleep: Callable[[float], None] = time.sleep,
         limits: Mapping[str, tuple[float, int]] | None = None,
-        margin: float = 0.01,
+        margin: float = 0.02,
     ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
