@@ -328,12 +328,15 @@ class RestClient:
         if error is not None:
             if isinstance(error, RateLimited) and self._limiter is not None:
                 self._limiter.penalize(api_id)  # every refusal, orders' included: never repeat the burst
-            raise self._scrub(self._for_order(error) if order else error, token)
+            raise self._scrub(self._for_order(error, answer) if order else error, token)
         return answer
 
     @staticmethod
-    def _for_order(error: ApiError) -> KiwoomError:
+    def _for_order(error: ApiError, answer: object) -> KiwoomError:
         """Only a complete, recognised refusal says the order was not placed; anything else may have been.
+
+        A refusal that contradicts itself is not complete: one at a 5xx status (the gateway's answer
+        came from a server that failed), or one carrying an order number (the order has one: placed).
 
         Kept: TokenInvalid carrying 8005/8031/8103, RateLimited carrying 1700/1701/1702 (refused at the
         gateway, so a resend is safe), AuthError and BrokerRejected (a Kiwoom body with a nonzero
@@ -347,7 +350,9 @@ class RestClient:
             recognised = error.code in protocol.RATE_LIMITED
         else:
             recognised = isinstance(error, (AuthError, BrokerRejected))
-        if recognised:
+        number = answer.get("ord_no") if isinstance(answer, dict) else None
+        numbered = number is not None and not (isinstance(number, str) and set(number.strip()) <= {"0"})
+        if recognised and not numbered and (error.http_status or 0) < 500:
             return error
         return OutcomeUnknown(f"{error.message}; the order may have been placed: check open orders")
 

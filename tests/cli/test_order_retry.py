@@ -178,6 +178,21 @@ def test_order_buy_resends_a_recognised_refusal(mock_env, sim, kind, form, code,
         assert says in line, line
 
 
+@pytest.mark.parametrize(("status", "body"), [
+    (200, '{"return_code": 1700, "return_msg": "x", "ord_no": "0000099"}'),  # refused, yet numbered
+    (200, '{"return_code": 8005, "return_msg": "x", "ord_no": "0000099"}'),
+    (500, '{"return_code": 5, "return_msg": "[1700:x]"}'),  # a refusal from a server that failed
+    (503, '{"return_code": 3, "return_msg": "[8005:x]"}'),
+], ids=["1700-numbered", "8005-numbered", "500-1700", "503-8005"])
+def test_a_refusal_that_contradicts_itself_is_outcome_unknown_and_never_resent(mock_env, sim, status, body):
+    """The order took effect, then the answer looked like a refusal: resending would buy twice."""
+    arm(sim, kind="bad_answer", api_id="kt10000", status=status, body=body, effect=True, count=1)
+    ran = kiwoom("order", "buy", "005930", "1", "--market", "--wait", "0")
+    assert ran.code == 5, ran.err
+    assert len([o for o in sim.order_log if o["api_id"] == "kt10000"]) == 1  # sent once, never again
+    assert "may have been placed" in ran.err and "kiwoom orders" in ran.err
+
+
 def test_the_checks_are_redone_before_a_retry(sim, isolated_home, journal):
     """The price rose while the buy waited for its slot: at the new price it is above max_order_value."""
     rest = make_rest(sim, isolated_home)
