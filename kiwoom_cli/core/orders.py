@@ -165,7 +165,8 @@ class OrderService:
         return intent
 
     def _check_value(self, side: Side, qty: int, price: int | None, quote: Quote) -> None:
-        value = qty * (price or quote.price)  # as the run counts it (core/risk.py check_buy)
+        # as the run counts it (core/risk.py check_buy); a market buy with no price yet at the upper limit
+        value = qty * (price or quote.price or quote.upper_limit)
         if side is Side.BUY and self._max_value is not None and value > self._max_value:
             raise BadInput(f"order value {value:,} won is above max_order_value {self._max_value:,}",
                            hint="a smaller quantity, or raise run.max_order_value")
@@ -177,11 +178,15 @@ class OrderService:
         return math.ceil(qty * (price or quote.upper_limit) * (1 + self._commission))
 
     def prepare_amend(self, order_no: str, code: str, qty: object, price: int, *,
-                      quote: Quote | None = None) -> ev.AmendOrder:
-        """Validate an amend (qty 0 = all remaining) and return its intent."""
+                      quote: Quote | None = None, side: Side | str | None = None) -> ev.AmendOrder:
+        """Validate an amend (qty 0 = all remaining) and return its intent; a buy's new value is
+        checked against max_order_value like a new order's (`side`: the order's, from ka10075)."""
         order_no, code = _order_no(order_no), check_code(code)
         qty = check_qty(qty, allow_zero=True)
-        check_price(price, quote or self.lookup(code))
+        quote = quote or self.lookup(code)
+        check_price(price, quote)
+        if side is not None:
+            self._check_value(Side(side), qty, price, quote)
         return ev.AmendOrder(self._new_id(), self._target(order_no), order_no, code, qty, price)
 
     def prepare_cancel(self, order_no: str, code: str, qty: object = 0) -> ev.CancelOrder:

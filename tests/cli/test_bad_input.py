@@ -7,6 +7,10 @@ import socket
 import pytest
 
 from kiwoom_cli import market
+from kiwoom_cli.clock import SystemClock
+from kiwoom_cli.core.orders import OrderService
+from kiwoom_cli.errors import BadInput
+from kiwoom_cli.models import Quote
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
 from tests.cli.conftest import instrument, kiwoom
@@ -152,6 +156,28 @@ def test_a_manual_buy_over_max_order_value_sends_nothing(mock_env, sim, tmp_path
     ok = kiwoom(*BUY, "005930", "9", "--market", "--wait", "0")  # under the cap (the price may move): sent
     assert ok.code == 0, ok.err
     assert len(sim.order_log) == 1
+
+
+def test_an_amend_over_max_order_value_sends_nothing(mock_env, sim, tmp_path):
+    """A review: a buy placed under the cap was amended above it (2 x 126,700 against 150,000)."""
+    (tmp_path / "kiwoom.toml").write_text("[run]\nbuy_amount = 100000\nmax_order_value = 150000\n", encoding="utf-8")
+    price = market.round_down_to_tick(instrument(sim).price * 3 // 4)  # rests: it never fills
+    placed = kiwoom(*BUY, "005930", "2", "--price", str(price), "--wait", "0")  # under 150,000
+    assert placed.code == 0, placed.err
+    [order] = [o for o in sim.order_log if o["api_id"] == "kt10000"]
+    order_no = order["result"]["ord_no"]
+    higher = market.round_down_to_tick(80_000)  # 2 x 80,000 is above the cap: refused, nothing sent
+    ran = kiwoom("order", "amend", order_no, "--price", str(higher))
+    assert ran.code == 2 and "above max_order_value" in ran.err, ran.err
+    assert [o["api_id"] for o in sim.order_log] == ["kt10000"]
+
+
+def test_a_market_buy_with_no_price_yet_is_valued_at_the_upper_limit():
+    """A review: a quote with cur_prc 0 (before the day's first trade) valued a market buy at 0."""
+    service = OrderService(None, None, SystemClock(), max_order_value=150_000)
+    quote = Quote("005930", "삼성전자", 0, 0, 0.0, 97_500, 126_700, 68_300)
+    with pytest.raises(BadInput, match="above max_order_value"):
+        service.prepare_place("buy", "005930", "2", None, quote=quote)  # 2 x 126,700 at the upper limit
 
 
 def test_missing_keys_in_mock_and_real_mode(sim, monkeypatch):
