@@ -19,6 +19,7 @@ order_app = typer.Typer(help="Place, amend and cancel orders.", no_args_is_help=
 # "-5" must reach QTY as text (and get a clear message), not be taken for an option.
 _ARGS = {"ignore_unknown_options": True}
 
+MAX_WAIT_S = 3600.0  # following an order longer than an hour is a job for `kiwoom orders`
 WAIT_HELP = "Follow the order for this many seconds and report fills (0: do not follow)."
 EXCHANGE_HELP = "KRX, NXT or SOR (default: the exchange setting, KRX)."
 
@@ -233,7 +234,7 @@ def _side_command(side: Side):
         price: str | None = typer.Option(None, "--price", help="Limit price in won (on the tick grid)."),
         market: bool = typer.Option(False, "--market", help="Market order."),
         ticks: str | None = typer.Option(None, "--ticks", help="Limit N ticks from --price or the current price: above it for a buy, below it for a sell."),
-        wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
+        wait: float = typer.Option(3.0, "--wait", min=0.0, max=MAX_WAIT_S, help=WAIT_HELP),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
         exchange: str | None = _exchange_option(),
@@ -255,7 +256,7 @@ def amend(
     order_no: str = typer.Argument(..., metavar="ORDER_NO", help="The open order's number (see `kiwoom orders`)."),
     price: str = typer.Option(..., "--price", help="New limit price in won."),
     qty: str | None = _qty_option(),
-    wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
+    wait: float = typer.Option(3.0, "--wait", min=0.0, max=MAX_WAIT_S, help=WAIT_HELP),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     exchange: str | None = _exchange_option(),
@@ -273,7 +274,7 @@ def cancel(
     ctx: typer.Context,
     order_no: str = typer.Argument(..., metavar="ORDER_NO", help="The open order's number (see `kiwoom orders`)."),
     qty: str | None = _qty_option(),
-    wait: float = typer.Option(3.0, "--wait", min=0.0, help=WAIT_HELP),
+    wait: float = typer.Option(3.0, "--wait", min=0.0, max=MAX_WAIT_S, help=WAIT_HELP),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask in real mode."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     exchange: str | None = _exchange_option(),

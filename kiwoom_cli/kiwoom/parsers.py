@@ -7,6 +7,7 @@ protocol.error_for; a missing or malformed field raises codec.ProtocolError nami
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from kiwoom_cli.clock import KST
 from kiwoom_cli.kiwoom import codec
@@ -40,10 +41,20 @@ __all__ = [
 ]
 
 
+_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
+
 def _field(body: dict, key: str, api_id: str):
     if key not in body:
         raise ProtocolError(f"{api_id}: answer lacks {key!r}", api_id=api_id)
     return body[key]
+
+
+def _count(row: dict, key: str, api_id: str) -> int:
+    """A quantity that decides whether a row counts at all: empty or null is malformed, never 0."""
+    value = codec.int_or_none(_field(row, key, api_id), key)
+    if value is None:
+        raise ProtocolError(f"{api_id}: a row's {key} is empty", api_id=api_id)
+    return value
 
 
 def _rows(body: dict, key: str, api_id: str) -> list[dict]:
@@ -60,6 +71,8 @@ def parse_token(body: dict) -> tuple[str, dt.datetime]:
     token = body.get("token")  # the spec's field; no access_token fallback (docs/protocol.md)
     if not isinstance(token, str) or not token.strip():
         raise ProtocolError("au10001: answer has no token", api_id="au10001")
+    if not _TOKEN.fullmatch(token.strip()):  # it goes into a header: printable ASCII, no space or CR/LF
+        raise ProtocolError("au10001: the token is not printable ASCII", api_id="au10001")
     raw = body.get("expires_dt")
     try:
         expires = dt.datetime.strptime(str(raw).strip(), "%Y%m%d%H%M%S").replace(tzinfo=KST)
@@ -139,7 +152,7 @@ def parse_balance_page(body: dict) -> tuple[AccountTotals, list[Holding]]:
     )
     holdings = []
     for row in _rows(body, "acnt_evlt_remn_indv_tot", api):
-        qty = codec.int_or_zero(_field(row, "rmnd_qty", api), "rmnd_qty")
+        qty = _count(row, "rmnd_qty", api)
         if qty == 0:
             continue
         holdings.append(
@@ -206,7 +219,7 @@ def parse_open_orders(body: dict) -> list[OpenOrder]:
     api = "ka10075"
     orders = []
     for row in _rows(body, "oso", api):
-        remaining = codec.int_or_zero(_field(row, "oso_qty", api), "oso_qty")
+        remaining = _count(row, "oso_qty", api)
         if remaining == 0:
             continue
         number = codec.order_no(_field(row, "ord_no", api))

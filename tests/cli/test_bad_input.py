@@ -32,6 +32,8 @@ BUY = ("order", "buy")
 
 @pytest.mark.parametrize(("argv", "fragments"), [
     ((*BUY, "00593a", "1", "--market"), ("not a stock code", "00593a", "6 digits or upper-case letters")),
+    ((*BUY, "005930", "1", "--market", "--wait", "1e12"), ("--wait", "3600")),  # was an exit 70 after sending
+    ((*BUY, "005930", "1", "--market", "--wait", "inf"), ("--wait",)),
     ((*BUY, "05930", "1", "--market"), ("not a stock code", "05930")),
     ((*BUY, "0059300", "1", "--market"), ("not a stock code",)),
     ((*BUY, "005930", "0", "--market"), ("quantity must be a positive whole number", "'0'")),

@@ -53,6 +53,25 @@ def test_a_row_missing_a_field_the_client_counts_on_is_an_error(parse, api_id, k
         parse({**OK, key: [broken]})
 
 
+@pytest.mark.parametrize("parse, api_id, key, row, field", [(*LISTS[0], "rmnd_qty"), (*LISTS[1], "oso_qty")])
+@pytest.mark.parametrize("empty", ["", "  ", None])
+def test_a_row_whose_quantity_is_empty_is_an_error_not_a_dropped_row(parse, api_id, key, row, field, empty):
+    """A review: rmnd_qty "" read as 0 dropped a held row ("no holdings"); oso_qty null dropped an open order."""
+    assert parse({**OK, key: [{**row, field: "0"}]}) == []  # a real 0: nothing there
+    with pytest.raises(ProtocolError, match=f"{api_id}: a row's {field} is empty"):
+        parse({**OK, key: [{**row, field: empty}]})
+
+
+def test_a_token_that_cannot_go_into_a_header_is_an_error_and_never_cached(sim, client):
+    """A review: a token with CR/LF was cached until 2099 and every command exited 70."""
+    body = {**OK, "token": "abc\r\nX: y", "expires_dt": "20991231235959"}
+    arm(sim, kind="bad_answer", api_id="au10001", status=200, body=json.dumps(body), count=1)
+    with pytest.raises(ProtocolError, match="not printable ASCII"):
+        client.cash()
+    assert client.token_now() is None  # nothing cached: the next command issues a fresh token
+    assert client.cash().orderable > 0
+
+
 @pytest.mark.parametrize("field", ["entr", "ord_alow_amt"])
 def test_cash_without_its_figures_is_an_error(field):
     body = {**OK, "entr": "100", "ord_alow_amt": "90"}
