@@ -24,7 +24,8 @@ MAX_PRICE = 100_000_000  # won per share: far above any KRX price, far below an 
 MAX_TICKS = 1000  # --ticks N either way: 30 % of a 1,999-won price is 600 one-won ticks
 
 _CODE = re.compile(r"[0-9A-Z]{6}")
-_NUMBER = re.compile(r"(?:0|[1-9][0-9]*(?:[,_][0-9]+)*)")
+# plain digits, or thousands grouped by one separator in threes ("1,000", "10_000"): "1,5" is no number
+_NUMBER = re.compile(r"0|[1-9][0-9]*|[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]{0,2}(?:_[0-9]{3})+")
 _ORDER_NO = re.compile(r"[0-9]{1,20}")
 CODE_HINT = "a stock code is 6 digits or upper-case letters, e.g. 005930"
 

@@ -32,6 +32,9 @@ BUY = ("order", "buy")
 
 @pytest.mark.parametrize(("argv", "fragments"), [
     ((*BUY, "00593a", "1", "--market"), ("not a stock code", "00593a", "6 digits or upper-case letters")),
+    ((*BUY, "005930", "1,5", "--market"), ("quantity", "'1,5'")),  # a review: read as 15 shares
+    ((*BUY, "005930", "1,000_000", "--market"), ("quantity",)),
+    ((*BUY, "005930", "1", "--price", "9,75,00"), ("price", "'9,75,00'")),  # was sent as 97,500
     ((*BUY, "005930", "1", "--market", "--wait", "1e12"), ("--wait", "3600")),  # was an exit 70 after sending
     ((*BUY, "005930", "1", "--market", "--wait", "inf"), ("--wait",)),
     ((*BUY, "05930", "1", "--market"), ("not a stock code", "05930")),

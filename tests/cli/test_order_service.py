@@ -73,7 +73,7 @@ def test_bad_codes_are_refused(code):
                                          ("-3", None), (-3, None), ("abc", None), ("1.5", None), (True, None),
                                          ("10_000", 10_000), ("10,000,000", 10_000_000), ("005930\n", None),
                                          ("5\n", None), (" 5", None), ("+5", None), ("０５", None), ("007", None),
-                                         ("10,000,001", None), (10**20, None), (1e3, None), ("1,0000", 10_000)])
+                                         ("10,000,001", None), (10**20, None), (1e3, None), ("1,0000", None)])
 def test_quantities(qty, ok):
     if ok is None:
         with pytest.raises(BadInput, match="quantity must be"):
