@@ -14,7 +14,7 @@ from kiwoom_cli.kiwoom import protocol, wsconn, wsparsers
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import ConditionEvent, SocketStatus, Tick
 from tests.client.simkit import endpoint, rest_client, running_sim
-from tests.client.test_socket_sim import Events
+from tests.client.test_socket_sim import Events, events, rest  # noqa: F401  (fixtures: on this module's sim)
 from tests.helpers import wait_until
 
 
@@ -37,17 +37,6 @@ def _disconnects(events) -> list[SocketStatus]:
 def sim():
     with running_sim(extra={"ping_interval_s": 0.1, "ping_misses": 3, "cnsrlst_delay_s": 0.2}) as server:
         yield server
-
-
-@pytest.fixture
-def rest(sim, tmp_path):
-    with rest_client(sim, tmp_path / "tokens") as client:
-        yield client
-
-
-@pytest.fixture
-def events():
-    return Events()
 
 
 @pytest.fixture
