@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 
 from kiwoom_cli.models import OrderType, Side
 
@@ -62,9 +63,12 @@ class Order:
         return reserved_for(self)
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """Latest price known for a code, with the day's limits (from a tick or a quote)."""
+class Mark(NamedTuple):
+    """Latest price known for a code, with the day's limits (from a tick or a quote).
+
+    Immutable (snapshots share it across threads) and rebuilt on every tick: a NamedTuple builds
+    in a third of a frozen dataclass's time.
+    """
 
     price: int
     upper: int

@@ -74,9 +74,13 @@ _PLAIN_TICK = re.compile(r"[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}\
                          r"\|[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}").fullmatch
 
 
-def parse_tick(entry: dict, received: float = 0.0) -> Tick:
-    """Parse a 0B 주식체결 entry (price direction sign dropped; change, rate and trade qty keep theirs)."""
-    values = entry_values(entry)
+def parse_tick(entry: dict, received: float = 0.0, values: dict | None = None) -> Tick:
+    """Parse a 0B 주식체결 entry (price direction sign dropped; change, rate and trade qty keep theirs).
+
+    values: the entry's FID map when the caller already took it (entry_values).
+    """
+    if values is None:
+        values = entry_values(entry)
     try:  # the hot path: a plain code and well-formed numbers decode with the builtins alone
         item, fids = entry["item"], (values["10"], values["11"], values["12"], values["15"], values["13"])
         if (type(item) is str and len(item) == 6 and item.isdigit() and item.isascii()
@@ -187,7 +191,7 @@ def parse_real_entry(entry: dict, received: float = 0.0):
         return parse_condition_event(entry, received)
     kind = entry.get("type")
     if kind == "0B":
-        return parse_tick(entry, received)
+        return parse_tick(entry, received, values)
     if kind == "00":
         return parse_order_event(entry, received)
     if kind == "04":
