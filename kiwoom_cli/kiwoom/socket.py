@@ -20,20 +20,20 @@ import websocket
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.errors import AuthError, BrokerRejected, KiwoomError, TemporaryError, TokenInvalid
-from kiwoom_cli.kiwoom import codec, protocol, tls, venues, wsconn
+from kiwoom_cli.kiwoom import protocol, tls, venues, wsconn
 from kiwoom_cli.kiwoom.wanted import Restore, Wanted, reg_frames
+from kiwoom_cli.kiwoom.wscond import ConditionSearch, ConnectionLost
 from kiwoom_cli.kiwoom.endpoint import Endpoint
-from kiwoom_cli.models import Condition, ConditionMatch, SocketStatus
+from kiwoom_cli.models import SocketStatus
 
 log = logging.getLogger(__name__)
 
 _REPLIES = frozenset({"REG", "REMOVE", "CNSRLST", "CNSRREQ", "CNSRCLR"})
 _DISCONNECTED = object()  # put on the reply queue when the connection drops
-MAX_SEARCH_PAGES = 50
 PING_PERIOD_S = 10.0  # the broker PINGs about every 10 s (fixtures/ws/ping.json)
 
 
-class SocketClient:
+class SocketClient(ConditionSearch):
     """The broker's WebSocket: LOGIN, PING echo, REG/REMOVE, condition search, reconnect."""
 
     def __init__(
@@ -172,55 +172,6 @@ class SocketClient:
             if not (self._reconnect and not self._stop.is_set()):
                 raise  # otherwise the restore after the reconnect sends it again
 
-    # ------------------------------------------------------------------ condition search
-
-    def conditions(self, timeout: float = 10.0) -> list[Condition]:
-        """Return the conditions saved for this account (CNSRLST)."""
-        with self._request_lock:
-            return protocol.parse_conditions(self._list(timeout))
-
-    def search(self, seq: str, timeout: float = 10.0) -> list[ConditionMatch]:
-        """Run a condition once (CNSRREQ search_type 0) and return every page of matches."""
-        with self._request_lock:
-            self._ensure_listed(timeout)
-            matches: list[ConditionMatch] = []
-            next_key = None
-            for _ in range(MAX_SEARCH_PAGES):
-                reply = self._exchange(protocol.cnsrreq_frame(seq, "0", next_key), "CNSRREQ", timeout)
-                page, next_key = protocol.parse_search_page(reply)
-                matches.extend(page)
-                if next_key is None:
-                    return matches
-            raise codec.ProtocolError(f"CNSRREQ: more than {MAX_SEARCH_PAGES} pages", api_id="CNSRREQ")
-
-    def subscribe_condition(self, seq: str, timeout: float = 10.0) -> list[str]:
-        """Subscribe to a condition's entries/exits (CNSRREQ search_type 1); return the codes matching now."""
-        with self._request_lock:
-            self._ensure_listed(timeout)
-            reply = self._exchange(protocol.cnsrreq_frame(seq, "1"), "CNSRREQ", timeout)
-            self._wanted.add_condition(seq)
-            return protocol.parse_subscribe_codes(reply)
-
-    def unsubscribe_condition(self, seq: str) -> None:
-        """Stop a condition's pushes (CNSRCLR); the ack is not awaited (it may never come)."""
-        with self._request_lock:
-            self._wanted.remove_condition(seq)
-            ws = self._ws if self._connected.is_set() else None
-            if ws is not None:
-                try:
-                    wsconn.send(ws, protocol.cnsrclr_frame(seq))
-                except TemporaryError:
-                    pass  # a dropped connection clears its subscriptions anyway
-
-    def _list(self, timeout: float) -> dict:
-        reply = self._exchange(protocol.cnsrlst_frame(), "CNSRLST", timeout)
-        self._listed = True
-        return reply
-
-    def _ensure_listed(self, timeout: float) -> None:
-        if not self._listed:  # the spec asks for CNSRLST before a condition search
-            self._list(timeout)
-
     # ------------------------------------------------------------------ request/reply
 
     def _exchange(self, frame: dict, trnm: str, timeout: float) -> dict:
@@ -234,7 +185,7 @@ class SocketClient:
             raise TemporaryError(f"{trnm}: the socket is still restoring its subscriptions", api_id=trnm)
         ws = self._ws if self._connected.is_set() else None
         if ws is None:
-            raise TemporaryError(f"{trnm}: socket not connected", api_id=trnm)
+            raise ConnectionLost(f"{trnm}: socket not connected", api_id=trnm)
         wsconn.send(ws, frame)
         deadline = time.monotonic() + timeout
         while True:
@@ -243,7 +194,7 @@ class SocketClient:
             except queue.Empty:
                 raise TemporaryError(f"{trnm}: no reply within {timeout:g}s", api_id=trnm) from None
             if reply is _DISCONNECTED:
-                raise TemporaryError(f"{trnm}: connection lost before the reply", api_id=trnm)
+                raise ConnectionLost(f"{trnm}: connection lost before the reply", api_id=trnm)
             if reply.get("trnm") == trnm:
                 break
         error = protocol.ws_error_for(reply)

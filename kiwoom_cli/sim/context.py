@@ -14,7 +14,9 @@ from kiwoom_cli.sim.domain import SimConfig, SimEvent
 
 FAULT_KINDS = ("drop_socket", "rate_limit", "rest_error", "expire_token", "delay_order",
                "token_refused", "rate_limited", "bad_answer",
-               "bare_ping")  # bare_ping: the next N PINGs are the bare text form
+               "bare_ping", "drop_on_cnsrlst")
+# bare_ping: the next N PINGs are the bare text form; drop_on_cnsrlst: the next N CNSRLST requests
+# cut the connection instead of being answered (a drop in the middle of a start-up)
 ANSWER_KINDS = ("token_refused", "rate_limited", "bad_answer")  # answer the next requests exactly so
 
 

@@ -156,7 +156,9 @@ class WsHub:
                 conn.send(wire.before_login(trnm))
             else:
                 handler = self._handlers.get(trnm)
-                if handler is None:
+                if trnm == "CNSRLST" and self.ctx.faults.take("drop_on_cnsrlst"):
+                    conn.drop()  # fault: the network drops before the answer
+                elif handler is None:
                     conn.send(wire.reply(trnm, 1, "지원하지 않는 전문입니다"))  # unverified
                 else:
                     handler(conn, msg)
