@@ -9,7 +9,7 @@ from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.socket import SocketClient
 from tests.client.simkit import endpoint, rest_client

@@ -32,13 +32,13 @@ def reset(
     """Set a damaged journal aside (kept) and start a new one; positions it managed are no longer managed."""
     from kiwoom_cli.cli.session import journal_account
     from kiwoom_cli.core import lock
-    from kiwoom_cli.core.store import journal_path
+    from kiwoom_cli.core.journal import journal_path
 
     config = ctx.obj.config(**({"mode": mode} if mode else {}))
     path = journal_path(config.mode, journal_account(config))
     held = _hold(lock.lock_path(), "`kiwoom run`", "stop the run first")
     try:
-        from kiwoom_cli.core.ahead import owner_lock_path
+        from kiwoom_cli.core.journal.legacy_ahead import owner_lock_path
 
         owner = _hold(owner_lock_path(path), "another kiwoom command", "try again when it has finished")
         try:
@@ -61,7 +61,7 @@ def _hold(path, who: str, hint: str):
 
 
 def _reset(config, path, yes: bool) -> None:
-    from kiwoom_cli.core import journal_check
+    from kiwoom_cli.core.journal import check as journal_check
 
     if not path.exists() and not journal_check.traces(path):
         say(f"no journal at {path} yet: nothing to reset")
@@ -88,9 +88,9 @@ def _reset(config, path, yes: bool) -> None:
 
 def _problem(path) -> tuple[bool, str] | None:
     """Return (the journal itself is unusable, why), or None when the journal and its ahead file are sound."""
-    from kiwoom_cli.core import journal_check
-    from kiwoom_cli.core.ahead import AheadFile, DamagedRecord, ahead_path
-    from kiwoom_cli.core.schema import TABLES
+    from kiwoom_cli.core.journal import check as journal_check
+    from kiwoom_cli.core.journal.legacy_ahead import AheadFile, DamagedRecord, ahead_path
+    from kiwoom_cli.core.journal.schema import TABLES
 
     try:
         journal_check.open_checked(path).close()

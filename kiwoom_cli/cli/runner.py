@@ -240,7 +240,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
     from kiwoom_cli.cli.session import broker, journal_account, rate_limiter
     from kiwoom_cli.core.engine import Engine
-    from kiwoom_cli.core.store import journal_path
+    from kiwoom_cli.core.journal import journal_path
     from kiwoom_cli.kiwoom.endpoint import Credentials
     from kiwoom_cli.kiwoom.rest import RestClient
     from kiwoom_cli.kiwoom.tokens import TokenStore

@@ -106,7 +106,7 @@ class Session:
     def journal(self):
         """Return this mode/account's journal (opened on first use)."""
         if self._journal is None:
-            from kiwoom_cli.core.store import Journal
+            from kiwoom_cli.core.journal import Journal
 
             self._journal = Journal.open_for(self.config.mode, journal_account(self.config))
             # a killed run's last order turn, unless a live run owns that file (core/ahead.py)

@@ -28,7 +28,7 @@ from kiwoom_cli.core.records import (
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import settle
 from kiwoom_cli.core.state import State
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.core.strategy import Strategy
 from kiwoom_cli.models import Balance, Cash, OpenOrder, OrderEvent, Tick
 

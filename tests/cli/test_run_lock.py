@@ -94,8 +94,8 @@ def test_cancel_is_confirmed_over_rest_while_a_run_holds_the_socket(mock_env, si
 
 def _killed_run_turn():
     """A journal whose ahead file holds one order turn, as a run killed after its send leaves it."""
-    from kiwoom_cli.core.ahead import AheadFile, ahead_path
-    from kiwoom_cli.core.store import Journal
+    from kiwoom_cli.core.journal.legacy_ahead import AheadFile, ahead_path
+    from kiwoom_cli.core.journal import Journal
 
     journal = Journal.open_for("sim", "paper")
     f = AheadFile(ahead_path(journal.path))
@@ -115,7 +115,7 @@ def test_a_one_shot_command_commits_what_a_killed_run_left_even_while_another_ru
 
 
 def test_a_one_shot_command_leaves_a_live_runs_ahead_file_alone(isolated_home):
-    from kiwoom_cli.core.ahead import ahead_path, owner_lock_path
+    from kiwoom_cli.core.journal.legacy_ahead import ahead_path, owner_lock_path
 
     journal = _killed_run_turn()
     live = subprocess.Popen([sys.executable, "-c", OWN.format(path=str(owner_lock_path(journal.path)))],
@@ -137,7 +137,7 @@ OWN = ("from pathlib import Path; from kiwoom_cli.core import lock; held = lock.
 
 def test_a_one_shot_command_does_not_touch_the_lock_when_no_turn_waits(isolated_home, monkeypatch):
     from kiwoom_cli.core import events as ev
-    from kiwoom_cli.core.store import Journal
+    from kiwoom_cli.core.journal import Journal
     from kiwoom_cli.models import OrderType, Side
     from tests.core.harness import T0
 

@@ -78,7 +78,7 @@ def test_an_order_event_with_no_order_of_ours_waiting_is_reported_at_once(tmp_pa
 
 
 def test_a_settle_query_that_finds_an_order_ties_its_earlier_events_to_it(tmp_path):
-    from kiwoom_cli.core.store import Journal
+    from kiwoom_cli.core.journal import Journal
 
     j = Journal(tmp_path / "j.sqlite3")
     try:

@@ -15,7 +15,7 @@ import pytest
 from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.socket import SocketClient
 from tests.client.simkit import endpoint, rest_client, running_sim

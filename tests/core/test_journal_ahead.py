@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.ahead import AheadFile, ahead_path
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal.legacy_ahead import AheadFile, ahead_path
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import OrderType, Side
 from tests.core.harness import T0, Driver, entry, quote, quotes
 
@@ -124,7 +124,7 @@ def test_an_unflushed_turn_is_committed_before_the_next_batch(journal):
 KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
     sys.path.insert(0, {root!r})
-    from kiwoom_cli.core.store import Journal
+    from kiwoom_cli.core.journal import Journal
     from tests.core.test_journal_ahead import buy_turn, place
     j = Journal({path!r})
     j.write_ahead()
@@ -294,7 +294,7 @@ def test_the_engine_hands_orders_over_only_once_their_turn_is_durable(tmp_path):
 
 def test_a_run_owns_its_ahead_file_until_it_closes_the_journal(tmp_path):
     from kiwoom_cli.core import lock
-    from kiwoom_cli.core.ahead import owner_lock_path
+    from kiwoom_cli.core.journal.legacy_ahead import owner_lock_path
     from kiwoom_cli.errors import AccountBusy
 
     j = Journal(tmp_path / "j.sqlite3")

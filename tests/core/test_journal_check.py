@@ -8,11 +8,11 @@ from contextlib import closing
 import pytest
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.ahead import AheadFile, DamagedRecord, ahead_path
-from kiwoom_cli.core.journal_check import JournalError, marker_path
+from kiwoom_cli.core.journal.legacy_ahead import AheadFile, DamagedRecord, ahead_path
+from kiwoom_cli.core.journal.check import JournalError, marker_path
 from kiwoom_cli.core.records import FillApplied, Position
-from kiwoom_cli.core.schema import SCHEMA, TABLES, VERSION
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal.schema import SCHEMA, TABLES, VERSION
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import Side
 from tests.core.harness import T0
 from tests.core.test_journal_ahead import place
@@ -119,7 +119,7 @@ def test_a_damaged_record_is_never_executed_but_moved_aside_and_reported(tmp_pat
 
 
 def test_a_creation_that_lost_the_race_leaves_the_other_processs_journal_in_place(tmp_path):
-    from kiwoom_cli.core import journal_check
+    from kiwoom_cli.core.journal import check as journal_check
 
     path = tmp_path / "j.sqlite3"
     j = Journal(path)  # another process created it and wrote to it after we found no journal

@@ -7,10 +7,10 @@ import sqlite3
 from contextlib import closing
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.ahead import AheadFile, ahead_path
-from kiwoom_cli.core.journal_check import marker_path
+from kiwoom_cli.core.journal.legacy_ahead import AheadFile, ahead_path
+from kiwoom_cli.core.journal.check import marker_path
 from kiwoom_cli.core.records import Position
-from kiwoom_cli.core.store import Journal, journal_path
+from kiwoom_cli.core.journal import Journal, journal_path
 from tests.core.harness import T0
 
 INTENT = ("INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",

@@ -13,12 +13,12 @@ import logging
 from pathlib import Path
 
 from kiwoom_cli.core import lock
-from kiwoom_cli.core.ahead import AheadFile, DamagedRecord, ahead_path, owner_lock_path, waiting
-from kiwoom_cli.core.journal_check import set_aside
-from kiwoom_cli.core.schema import TABLES
+from kiwoom_cli.core.journal.legacy_ahead import AheadFile, DamagedRecord, ahead_path, owner_lock_path, waiting
+from kiwoom_cli.core.journal.check import set_aside
+from kiwoom_cli.core.journal.schema import TABLES
 from kiwoom_cli.errors import AccountBusy
 
-log = logging.getLogger("kiwoom_cli.core.store")
+log = logging.getLogger("kiwoom_cli.core.journal")
 
 
 class AheadJournal:

@@ -16,7 +16,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from kiwoom_cli.core.schema import SCHEMA, VERSION
+from kiwoom_cli.core.journal.schema import SCHEMA, VERSION
 from kiwoom_cli.errors import BadInput
 
 RESET = ("run `kiwoom journal reset` with this command's --mode and --config: it sets the file aside, "

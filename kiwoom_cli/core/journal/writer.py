@@ -24,13 +24,13 @@ from pathlib import Path
 from kiwoom_cli import paths
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import lock
-from kiwoom_cli.core.ahead import AheadFile
-from kiwoom_cli.core.checkpoint import Checkpointer
-from kiwoom_cli.core.journal_ahead import AheadJournal
-from kiwoom_cli.core.journal_check import open_checked
-from kiwoom_cli.core.journal_reads import OPEN_STATUSES, JournalReads, Stored  # noqa: F401 - re-exported
+from kiwoom_cli.core.journal.legacy_ahead import AheadFile
+from kiwoom_cli.core.journal.checkpoint import Checkpointer
+from kiwoom_cli.core.journal.ahead_writer import AheadJournal
+from kiwoom_cli.core.journal.check import open_checked
+from kiwoom_cli.core.journal.reads import OPEN_STATUSES, JournalReads, Stored  # noqa: F401 - re-exported
 from kiwoom_cli.core.records import FillApplied, Order, Position
-from kiwoom_cli.core.schema import SCHEMA
+from kiwoom_cli.core.journal.schema import SCHEMA
 from kiwoom_cli.models import OrderEvent
 
 log = logging.getLogger(__name__)
