@@ -1,4 +1,4 @@
-"""`kiwoom journal ...`: the journal of one mode and account (core/store.py, core/journal_check.py).
+"""`kiwoom journal ...`: the journal of one mode and account (core/journal/).
 
 `reset` is the way forward when a command refused a damaged, missing or newer journal: it sets the
 files aside under a dated name in the same directory (kept, never deleted) and starts a new journal.
@@ -38,13 +38,7 @@ def reset(
     path = journal_path(config.mode, journal_account(config))
     held = _hold(lock.lock_path(), "`kiwoom run`", "stop the run first")
     try:
-        from kiwoom_cli.core.journal.legacy_ahead import owner_lock_path
-
-        owner = _hold(owner_lock_path(path), "another kiwoom command", "try again when it has finished")
-        try:
-            _reset(config, path, yes)
-        finally:
-            lock.release(owner)
+        _reset(config, path, yes)
     finally:
         lock.release(held)
 
@@ -89,23 +83,16 @@ def _reset(config, path, yes: bool) -> None:
 def _problem(path) -> tuple[bool, str] | None:
     """Return (the journal itself is unusable, why), or None when the journal and its ahead file are sound."""
     from kiwoom_cli.core.journal import check as journal_check
-    from kiwoom_cli.core.journal.legacy_ahead import AheadFile, DamagedRecord, ahead_path
-    from kiwoom_cli.core.journal.schema import TABLES
+    from kiwoom_cli.core.journal import legacy_ahead
 
     try:
         journal_check.open_checked(path).close()
     except journal_check.JournalError as exc:
         return True, exc.message
-    if not ahead_path(path).exists():
+    why = legacy_ahead.damage(path)  # a previous release's file the journal would move aside on open
+    if why is None:
         return None
-    file = AheadFile(ahead_path(path))
-    try:
-        file.checked_turn(TABLES)
-    except DamagedRecord as exc:
-        return False, f"the ahead file {file.path} holds a record kiwoom would not have written ({exc})"
-    finally:
-        file.close()
-    return None
+    return False, f"the ahead file {legacy_ahead.ahead_path(path)} holds a record kiwoom would not have written ({why})"
 
 
 def _confirm(config, question: str, yes: bool) -> None:

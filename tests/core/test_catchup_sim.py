@@ -80,7 +80,6 @@ def rig(tmp_path):
         events: queue.SimpleQueue = queue.SimpleQueue()
         socket = SocketClient(endpoint(sim), token, events, backoff=(0.05, 0.5))
         journal = Journal(tmp_path / "journal.sqlite3")
-        journal.write_ahead()
         kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix="c")
         lines = OrderLines(rest_factory())
         engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock, events=events,

@@ -6,7 +6,7 @@
 - schema.py: the tables, their version (`PRAGMA user_version`) and a migration per version;
 - check.py: the checks when a journal opens (JournalError), set_aside() for `kiwoom journal reset`;
 - checkpoint.py: the WAL checkpointer thread;
-- legacy_ahead.py, ahead_writer.py: the ahead file of `kiwoom run`.
+- legacy_ahead.py: the previous release's ahead file, committed or moved aside once, on open.
 See docs/architecture.md §4.
 """
 
