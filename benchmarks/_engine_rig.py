@@ -331,7 +331,7 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
     from kiwoom_cli.clock import SystemClock
     from kiwoom_cli.core.engine import Engine
     from kiwoom_cli.core.kernel import Kernel
-    from kiwoom_cli.core.store import Journal
+    from kiwoom_cli.core.journal import Journal
     from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
     from kiwoom_cli.kiwoom.ratelimit import RateLimiter
     from kiwoom_cli.kiwoom.rest import RestClient
@@ -363,7 +363,6 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
     else:
         journal = Journal(Path(tmp.name) / "journal.sqlite3")
         kernel = Kernel(settings, journal, id_prefix="b")
-    journal.write_ahead()  # order turns through the journal's ahead file, as in kiwoom run
     lines = None
     if order_lines:
         from kiwoom_cli.kiwoom.orderline import OrderLines

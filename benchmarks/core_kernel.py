@@ -6,8 +6,8 @@
 - tick, code not held (price mark only);
 - a new trailing high per tick (one journal commit each);
 - condition entry -> NeedQuotes -> quote -> PlaceOrder journaled (one commit per event);
-- the quote's turn as kiwoom run journals it: durable in the ahead file when handed to send, then
-  committed (warm figures: benchmarks/entry_to_order.py shows the same path right after a wake-up);
+- the quote's turn as kiwoom run journals it: committed, then handed to send (warm figures:
+  benchmarks/entry_to_order.py shows the same path right after a wake-up);
 - snapshot() of the state (what the dashboard gets).
 """
 
@@ -78,10 +78,8 @@ def main() -> None:
             times += per_call(one_buy, [code])
             forget(code)
         show("entry -> Idle -> quote -> PlaceOrder journaled", times)
-        # kiwoom run's way (Journal.write_ahead): the quote's turn is durable in the ahead file when
-        # the orders are handed to `send`, and committed to SQLite after
+        # kiwoom run's way: the quote's turn is committed to SQLite, then its orders are handed to `send`
         d4 = Driver(Path(tmp) / "j4.sqlite3", settings(buy_amount=10_000), cash=10**12)
-        d4.journal.write_ahead()
         to_send: list[float] = []
         whole: list[float] = []
         for code in codes:
@@ -93,8 +91,8 @@ def main() -> None:
             whole.append((time.perf_counter() - t0) * 1e6)
             (intent_id,) = list(d4.state.orders)
             d4.kernel.handle(ev.OrderFailed(intent_id, "benchmark"), now, lambda _: None)
-        show("quote -> order durable in the ahead file", to_send)
-        show("  the same turn, SQLite commit after the send", whole)
+        show("quote -> order committed, handed to send", to_send)
+        show("  the whole turn, send included", whole)
         show("snapshot() with 1 position", per_call(lambda _: d.state.snapshot(), range(2_000)))
         for x in (d, d2, d3, d4):
             x.close()

@@ -37,7 +37,7 @@ from rich.console import Console
 from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import Tick
 from kiwoom_cli.ui.board import render_board, render_clock

@@ -77,14 +77,14 @@ def install_breakdown() -> None:
 
     Engine._dispatch = e_dispatch
 
-    def k_handle(self, event, now, ahead):
+    def k_handle(self, event, now):
         if type(event) is not ConditionEvent:
-            return handle(self, event, now, ahead)
+            return handle(self, event, now)
         prof = PROFILES.get("kernel.handle(ConditionEvent)")
         t0 = time.monotonic()
         if prof is not None:
             prof.enable()
-        out = handle(self, event, now, ahead)
+        out = handle(self, event, now)
         if prof is not None:
             prof.disable()
         STAGES["kernel"].append((event.code, t0, time.monotonic()))

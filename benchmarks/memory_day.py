@@ -4,8 +4,8 @@
     python benchmarks/memory_day.py --short   # a scaled-down day (30 minutes), well under a minute
 
 What runs (cli/runner.py's wiring, without the network): the Engine's event loop (_process, Idle,
-_publish, the decision and condition logs) around an ObservedKernel and an ObservedJournal with its
-ahead file, reporting to a Feed whose writer thread writes every event as a JSON line (to
+_publish, the decision and condition logs) around an ObservedKernel and an ObservedJournal,
+reporting to a Feed whose writer thread writes every event as a JSON line (to
 /dev/null, as headless) and to the run's log file. Once a simulated second the dashboard's frame
 is rendered from the published snapshot (ui/board.render_board). The clock is a ManualClock.
 
@@ -80,7 +80,6 @@ class Day:
         self.feed = Feed(self.sink)  # headless: every event a JSON line on "stdout", and in the log
         self.feed.start()
         self.journal = ObservedJournal(tmp / "journal.sqlite3", self.feed, self.clock)
-        self.journal.write_ahead()
         self.kernel = ObservedKernel(self.settings, self.journal, id_prefix="m", feed=self.feed)
         self.engine = Engine(self.kernel, socket=_NoSocket(), rest_factory=lambda: None, clock=self.clock)
         self.rng = random.Random(seed)

@@ -9,7 +9,7 @@ from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.socket import SocketClient
 from tests.client.simkit import endpoint, rest_client
@@ -32,7 +32,6 @@ def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
     token_rest = rest_factory()
     socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5), exchange=exchange)
     journal = Journal(tmp_path / "journal.sqlite3")
-    journal.write_ahead()  # order turns through the ahead file, as `kiwoom run` journals them
     kernel = Kernel(settings(buy_cond="1", sell_cond="2", exchange=exchange, **rules), journal, id_prefix=prefix)
     order_lines = OrderLines(rest_factory()) if lines else None
     engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock or SystemClock(), events=events,

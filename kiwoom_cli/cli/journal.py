@@ -1,4 +1,4 @@
-"""`kiwoom journal ...`: the journal of one mode and account (core/store.py, core/journal_check.py).
+"""`kiwoom journal ...`: the journal of one mode and account (core/journal/).
 
 `reset` is the way forward when a command refused a damaged, missing or newer journal: it sets the
 files aside under a dated name in the same directory (kept, never deleted) and starts a new journal.
@@ -32,19 +32,13 @@ def reset(
     """Set a damaged journal aside (kept) and start a new one; positions it managed are no longer managed."""
     from kiwoom_cli.cli.session import journal_account
     from kiwoom_cli.core import lock
-    from kiwoom_cli.core.store import journal_path
+    from kiwoom_cli.core.journal import journal_path
 
     config = ctx.obj.config(**({"mode": mode} if mode else {}))
     path = journal_path(config.mode, journal_account(config))
     held = _hold(lock.lock_path(), "`kiwoom run`", "stop the run first")
     try:
-        from kiwoom_cli.core.ahead import owner_lock_path
-
-        owner = _hold(owner_lock_path(path), "another kiwoom command", "try again when it has finished")
-        try:
-            _reset(config, path, yes)
-        finally:
-            lock.release(owner)
+        _reset(config, path, yes)
     finally:
         lock.release(held)
 
@@ -61,7 +55,7 @@ def _hold(path, who: str, hint: str):
 
 
 def _reset(config, path, yes: bool) -> None:
-    from kiwoom_cli.core import journal_check
+    from kiwoom_cli.core.journal import check as journal_check
 
     if not path.exists() and not journal_check.traces(path):
         say(f"no journal at {path} yet: nothing to reset")
@@ -88,24 +82,17 @@ def _reset(config, path, yes: bool) -> None:
 
 def _problem(path) -> tuple[bool, str] | None:
     """Return (the journal itself is unusable, why), or None when the journal and its ahead file are sound."""
-    from kiwoom_cli.core import journal_check
-    from kiwoom_cli.core.ahead import AheadFile, DamagedRecord, ahead_path
-    from kiwoom_cli.core.schema import TABLES
+    from kiwoom_cli.core.journal import check as journal_check
+    from kiwoom_cli.core.journal import legacy_ahead
 
     try:
         journal_check.open_checked(path).close()
     except journal_check.JournalError as exc:
         return True, exc.message
-    if not ahead_path(path).exists():
+    why = legacy_ahead.damage(path)  # a previous release's file the journal would move aside on open
+    if why is None:
         return None
-    file = AheadFile(ahead_path(path))
-    try:
-        file.checked_turn(TABLES)
-    except DamagedRecord as exc:
-        return False, f"the ahead file {file.path} holds a record kiwoom would not have written ({exc})"
-    finally:
-        file.close()
-    return None
+    return False, f"the ahead file {legacy_ahead.ahead_path(path)} holds a record kiwoom would not have written ({why})"
 
 
 def _confirm(config, question: str, yes: bool) -> None:

@@ -21,7 +21,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.catchup import catching_up
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.records import FillApplied
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import ConditionEvent, ConditionListed, OrderEvent, SocketStatus, Tick
 
 log = logging.getLogger("kiwoom.run")

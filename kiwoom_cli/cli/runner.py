@@ -240,7 +240,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
     from kiwoom_cli.cli.session import broker, journal_account, rate_limiter
     from kiwoom_cli.core.engine import Engine
-    from kiwoom_cli.core.store import journal_path
+    from kiwoom_cli.core.journal import journal_path
     from kiwoom_cli.kiwoom.endpoint import Credentials
     from kiwoom_cli.kiwoom.rest import RestClient
     from kiwoom_cli.kiwoom.tokens import TokenStore
@@ -250,10 +250,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     feed = Feed(None if interactive else sys.stdout)
     journal = ObservedJournal(journal_path(config.mode, account), feed, clock)
     stack.callback(journal.close)
-    # order turns go through the journal's ahead file (core/ahead.py); first, commit what a killed run left there
-    recovered = journal.write_ahead()
-    if recovered:
-        log.warning("journal: committed the order turn a stopped run left in %s-ahead", journal.path.name)
+    recovered = journal.ahead_recovered  # a previous release's killed run, committed on open (core/journal/)
     if journal.ahead_set_aside:  # a damaged record, moved aside and never executed (logged by the journal)
         sys.stderr.write(f"kiwoom: warning: {journal.ahead_set_aside}\n")
     address = stack.enter_context(broker_endpoint(config))

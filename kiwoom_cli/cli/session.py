@@ -106,11 +106,10 @@ class Session:
     def journal(self):
         """Return this mode/account's journal (opened on first use)."""
         if self._journal is None:
-            from kiwoom_cli.core.store import Journal
+            from kiwoom_cli.core.journal import Journal
 
+            # commits a killed run's last order turn left by the previous release (core/journal/legacy_ahead.py)
             self._journal = Journal.open_for(self.config.mode, journal_account(self.config))
-            # a killed run's last order turn, unless a live run owns that file (core/ahead.py)
-            self._journal.recover_ahead()
             if self._journal.ahead_set_aside:  # a damaged record, moved aside and never executed
                 from kiwoom_cli.cli.output import note
 

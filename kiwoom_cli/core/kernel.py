@@ -5,10 +5,8 @@ journals everything in one commit, then returns the intents for the workers. The
 before handle() returns, so every intent is durable before its order bytes can leave (docs/decisions.md §7). The
 engine (threads, queues, deadline heap) wraps this; tests drive it directly with a ManualClock.
 
-`handle(event, now, send)` (the engine's way) hands the intents to `send` itself: with the journal's
-ahead file on (store.write_ahead, `kiwoom run`), a turn that places orders is made durable there,
-sent, and only then committed to SQLite, which right after a wake-up costs more than the rest of the
-path to the order's bytes (ahead.py).
+`handle(event, now, send)` (the engine's way) hands the intents to `send` itself, once the turn is
+committed.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from kiwoom_cli.core.records import (
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import settle
 from kiwoom_cli.core.state import State
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.core.strategy import Strategy
 from kiwoom_cli.models import Balance, Cash, OpenOrder, OrderEvent, Tick
 
@@ -98,25 +96,14 @@ class Kernel:
     def handle(self, event: object, now: dt.datetime, send=None) -> list:
         """Process one event; return the intents to hand to workers (already journaled).
 
-        send: called with the intents once they are durable (before handle() returns); the turn's
-        journal statements are committed to SQLite after it, if they went through the ahead file.
+        send: called with the intents once they are committed (before handle() returns).
         """
-        if send is None:
-            return self._handle(event, now, False)
-        try:
-            intents = self._handle(event, now, True)
-            if intents:
-                send(intents)
-        except BaseException:
-            try:  # commit what is waiting all the same, without hiding the error that says what was not sent
-                self.journal.flush()
-            except Exception:
-                log.exception("journal: the turn stays in the ahead file (committed at the next start)")
-            raise
-        self.journal.flush()
+        intents = self._handle(event, now)
+        if send is not None and intents:
+            send(intents)
         return intents
 
-    def _handle(self, event: object, now: dt.datetime, ahead: bool) -> list:
+    def _handle(self, event: object, now: dt.datetime) -> list:
         if now.date() != self.day:  # a run across midnight (the sim is always open): a new trading day
             self.day = now.date()
             self.state.realised = 0.0
@@ -127,9 +114,9 @@ class Kernel:
             outs = self.strategy.on_notes(notes, self.state, now) if notes else self.strategy.decide(event, self.state, now)
             if not outs:
                 return []
-            with self.journal.batch(ahead):
+            with self.journal.batch():
                 return self._outputs(outs, now)
-        with self.journal.batch(ahead):
+        with self.journal.batch():
             intent_id = self.state.by_no.get(event.order_no) if isinstance(event, OrderEvent) else None
             notes = self.state.apply(event, now)
             if isinstance(event, OrderEvent):

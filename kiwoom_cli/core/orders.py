@@ -111,7 +111,7 @@ class OrderService:
                  commission: float = market.DEFAULT_COMMISSION, max_order_value: int | None = None) -> None:
         self._rest = rest
         self._max_value = max_order_value  # run.max_order_value: caps a manual buy too
-        self._journal = journal  # kiwoom_cli.core.store.Journal, or None for tests of validation only
+        self._journal = journal  # kiwoom_cli.core.journal.Journal, or None for tests of validation only
         self._clock = clock
         self._prefix = id_prefix
         self._commission = commission

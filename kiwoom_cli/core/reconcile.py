@@ -24,7 +24,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.records import Order, OrderClosed, Position
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.state import State
-from kiwoom_cli.core.store import Stored
+from kiwoom_cli.core.journal import Stored
 from kiwoom_cli.models import Balance, Cash, FillRow, Holding, OpenOrder, OrderType, Side
 
 GONE_CONFIRM_S = 5.0  # a second balance answer this much later must also lack a tracked stock

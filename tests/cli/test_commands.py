@@ -143,7 +143,7 @@ def test_outcome_unknown_exits_5_pointing_at_orders(mock_env, sim, monkeypatch):
 
 
 def journal_rows():
-    from kiwoom_cli.core.store import Journal
+    from kiwoom_cli.core.journal import Journal
 
     journal = Journal.open_for("mock", "default")
     try:

@@ -7,7 +7,7 @@ import pytest
 
 from kiwoom_cli.clock import ManualClock, SystemClock
 from kiwoom_cli.core.orders import OrderService
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.errors import BadInput, ExitCode, RateLimited, TokenInvalid
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter

@@ -8,7 +8,7 @@ from kiwoom_cli import market
 from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.orders import OrderService, check_code, check_price, check_qty, price_for
-from kiwoom_cli.core.store import Journal, journal_path
+from kiwoom_cli.core.journal import Journal, journal_path
 from kiwoom_cli.errors import BadInput, BrokerRejected, OutcomeUnknown
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.rest import RestClient

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from kiwoom_cli.core import lock
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.errors import AccountBusy
 from tests.cli.conftest import kiwoom
 
@@ -93,41 +94,49 @@ def test_cancel_is_confirmed_over_rest_while_a_run_holds_the_socket(mock_env, si
 
 
 def _killed_run_turn():
-    """A journal whose ahead file holds one order turn, as a run killed after its send leaves it."""
-    from kiwoom_cli.core.ahead import AheadFile, ahead_path
-    from kiwoom_cli.core.store import Journal
+    """A journal whose ahead file holds one order turn, as a killed run of the previous release left it."""
+    from kiwoom_cli.core.journal import journal_path
+    from tests.core.legacy_ahead import leave, record
 
-    journal = Journal.open_for("sim", "paper")
-    f = AheadFile(ahead_path(journal.path))
-    f.write(["k1"], [["INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
-                      ["k1", "2026-11-25T10:00:00+09:00", "2026-11-25", "place", "005930", "pending"]]])
-    f.close()
-    return journal
+    path = journal_path("sim", "paper")
+    Journal(path).close()
+    leave(path, record(["k1"], [["INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
+                                 ["k1", "2026-11-25T10:00:00+09:00", "2026-11-25", "place", "005930", "pending"]]]))
+    return path
 
 
 def test_a_one_shot_command_commits_what_a_killed_run_left_even_while_another_run_trades(run_holder):
-    journal = _killed_run_turn()  # the run lock is another run's (the run_holder process)
+    path = _killed_run_turn()  # the run lock is another run's (the run_holder process)
+    journal = Journal(path)
     try:
-        assert journal.recover_ahead() is True
+        assert journal.ahead_recovered is True
         assert [i["intent_id"] for i in journal.intents("pending")] == ["k1"]
     finally:
         journal.close()
 
 
-def test_a_one_shot_command_leaves_a_live_runs_ahead_file_alone(isolated_home):
-    from kiwoom_cli.core.ahead import ahead_path, owner_lock_path
+def test_a_one_shot_command_leaves_a_live_previous_release_runs_ahead_file_alone(isolated_home):
+    from kiwoom_cli.core.journal.legacy_ahead import ahead_path, owner_lock_path
 
-    journal = _killed_run_turn()
-    live = subprocess.Popen([sys.executable, "-c", OWN.format(path=str(owner_lock_path(journal.path)))],
+    path = _killed_run_turn()
+    live = subprocess.Popen([sys.executable, "-c", OWN.format(path=str(owner_lock_path(path)))],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert live.stdout.readline().strip() == "held"
-        before = ahead_path(journal.path).read_bytes()
-        assert journal.recover_ahead() is False
-        assert journal.intents() == [] and ahead_path(journal.path).read_bytes() == before
+        before = ahead_path(path).read_bytes()
+        journal = Journal(path)
+        try:
+            assert journal.ahead_recovered is False
+            assert journal.intents() == [] and ahead_path(path).read_bytes() == before
+        finally:
+            journal.close()
     finally:
         live.stdin.close()
         live.wait(timeout=10)
+    journal = Journal(path)  # that run gone: the next open commits its turn
+    try:
+        assert journal.ahead_recovered is True and not ahead_path(path).exists()
+    finally:
         journal.close()
 
 
@@ -135,24 +144,16 @@ OWN = ("from pathlib import Path; from kiwoom_cli.core import lock; held = lock.
        "print('held', flush=True); import sys; sys.stdin.read(); lock.release(held)")
 
 
-def test_a_one_shot_command_does_not_touch_the_lock_when_no_turn_waits(isolated_home, monkeypatch):
-    from kiwoom_cli.core import events as ev
-    from kiwoom_cli.core.store import Journal
-    from kiwoom_cli.models import OrderType, Side
-    from tests.core.harness import T0
+def test_a_one_shot_command_does_not_touch_a_lock_when_no_ahead_file_is_there(isolated_home, monkeypatch):
+    from kiwoom_cli.core.journal import journal_path
 
-    journal = Journal.open_for("sim", "paper")
-    journal.write_ahead()
-    with journal.batch(ahead=True):  # one order turn, committed: what a run leaves after its orders
-        journal.record_intent(ev.PlaceOrder("p1", Side.BUY, "005930", 1, None, OrderType.MARKET, "buy_cond",
-                                            "run"), T0)
-    journal.flush()
-    journal.close()
-    journal = Journal.open_for("sim", "paper")
+    Journal(journal_path("sim", "paper")).close()
     taken = []
     monkeypatch.setattr(lock, "acquire", lambda *a: taken.append(a))
+    monkeypatch.setattr(lock, "holder_pid", lambda *a: taken.append(a))
+    journal = Journal(journal_path("sim", "paper"))
     try:
-        assert journal.recover_ahead() is False
+        assert journal.ahead_recovered is False
         assert taken == []
     finally:
         journal.close()

@@ -17,7 +17,6 @@ def test_a_turns_events_reach_the_writer_only_after_its_orders_were_sent(tmp_pat
     feed = Feed(out)
     clock = ManualClock(T0)
     journal = ObservedJournal(tmp_path / "j.sqlite3", feed, clock)
-    journal.write_ahead()
     kernel = ObservedKernel(settings(), journal, id_prefix="f", feed=feed)
     kernel.start(balance(), [], Cash(10**8, 10**8, 10**8), T0)
     kernel.handle(entry("005930"), T0, lambda intents: None)
@@ -78,7 +77,7 @@ def test_an_order_event_with_no_order_of_ours_waiting_is_reported_at_once(tmp_pa
 
 
 def test_a_settle_query_that_finds_an_order_ties_its_earlier_events_to_it(tmp_path):
-    from kiwoom_cli.core.store import Journal
+    from kiwoom_cli.core.journal import Journal
 
     j = Journal(tmp_path / "j.sqlite3")
     try:

@@ -9,7 +9,7 @@ from kiwoom_cli.clock import KST, ManualClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.market import price_limits
 from kiwoom_cli.models import (
     AccountTotals,

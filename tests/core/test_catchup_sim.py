@@ -15,7 +15,7 @@ import pytest
 from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.socket import SocketClient
 from tests.client.simkit import endpoint, rest_client, running_sim
@@ -80,7 +80,6 @@ def rig(tmp_path):
         events: queue.SimpleQueue = queue.SimpleQueue()
         socket = SocketClient(endpoint(sim), token, events, backoff=(0.05, 0.5))
         journal = Journal(tmp_path / "journal.sqlite3")
-        journal.write_ahead()
         kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix="c")
         lines = OrderLines(rest_factory())
         engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock, events=events,

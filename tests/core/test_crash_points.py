@@ -1,9 +1,9 @@
 """A crash at each point of an order's life, then a start against the broker's answers (#12 item 2):
 the run's own fills become managed positions with the right quantity, nothing is sent twice.
 
-"Before the intent is durable" is the ahead file's (test_journal_ahead.py:
-test_a_write_that_never_finished_was_never_sent_and_is_dropped); real processes killed with SIGKILL
-are in tests/run/test_crash_windows.py."""
+"Before the intent is durable" sends nothing: the kernel hands intents over only once their turn is
+committed (test_journal_ahead.py: test_the_kernel_sends_once_the_turn_is_committed); real processes
+killed with SIGKILL are in tests/run/test_crash_windows.py and test_journal_ahead.py."""
 
 from __future__ import annotations
 

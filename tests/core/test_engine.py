@@ -16,7 +16,7 @@ import pytest
 from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.errors import OutcomeUnknown
 from kiwoom_cli.models import Cash, OrderAck, OrderStatus, Side
 from tests.core.harness import balance, entry, oe, quote, settings

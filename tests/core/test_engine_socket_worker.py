@@ -9,7 +9,7 @@ from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.core.workers import SocketWorker
 from kiwoom_cli.errors import BrokerRejected
 from tests.core.harness import entry, settings

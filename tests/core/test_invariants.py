@@ -28,7 +28,7 @@ from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import Cash, ConditionEvent, OrderType, Side, SocketStatus, Tick
 from tests.core.harness import BUY_COND, SELL_COND, T0, Driver, balance, fill, holding, quote, quotes, settings, tick
 from tests.core.world import BASES, LIMITS, World, check_intents, check_state

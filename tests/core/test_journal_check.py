@@ -1,4 +1,4 @@
-"""The journal's checks on open (core/journal_check.py) and of an ahead record's content (core/ahead.py)."""
+"""The journal's checks on open (core/journal/check.py) and of a previous release's ahead record (legacy_ahead.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from contextlib import closing
 import pytest
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.ahead import AheadFile, DamagedRecord, ahead_path
-from kiwoom_cli.core.journal_check import JournalError, marker_path
+from kiwoom_cli.core.journal import Journal
+from kiwoom_cli.core.journal.check import JournalError, marker_path
+from kiwoom_cli.core.journal.legacy_ahead import DamagedRecord, ahead_path, checked_turn
+from kiwoom_cli.core.journal.schema import SCHEMA, VERSION
 from kiwoom_cli.core.records import FillApplied, Position
-from kiwoom_cli.core.schema import SCHEMA, TABLES, VERSION
-from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import Side
 from tests.core.harness import T0
+from tests.core.legacy_ahead import leave, record
 from tests.core.test_journal_ahead import place
 
 
@@ -43,11 +44,27 @@ def test_a_journal_without_our_tables_is_refused(tmp_path):
         Journal(path)
 
 
+class Recording:
+    """The journal's connection, noting each statement with its arguments."""
+
+    def __init__(self, db) -> None:
+        self.db, self.seen = db, []
+
+    def execute(self, sql, args=()):
+        self.seen.append([sql, list(args)])
+        return self.db.execute(sql, args)
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+
 def test_every_statement_of_a_turn_the_journal_writes_passes_the_ahead_check(tmp_path):
+    """The writer's statements are the previous release's (unchanged since schema version 1): a record
+    of them passes the check that an ahead file's record gets before it is committed."""
     j = Journal(tmp_path / "j.sqlite3")
-    j.write_ahead()
+    j._db = recording = Recording(j._db)
     try:
-        with j.batch(ahead=True):
+        with j.batch():
             intent = place("a1")
             j.record_intent(intent, T0)
             j.record_outcome(ev.OrderAcked("a1", "0000001"), T0)
@@ -59,11 +76,8 @@ def test_every_statement_of_a_turn_the_journal_writes_passes_the_ahead_check(tmp
             j.close_order("a1", "filled", "", T0)
             j.record_decision(ev.Decision("buy_cond", "005930", "buy", "10 @ market"), T0)
             j.set_flag(T0.date(), "halted", "test")
-        f = AheadFile(ahead_path(j.path))
-        try:
-            turn = f.checked_turn(TABLES)
-        finally:
-            f.close()
+        statements = [s for s in recording.seen if s[0] not in ("BEGIN", "COMMIT")]
+        turn = checked_turn(record(["a1", "a2", "a3"], statements))
         assert turn.ids == ("a1", "a2", "a3") and len(turn.sql) >= 12
         assert any(sql.startswith("DELETE FROM positions") for sql, _ in turn.sql)
     finally:
@@ -83,34 +97,27 @@ def test_every_statement_of_a_turn_the_journal_writes_passes_the_ahead_check(tmp
     ([["INSERT INTO decisions(ts) VALUES(?)", ["t"], "extra"]], "not a list"),
     ({"sql": "x"}, "not a list"),
 ])
-def test_a_record_the_journal_would_not_write_is_damage(tmp_path, statements, why):
-    f = AheadFile(tmp_path / "j.sqlite3-ahead")
-    try:
-        f.write(["x1"], statements)
-        with pytest.raises(DamagedRecord, match=why):
-            f.checked_turn(TABLES)
-    finally:
-        f.close()
+def test_a_record_the_journal_would_not_write_is_damage(statements, why):
+    with pytest.raises(DamagedRecord, match=why):
+        checked_turn(record(["x1"], statements))
 
 
-@pytest.mark.parametrize("opening", ["write_ahead", "recover_ahead"])
-def test_a_damaged_record_is_never_executed_but_moved_aside_and_reported(tmp_path, opening, caplog):
+def test_a_damaged_record_is_never_executed_but_moved_aside_and_reported(tmp_path, caplog):
     path = tmp_path / "j.sqlite3"
     j = Journal(path)
     j.save_position(Position("005930", "삼성전자", 10, 10, 70_000.0), "bought", T0)
     j.close()
-    f = AheadFile(ahead_path(path))
-    f.write(["x1"], [["DELETE FROM positions WHERE code=?", ["005930"]], ["DELETE FROM positions", []]])
-    f.close()
-    record = ahead_path(path).read_bytes()
-    j = Journal(path)
+    bad = leave(path, record(["x1"], [["DELETE FROM positions WHERE code=?", ["005930"]],
+                                      ["DELETE FROM positions", []]])).read_bytes()
+    with caplog.at_level("WARNING"):
+        j = Journal(path)
     try:
-        with caplog.at_level("WARNING"):
-            assert getattr(j, opening)() is False  # nothing replayed
+        assert j.ahead_recovered is False  # nothing replayed
+        assert not ahead_path(path).exists()
         assert [p.code for p in j.load(T0.date()).positions] == ["005930"]  # its first statement not run either
         [kept] = [p for p in tmp_path.iterdir() if ".damaged-" in p.name]
         assert kept.name.startswith("j.damaged-") and kept.name.endswith(".sqlite3-ahead")
-        assert kept.read_bytes() == record
+        assert kept.read_bytes() == bad
         assert j.ahead_set_aside is not None and str(kept) in j.ahead_set_aside
         assert "never writes" in j.ahead_set_aside and "not replayed" in j.ahead_set_aside
         assert [r.getMessage() for r in caplog.records if "moved to" in r.getMessage()] == [j.ahead_set_aside]
@@ -119,7 +126,7 @@ def test_a_damaged_record_is_never_executed_but_moved_aside_and_reported(tmp_pat
 
 
 def test_a_creation_that_lost_the_race_leaves_the_other_processs_journal_in_place(tmp_path):
-    from kiwoom_cli.core import journal_check
+    from kiwoom_cli.core.journal import check as journal_check
 
     path = tmp_path / "j.sqlite3"
     j = Journal(path)  # another process created it and wrote to it after we found no journal
@@ -134,15 +141,25 @@ def test_a_creation_that_lost_the_race_leaves_the_other_processs_journal_in_plac
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".new")] == []
 
 
-def test_a_record_with_a_valid_checksum_that_is_not_json_is_damage_not_a_crash(tmp_path):
+def test_a_record_with_a_valid_checksum_that_is_not_json_is_damage_not_a_crash():
     import zlib
 
-    path = tmp_path / "j.sqlite3-ahead"
     payload = b"DELETE FROM intents"
-    path.write_bytes(b"%08x " % zlib.crc32(payload) + payload + b"\n")
-    f = AheadFile(path)
+    with pytest.raises(DamagedRecord, match="not a list"):
+        checked_turn(b"%08x " % zlib.crc32(payload) + payload + b"\n")
+
+
+def test_a_record_whose_statement_sqlite_refuses_is_moved_aside_with_nothing_of_it_kept(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    Journal(path).close()
+    leave(path, record(["x1"], [["INSERT INTO decisions(ts, rule, code, action, reason) VALUES(?,?,?,?,?)",
+                                 ["t", "buy_cond", "005930", "buy", "first"]],
+                                ["INSERT INTO intents(intent_id) VALUES(?)", ["x1"]]]))  # NOT NULL ts
+    j = Journal(path)
     try:
-        with pytest.raises(DamagedRecord, match="not a list"):
-            f.checked_turn(TABLES)
+        assert j.ahead_recovered is False and "SQLite refused" in j.ahead_set_aside
+        assert j.decisions() == [] and j.intents() == []  # the whole turn or none of it
+        assert not ahead_path(path).exists()
+        assert len([p for p in tmp_path.iterdir() if ".damaged-" in p.name]) == 1
     finally:
-        f.close()
+        j.close()

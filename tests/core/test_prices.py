@@ -110,7 +110,6 @@ def test_a_fill_at_an_implausible_price_is_applied_flagged_and_corrected_from_th
     assert any(isinstance(o, ev.QueryOrders) for o in out)
     (flag,) = [r for r in d.decisions() if r["rule"] == "fill"]
     assert flag["action"] == "flag" and flag["code"] == CODE and "1" in flag["reason"]
-    d.journal.flush()
     rows = [tuple(r) for r in d.journal._db.execute("SELECT qty, price FROM fills")]
     assert rows == [(order.qty, BASE)]  # journaled at the price it was applied at
     row = FillRow(f"B{CODE}", CODE, "", Side.BUY, order.qty, 0, order.qty, 100_500, 0, "체결", "100000")

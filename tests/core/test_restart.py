@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.store import Journal, journal_path
+from kiwoom_cli.core.journal import Journal, journal_path
 from kiwoom_cli.models import FillRow, Side
 from tests.core.harness import (
     Driver,

@@ -7,11 +7,12 @@ import sqlite3
 from contextlib import closing
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.ahead import AheadFile, ahead_path
-from kiwoom_cli.core.journal_check import marker_path
+from kiwoom_cli.core.journal.legacy_ahead import ahead_path
+from kiwoom_cli.core.journal.check import marker_path
 from kiwoom_cli.core.records import Position
-from kiwoom_cli.core.store import Journal, journal_path
+from kiwoom_cli.core.journal import Journal, journal_path
 from tests.core.harness import T0
+from tests.core.legacy_ahead import record
 
 INTENT = ("INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
           ["x1", T0.isoformat(), "2026-11-25", "place", "000660", "pending"])
@@ -39,9 +40,8 @@ def flip_a_page_header(path) -> None:
 
 
 def write_ahead(path, statements) -> None:
-    f = AheadFile(ahead_path(path))  # a valid checksum over what is written
-    f.write(["x1"], statements)
-    f.close()
+    """Leave a previous release's ahead record beside the journal (a valid checksum over what is written)."""
+    ahead_path(path).write_bytes(record(["x1"], statements))
 
 
 def empty(p):

@@ -1,8 +1,8 @@
 """kill -9 at each point of a buy's life, then a restart: the run's own fills are managed positions
 with the bought quantity, nothing is sent twice, nothing the run bought is left unmanaged (#12 item 2).
 
-"Before the intent is durable" and "durable, not sent" are reached through the journal's ahead file
-and the kernel (tests/core/test_crash_points.py): a real process cannot be stopped there on purpose.
+"Before the intent is durable" and "durable, not sent" are reached through the journal and the
+kernel (tests/core/test_crash_points.py): a real process cannot be stopped there on purpose.
 """
 
 from __future__ import annotations

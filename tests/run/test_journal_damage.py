@@ -11,10 +11,10 @@ from contextlib import closing
 
 import pytest
 
-from kiwoom_cli.core.ahead import ahead_path
-from kiwoom_cli.core.journal_check import marker_path
+from kiwoom_cli.core.journal.legacy_ahead import ahead_path
+from kiwoom_cli.core.journal.check import marker_path
 from kiwoom_cli.core.records import Position
-from kiwoom_cli.core.store import Journal, journal_path
+from kiwoom_cli.core.journal import Journal, journal_path
 from tests.cli.conftest import kiwoom
 from tests.core.harness import T0
 from tests.run.journal_damage import AHEAD_DAMAGE, DAMAGE, seeded, truncated

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from kiwoom_cli.core.store import Journal, journal_path
+from kiwoom_cli.core.journal import Journal, journal_path
 from kiwoom_cli.sim.embedded import paper_path, sim_json_path
 from tests.helpers import wait_until
 from tests.run.runkit import Run, kiwoom_exe

@@ -19,7 +19,7 @@ from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.socket import SocketClient

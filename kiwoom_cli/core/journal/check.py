@@ -1,9 +1,9 @@
 """The journal is checked when it opens, never silently replaced (issue #12 item 6).
 
 A journal is created only when no earlier session left a trace of one: its marker
-(`<journal>.created`, written beside it when it is created), its ahead file (core/ahead.py) or its
-WAL. Opening an existing journal runs SQLite's `PRAGMA quick_check` and reads the schema version
-(`PRAGMA user_version`, schema.VERSION; 0 is a journal from before versions, upgraded in place).
+(`<journal>.created`, written beside it when it is created), the previous release's ahead file
+(legacy_ahead.py) or its WAL. Opening an existing journal runs SQLite's `PRAGMA quick_check` and reads
+the schema version (`PRAGMA user_version`); an older one is migrated in place (schema.py).
 A journal that is empty, truncated, malformed, from a newer release, or missing while a trace of
 it remains raises JournalError (exit 2): nothing is sent until the user runs `kiwoom journal reset`,
 which sets the files aside under a dated name (set_aside) and starts a new journal.
@@ -16,12 +16,12 @@ import os
 import sqlite3
 from pathlib import Path
 
-from kiwoom_cli.core.schema import SCHEMA, VERSION
+from kiwoom_cli.core.journal.schema import SCHEMA, VERSION, migrate
 from kiwoom_cli.errors import BadInput
 
 RESET = ("run `kiwoom journal reset` with this command's --mode and --config: it sets the file aside, "
          "kept, and starts a new journal")
-COMPANIONS = ("-wal", "-shm", "-ahead", ".created")  # moved with a journal; "-ahead.lock" stays (a lock)
+COMPANIONS = ("-wal", "-shm", "-ahead", ".created")  # moved with a journal; a previous release's "-ahead.lock" stays
 
 
 class JournalError(BadInput):
@@ -39,8 +39,11 @@ def traces(journal: Path) -> list[Path]:
             if journal.with_name(journal.name + s).exists()]
 
 
-def open_checked(path: Path) -> sqlite3.Connection:
-    """Open the journal at `path` after checking it, creating it when no earlier session left a trace."""
+def open_checked(path: Path, upto: int = VERSION) -> sqlite3.Connection:
+    """Open the journal at `path` after checking it, creating it when no earlier session left a trace.
+
+    A journal of an older schema version is migrated to `upto` (schema.migrate).
+    """
     if not path.exists():
         left = traces(path)
         if left:
@@ -52,6 +55,7 @@ def open_checked(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         _check(db, path)
+        migrate(db, upto)
     except BaseException:
         db.close()
         raise
@@ -75,9 +79,6 @@ def _check(db: sqlite3.Connection, path: Path) -> None:
                            f"one reads up to {VERSION})", hint="upgrade kiwoom, or " + RESET[len("run "):])
     if ours is None:
         raise JournalError(f"journal {path} holds no journal tables (truncated, or not kiwoom's)", hint=RESET)
-    if version < VERSION:  # 0: written before schema versions; the tables are the same
-        db.executescript(SCHEMA)
-        db.execute(f"PRAGMA user_version={VERSION}")
 
 
 def _create(path: Path) -> None:

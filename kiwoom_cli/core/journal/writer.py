@@ -1,14 +1,13 @@
-"""The durable journal: SQLite (stdlib), WAL, synchronous=NORMAL, write-through (docs/decisions.md §7).
+"""The journal's writer: SQLite (stdlib), WAL, synchronous=NORMAL, write-through (docs/decisions.md §7).
 
 Every intent, order request, order event, fill, position change and rule decision is written as it
-happens; an intent is durable before its order leaves. NORMAL survives a killed process (not a
-power cut) at ~15 µs a commit when warm. One file per mode and account, 0600, under
-state_dir()/journal/. Used by one thread (the engine's); readers such as `kiwoom status` open their
-own connection. The WAL is checkpointed off this thread (checkpoint.py).
-
-In `kiwoom run` (write_ahead()), an engine turn that places orders is made durable in the ahead file
-(ahead.py: one write(), instead of an SQLite commit that costs ~180 µs right after a wake-up), and
-committed here right after its orders left (flush(); the ahead side is journal_ahead.py).
+happens. An engine turn is one transaction (batch()), committed before the caller hands its
+intents to the order worker: an intent is durable before its order leaves. NORMAL survives a killed
+process (not a power cut). One file per mode and account, 0600, under state_dir()/journal/. Used by
+one thread (the engine's); readers such as `kiwoom status` open their own connection. The WAL is
+checkpointed off this thread (checkpoint.py). Opening checks the file and migrates its schema
+(check.py, schema.py), then commits, once, an order turn that a run of the previous release left in
+its ahead file (legacy_ahead.py).
 """
 
 from __future__ import annotations
@@ -23,14 +22,11 @@ from pathlib import Path
 
 from kiwoom_cli import paths
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import lock
-from kiwoom_cli.core.ahead import AheadFile
-from kiwoom_cli.core.checkpoint import Checkpointer
-from kiwoom_cli.core.journal_ahead import AheadJournal
-from kiwoom_cli.core.journal_check import open_checked
-from kiwoom_cli.core.journal_reads import OPEN_STATUSES, JournalReads, Stored  # noqa: F401 - re-exported
+from kiwoom_cli.core.journal import legacy_ahead, schema
+from kiwoom_cli.core.journal.check import open_checked
+from kiwoom_cli.core.journal.checkpoint import Checkpointer
+from kiwoom_cli.core.journal.reads import JournalReads
 from kiwoom_cli.core.records import FillApplied, Order, Position
-from kiwoom_cli.core.schema import SCHEMA
 from kiwoom_cli.models import OrderEvent
 
 log = logging.getLogger(__name__)
@@ -44,30 +40,32 @@ def journal_path(mode: str, account: str) -> Path:
     return paths.ensure_private_dir(paths.state_dir() / "journal") / f"{safe}.sqlite3"
 
 
-class Journal(AheadJournal, JournalReads):
+class Journal(JournalReads):
     def __init__(self, path: Path) -> None:
         path = Path(path)
         paths.ensure_private_dir(path.parent)
         self.path = path
-        # checked, or created 0600 when no earlier journal left a trace (JournalError: exit 2).
+        # checked and migrated, or created 0600 when no earlier journal left a trace (JournalError: exit 2).
         # One thread at a time: the caller's during start-up, then the engine's (no same-thread check).
-        self._db = open_checked(path)
+        self._db = open_checked(path, upto=legacy_ahead.WRITTEN_AT)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
         self._db.execute("PRAGMA wal_autocheckpoint=0")  # Checkpointer does it, off this thread
-        self._checkpointer = Checkpointer(path)
         self._commits = 0
         self._depth = 0
         self._dirty = False
-        self._ahead: AheadFile | None = None  # set by write_ahead(): `kiwoom run` only
-        self._held: list | None = None  # statements of a batch(ahead=True) being built
-        self._held_ids: list[str] = []  # the intents among them
-        self._pending: list | None = None  # statements in the ahead file, to commit in flush()
-        self._owner: lock.RunLock | None = None  # the ahead file's owner lock (write_ahead)
         self._detached = False
-        self.ahead_set_aside: str | None = None  # the warning when a damaged ahead record was moved aside
+        # the previous release's ahead file, read once: committed, skipped or moved aside (legacy_ahead.py)
+        try:
+            found = legacy_ahead.import_left(self._db, path)  # its statements are of WRITTEN_AT's tables
+            schema.migrate(self._db)
+        except BaseException:
+            self._db.close()
+            raise
+        self.ahead_recovered = found.committed  # a killed run's last order turn was committed now
+        self.ahead_set_aside = found.set_aside  # the warning when a damaged record was moved aside
+        self._checkpointer = Checkpointer(path)
 
     @classmethod
     def open_for(cls, mode: str, account: str) -> Journal:
@@ -78,63 +76,32 @@ class Journal(AheadJournal, JournalReads):
         if self._detached:
             return
         try:
-            self.flush()
-        finally:
-            if self._ahead is not None:
-                self._ahead.close()
-            if self._owner is not None:
-                lock.release(self._owner)
             self._checkpointer.close()
+        finally:
             self._db.close()  # the last connection to close checkpoints what is left
 
     def detach(self) -> None:
         """Leave the journal to a thread that still uses it: close() does nothing from now on."""
         self._detached = True
 
-    def _commit_all(self, statements) -> None:
-        db = self._db
-        db.execute("BEGIN")
-        try:
-            for sql, args in statements:
-                db.execute(sql, args)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        self._count_commit()
-
     # ------------------------------------------------------------------ transactions
 
     @contextlib.contextmanager
-    def batch(self, ahead: bool = False):
-        """Group the writes of one event into one commit (committed before the caller sends anything).
+    def batch(self):
+        """Group the writes of one engine turn into one commit, done when the outermost batch ends.
 
-        ahead (with write_ahead() on): when the batch records an order intent, its statements go to
-        the ahead file instead, and the caller sends, then calls flush(). Without intents it commits
-        as usual.
+        The caller sends the turn's intents only after this returns: they are durable by then. A turn
+        that raises keeps what it wrote (committed all the same) and its error propagates.
         """
-        if self._depth == 0:
-            self.flush()  # a turn left unflushed (an error between the batch and flush()) commits first
-            if ahead and self._ahead is not None:
-                self._held, self._held_ids = [], []
         self._depth += 1
-        ok = False
         try:
             yield self
-            ok = True
         finally:
             self._depth -= 1
-            if self._depth == 0:
-                if self._held is not None:
-                    self._end_ahead(ok)
-                elif self._dirty:
-                    self._commit()
+            if self._depth == 0 and self._dirty:
+                self._commit()
 
     def _write(self, sql: str, args=()) -> None:
-        if self._held is not None:
-            self._held.append((sql, args))
-            return
         if not self._dirty:
             self._db.execute("BEGIN")
             self._dirty = True
@@ -145,9 +112,6 @@ class Journal(AheadJournal, JournalReads):
     def _commit(self) -> None:
         self._db.execute("COMMIT")  # if it fails, the transaction stays open: the next commit retries
         self._dirty = False
-        self._count_commit()
-
-    def _count_commit(self) -> None:
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpointer.wake()
@@ -156,8 +120,6 @@ class Journal(AheadJournal, JournalReads):
 
     def record_intent(self, intent, now: dt.datetime) -> None:
         """Journal a place/amend/cancel intent; committed when this returns outside a batch."""
-        if self._held is not None:
-            self._held_ids.append(intent.intent_id)
         ts, day = now.isoformat(), now.date().isoformat()
         if isinstance(intent, ev.PlaceOrder):
             self._write(
