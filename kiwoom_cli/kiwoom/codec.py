@@ -48,9 +48,10 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-# ASCII digits only, and at most MAX_DIGITS of them: the widest field seen has 16, and a hostile
-# number must never reach int() (which refuses more than 4,300 digits with a ValueError).
-MAX_DIGITS = 30
+# ASCII digits only, and at most MAX_DIGITS of them: the widest field seen has 16; 18 digits always
+# fit a 64-bit integer (what SQLite stores), and a hostile number never reaches int() (which refuses
+# more than 4,300 digits with a ValueError).
+MAX_DIGITS = 18
 _INT_RE = re.compile(r"[+-]?[0-9]{1,%d}\Z" % MAX_DIGITS)
 _DEC_RE = re.compile(r"[+-]?([0-9]{1,%d}(\.[0-9]{0,%d})?|\.[0-9]{1,%d})\Z" % ((MAX_DIGITS,) * 3))
 _PREFIXED_CODE_RE = re.compile(r"[A-Za-z]\d{6}\Z")

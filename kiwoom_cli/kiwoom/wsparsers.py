@@ -70,8 +70,8 @@ def _entry_code(values: dict, entry: dict) -> str:
 
 
 # FIDs 10, 11, 12, 15, 13 joined by "|" as the fast path accepts them (the careful decoders agree)
-_PLAIN_TICK = re.compile(r"[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}\.[0-9]{1,10}"
-                         r"\|[+-]?[0-9]{1,20}\|[+-]?[0-9]{1,20}").fullmatch
+_PLAIN_TICK = re.compile(r"[+-]?[0-9]{1,18}\|[+-]?[0-9]{1,18}\|[+-]?[0-9]{1,18}\.[0-9]{1,10}"
+                         r"\|[+-]?[0-9]{1,18}\|[+-]?[0-9]{1,18}").fullmatch
 
 
 def parse_tick(entry: dict, received: float = 0.0, values: dict | None = None) -> Tick:

@@ -103,6 +103,8 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses per nesting level: a hostile file exhausts the stack
+        raise ScenarioError(f"{source}: nested too deeply to be a scenario") from None
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise ScenarioError(

@@ -118,3 +118,10 @@ def test_errors_name_the_step_and_key(text, message):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ScenarioError, match="cannot read scenario"):
         load_scenario(tmp_path / "nope.toml")
+
+
+def test_a_scenario_nested_past_the_stack_is_a_clear_error_not_a_crash():
+    text = "x = " + "[" * 100_000 + "]" * 100_000 + "\n"  # tomllib recurses once per bracket
+    with pytest.raises(ScenarioError, match="nested too deeply") as info:
+        parse_scenario(text, source="deep.toml")
+    assert isinstance(info.value, BadInput)  # exit 2, as every bad scenario
