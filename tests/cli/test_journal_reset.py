@@ -66,3 +66,18 @@ def test_a_second_reset_keeps_both_old_journals(isolated_home):
     assert kiwoom("journal", "reset").code == 0
     kept = [v for k, v in files(path).items() if ".damaged-" in k and k.endswith(".sqlite3")]
     assert len(kept) == 2
+
+
+def test_a_previous_releases_damaged_ahead_file_alone_is_set_aside_and_the_journal_kept(isolated_home):
+    from tests.core.legacy_ahead import leave, record
+
+    path = journal_path("sim", "paper")
+    Journal(path).close()
+    journal = path.read_bytes()
+    bad = leave(path, record(["x1"], [["DELETE FROM intents", []]])).read_bytes()
+    ran = kiwoom("journal", "reset")
+    assert ran.code == 0, ran.err
+    assert "is kept as it is" in ran.out
+    kept = {k: v for k, v in files(path).items() if ".damaged-" in k}
+    assert list(kept.values()) == [bad] and next(iter(kept)).endswith(".sqlite3-ahead")
+    assert path.read_bytes() == journal

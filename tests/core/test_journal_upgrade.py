@@ -114,3 +114,25 @@ def test_a_journal_of_a_newer_version_is_refused_and_left_as_it_is(tmp_path):
     with pytest.raises(JournalError, match="newer kiwoom"):
         Journal(path)
     assert path.read_bytes() == before and ahead_path(path).exists()  # nothing replayed into it
+
+
+def test_a_migration_step_that_fails_leaves_the_journal_at_its_version(tmp_path, monkeypatch):
+    from kiwoom_cli.core.journal import schema
+
+    path = journal_v1(tmp_path / "sim-paper.sqlite3", version=0)
+
+    def half_done(db):
+        db.execute("CREATE TABLE half(a)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", (half_done,))
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        Journal(path)
+    assert count(path, "PRAGMA user_version") == 0
+    assert count(path, "SELECT COUNT(*) FROM sqlite_master WHERE name='half'") == 0  # the step, whole or not at all
+    monkeypatch.undo()
+    j = Journal(path)  # the next open migrates
+    try:
+        assert_reads_as_written(j, with_k1=False)
+    finally:
+        j.close()
