@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import prices, retry, risk
 from kiwoom_cli.core.catchup import catch_up, outage_note
+from kiwoom_cli.core.exits import exit_prices
 from kiwoom_cli.core.records import FillFlagged, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
@@ -144,7 +145,8 @@ class Strategy:
         if pos.sell_intent is not None:
             return out
         r = pos.return_pct
-        if can_sell and s.stop_loss_pct is not None and r <= s.stop_loss_pct:
+        stops = exit_prices(pos, s, view.costs)  # what the dashboard shows as "Stop at" (core/exits.py)
+        if can_sell and stops.stop_loss is not None and t.price <= stops.stop_loss:
             return self.sell(view, t.code, "stop_loss", now, reason=f"return {r:.2f}% <= {s.stop_loss_pct}%")
         if s.trailing_on:
             if not pos.armed:
@@ -153,9 +155,9 @@ class Strategy:
                     out.append(ev.Decision("trailing", t.code, "arm", f"return {r:.2f}% >= {s.trail_arm_pct}%"))
             elif t.price > pos.high:
                 out.append(ev.TrailUpdate(t.code, True, t.price))
-            elif can_sell:
+            elif can_sell and stops.trailing is not None:
                 drop = (pos.high - t.price) / pos.high * 100
-                if drop >= s.trail_drop_pct:
+                if t.price <= stops.trailing:
                     why = f"{drop:.2f}% below high {pos.high:,} (>= {s.trail_drop_pct}%)"
                     return self.sell(view, t.code, "trailing", now, reason=why)
         return out
