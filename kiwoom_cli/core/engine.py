@@ -113,7 +113,7 @@ class Engine:
             # registrations at start are made here, acked, before the condition subscriptions
             intents = self.kernel.start(balance, open_orders, cash, now, fills, recheck=self._balance_later, bad=bad)
             self._dispatch(intents, socket_inline=True)
-            self._note(now, None)
+            self._note(now)
             s = self.kernel.settings
             for seq in dict.fromkeys(x for x in (s.buy_cond, s.sell_cond) if x is not None):
                 # stocks already in the condition entered before the run: members, not entries (only
@@ -267,7 +267,7 @@ class Engine:
         self._queued.add(intent.intent_id)
         self._order_jobs.put(intent)
 
-    def _note(self, now: dt.datetime, event: object) -> None:
+    def _note(self, now: dt.datetime, event: object = None) -> None:
         """The one place a turn's decisions and condition events reach the dashboard's bookkeeping."""
         self.recent.turn(event, self.kernel.decisions, now, self.kernel.state)
         self.kernel.decisions = []

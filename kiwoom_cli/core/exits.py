@@ -43,13 +43,18 @@ def exit_prices(pos, settings, costs: CostRates) -> ExitPrices:
     return ExitPrices(stop, trail)
 
 
-@functools.lru_cache(maxsize=4096)
 def stop_loss_price(avg_price: float, pct: float, costs: CostRates) -> int | None:
     """The highest grid price at which net_return_pct(avg_price, price) <= pct; None if none is."""
+    return _stop_loss(avg_price, pct, costs.commission, costs.sell_tax)
+
+
+@functools.lru_cache(maxsize=4096)  # the tick path asks on every tick: plain floats hash fast
+def _stop_loss(avg_price: float, pct: float, commission: float, sell_tax: float) -> int | None:
     if avg_price <= 0:
         return None
-    cost = avg_price * (1 + costs.commission)  # the inverse of market.net_return_pct
-    exact = cost * (1 + pct / 100) / (1 - costs.commission - costs.sell_tax)
+    costs = CostRates(commission, sell_tax)
+    cost = avg_price * (1 + commission)  # the inverse of market.net_return_pct
+    exact = cost * (1 + pct / 100) / (1 - commission - sell_tax)
     return _highest(lambda p: net_return_pct(avg_price, p, costs) <= pct, exact)
 
 

@@ -128,9 +128,13 @@ def _header_top(f: Frame, view: BoardView) -> None:
         *badges,
         (f"up {age(up)}", "dim", 10),
     ], f.width))
-    sock = _socket_part(snap.socket if snap is not None else None)
-    rest = _rest_part(view)
-    parts = [sock, rest]
+    _health(f, view)
+
+
+def _health(f: Frame, view: BoardView) -> None:
+    """The header's second line: socket and REST health, the hop latency, the conditions."""
+    info, snap = view.info, view.snapshot
+    parts = [_socket_part(snap.socket if snap is not None else None), _rest_part(view)]
     if snap is not None and snap.latency is not None:
         last, peak = snap.latency
         parts.append((f"hop {last:.2f} ms (peak {peak:.2f})", "dim", 40))
