@@ -75,7 +75,6 @@ class Recent:
             self._add(row, decisions, state)
         if self._waiting:
             self._answered(decisions, {r.event.code for r in rows})
-            self._expire(state)
 
     def _rows(self, event: object, now: dt.datetime, state) -> list[ConditionRow]:
         if type(event) is ConditionEvent:
@@ -104,12 +103,6 @@ class Recent:
                 continue
             row = self._waiting.pop(d.code)
             self._replace(row, dataclasses.replace(row, decision=d, pending=False))
-
-    def _expire(self, state) -> None:
-        """An entry no longer awaiting a quote without a decision (none will come) waits no more."""
-        for code in [c for c, row in self._waiting.items() if c not in state.awaiting]:
-            row = self._waiting.pop(code)
-            self._replace(row, dataclasses.replace(row, pending=False))
 
     def _replace(self, old: ConditionRow, new: ConditionRow) -> None:
         rows = self.conditions

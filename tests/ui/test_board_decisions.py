@@ -10,6 +10,7 @@ import pytest
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.recent import Recent
+from kiwoom_cli.models import SocketStatus
 from kiwoom_cli.ui.board import BoardView, render_board
 from tests.core.harness import SELL_COND, Driver, entry, quote, quotes, settings, tick
 from tests.ui.samples import NAMES, info
@@ -75,3 +76,19 @@ def test_a_sell_condition_entry_shows_its_sell(d):
     drive(d, recent, entry(CODE, SELL_COND))
     (row,) = rows(d, recent)
     assert "[이탈]" in row and "sell: " in row and "entered sell condition 2" in row
+
+
+def test_the_socket_state_shown_is_the_last_status_the_engine_handled(d):
+    recent = Recent(NAMES)
+
+    def header() -> str:
+        snap = d.state.snapshot(d.settings, recent)
+        return render_board(BoardView(snapshot=snap, info=info(settings=d.settings), now=d.clock.now()), 160, 30).plain
+
+    assert "socket ?" in header()  # before any status
+    for status, shown in ((SocketStatus("connected", "logged in"), "socket ● up"),
+                          (SocketStatus("disconnected", "no PING for 20s"), "socket ● DOWN"),
+                          (SocketStatus("login_failed", "8005"), "socket login failed"),
+                          (SocketStatus("connected", "reconnected"), "socket ● up")):
+        drive(d, recent, status)
+        assert shown in header().split("\n")[1]
