@@ -113,6 +113,7 @@ class Recent:
 
 
 def _verdict(decisions: list[ev.Decision], code: str) -> ev.Decision | None:
-    """The decision the strategy made about an entry of `code` in its own turn (a verdict before a note)."""
+    """The decision the strategy made about an entry of `code` in its own turn: its first verdict
+    (buy, sell, deny, skip ...), not an info note such as "buying on a fresh quote"."""
     mine = [d for d in decisions if d.code == code and d.rule in ENTRY_RULES]
     return next((d for d in mine if d.action != "info"), None)
