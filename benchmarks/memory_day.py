@@ -149,8 +149,7 @@ class Day:
         from kiwoom_cli.ui.board import BoardView, render_board
 
         e = self.engine
-        view = BoardView(snapshot=e.latest, info=self.info, now=self.clock.now(), log=tuple(e.log),
-                         conditions=tuple(e.conditions), socket=True, latency=e.latency)
+        view = BoardView(snapshot=e.latest, info=self.info, now=self.clock.now())
         self.console.print(render_board(view, 160, 50))
         self.console_file.seek(0)
         self.console_file.truncate()

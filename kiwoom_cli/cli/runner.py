@@ -284,7 +284,8 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
         stack.callback(lines.close)  # after the engine's join (callbacks run last-in first-out)
     engine = Engine(kernel, socket=socket, rest_factory=make_rest, clock=clock,
                     order_factory=lambda: _worker_orders(make_rest(), clock, config.costs.commission),
-                    events=engine_events, order_lines=lines, until=until, stop_at_window_end=not interactive)
+                    events=engine_events, order_lines=lines, until=until, stop_at_window_end=not interactive,
+                    condition_names={c.seq: c.name for c in (buy, sell) if c is not None})
     feed.start()
     stack.callback(feed.close)
     feed.emit("start", started, mode=config.mode, account=account, pid=os.getpid(),

@@ -11,23 +11,22 @@ Shutdown: STOP (or StopRun) on the engine queue -> STOP to every worker -> join.
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.catchup import as_condition_events
 from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.core.reconcile import GONE_CONFIRM_S
 from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker, order_call
 from kiwoom_cli.kiwoom.codec import ProtocolError
-from kiwoom_cli.models import ConditionEvent, ConditionListed, SocketStatus
+from kiwoom_cli.models import SocketStatus
 
 log = logging.getLogger("kiwoom.core.engine")
 
@@ -52,7 +51,8 @@ class Engine:
     def __init__(self, kernel: Kernel, *, socket: SocketApi, rest_factory: Callable[[], object],
                  clock: Clock, order_factory: Callable[[], object] | None = None,
                  events: queue.SimpleQueue | None = None, order_lines: OrderLinesApi | None = None,
-                 until: dt.datetime | None = None, stop_at_window_end: bool = False) -> None:
+                 until: dt.datetime | None = None, stop_at_window_end: bool = False,
+                 condition_names: Mapping[str, str] | None = None) -> None:
         self.kernel = kernel
         self.socket = socket
         self.rest_factory = rest_factory
@@ -84,11 +84,11 @@ class Engine:
         self.version = 0  # bumped whenever the kernel handled an event (what the dashboard shows)
         self._published = -1  # version of `latest`
         self.latest = None  # the last published Snapshot
-        # hop latency (reader receive -> engine), ms: (last, peak since the previous publish), for the header
-        self.latency: tuple[float, float] | None = None
-        self._lat_last = self._lat_peak = -1.0
-        self.log: collections.deque = collections.deque(maxlen=200)  # recent (time, Decision)
-        self.conditions: collections.deque = collections.deque(maxlen=50)  # recent (time, ConditionEvent)
+        # the log, condition rows (with the broker's names), socket state and hop latency the
+        # snapshots carry (core/recent.py); engine thread only
+        self.recent = Recent(condition_names)
+        self.log = self.recent.log  # recent (time, Decision)
+        self.conditions = self.recent.conditions  # recent ConditionRow
         self.exit_reason = ""
         self.sleep = time.sleep  # the wait before a second balance answer (tests replace it)
         self.error: BaseException | None = None
@@ -208,7 +208,9 @@ class Engine:
             return False
         if isinstance(event, SocketStatus) and event.state == "kicked":
             # another login took the app key (R10001); fighting it back would kick forever (docs/decisions.md §2)
-            self.kernel.handle(event, self.clock.now())
+            now = self.clock.now()
+            self.kernel.handle(event, now)
+            self._note(now, event)
             self.exit_reason = f"kicked: {event.detail}"
             return False
         now = self.clock.now()
@@ -224,19 +226,13 @@ class Engine:
             return True
         received = getattr(event, "received", 0.0)
         if received:
-            lat = self.clock.monotonic() - received
-            self._lat_last = lat
-            self._lat_peak = max(self._lat_peak, lat)
-        if type(event) is ConditionEvent:
-            self.conditions.append((now, event))
-        elif isinstance(event, ev.ORDER_OUTCOMES):
+            self.recent.received(self.clock.monotonic() - received)
+        if isinstance(event, ev.ORDER_OUTCOMES):
             self._queued.discard(event.intent_id)
         elif isinstance(event, ev.OrderRefused) and event.kind == ev.REFUSED_RATE:
             self._queued.add(event.intent_id)  # waiting to go again: later orders queue behind it
         self.kernel.handle(event, now, self._dispatch)  # the orders leave as soon as they are durable
-        if type(event) is ConditionListed:  # what the gap hid, shown with the pushes
-            self.conditions.extend((now, c) for c in as_condition_events(self.kernel.state.members.last))
-        self._note(now)
+        self._note(now, event)
         self.version += 1
         return True
 
@@ -271,9 +267,9 @@ class Engine:
         self._queued.add(intent.intent_id)
         self._order_jobs.put(intent)
 
-    def _note(self, now: dt.datetime) -> None:
-        for d in self.kernel.decisions:
-            self.log.append((now, d))
+    def _note(self, now: dt.datetime, event: object = None) -> None:
+        """The one place a turn's decisions and condition events reach the dashboard's bookkeeping."""
+        self.recent.turn(event, self.kernel.decisions, now, self.kernel.state)
         self.kernel.decisions = []
 
     def _publish(self, force: bool = False) -> None:
@@ -283,11 +279,8 @@ class Engine:
             return  # nothing new: keep the request pending until something changes
         self._want_snapshot.clear()
         self._want_any = False
-        if self._lat_last >= 0:
-            peak = self._lat_peak if self._lat_peak >= 0 else self._lat_last
-            self.latency = (self._lat_last * 1000, peak * 1000)
-            self._lat_peak = -1.0
-        self.latest = self.kernel.state.snapshot()
+        self.recent.take_latency()
+        self.latest = self.kernel.state.snapshot(self.kernel.settings, self.recent)
         self._published = self.version
         self.changed.set()
 

@@ -55,13 +55,18 @@ class Reads:
     def unrealised(self) -> float:
         """P&L of managed positions if sold at their last price, after costs; a price that does not
         count (none inside a quote's limits yet, as a start-up balance's) counts for nothing."""
-        c = self.costs
-        keep = 1 - c.commission - c.sell_tax
         return sum(
-            p.qty * (p.price * keep - p.avg_price * (1 + c.commission))
+            self.position_pnl(p)
             for p in self.positions.values()
             if p.managed and p.price > 0 and self.price_counts(p.code, p.price)
         )
+
+    def position_pnl(self, p) -> float:
+        """P&L of one position if sold at its last price, after costs (0 without a price)."""
+        if p.price <= 0:
+            return 0.0
+        c = self.costs
+        return p.qty * (p.price * (1 - c.commission - c.sell_tax) - p.avg_price * (1 + c.commission))
 
     def price_counts(self, code: str, price: int) -> bool:
         """Tell whether a quote has given the code's limits and `price` is inside them (core/prices.py)."""

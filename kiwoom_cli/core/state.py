@@ -8,12 +8,8 @@ engine journals. The strategy reads the live State (zero copy, read-only by cont
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import prices, retry
@@ -21,20 +17,17 @@ from kiwoom_cli.core.catchup import Membership
 from kiwoom_cli.core.reads import Reads
 from kiwoom_cli.core.records import (
     Awaiting,
-    AwaitingView,
     FillApplied,
     FillFlagged,
     Mark,
     Order,
     OrderClosed,
     OrderSettled,
-    OrderView,
     Position,
     PositionChanged,
-    PositionView,
-    freeze,
 )
 from kiwoom_cli.core.settle import settle
+from kiwoom_cli.core.snapshot import Snapshot, take
 from kiwoom_cli.market import CostRates
 from kiwoom_cli.models import (
     BalanceEvent,
@@ -48,32 +41,6 @@ from kiwoom_cli.models import (
 _MAX_ORPHANS = 256
 log = logging.getLogger(__name__)
 QUERY_BACKOFF_S = 5.0
-
-
-@dataclass(frozen=True)
-class Snapshot(Reads):
-    """An immutable copy of the state for the dashboard and tests."""
-
-    costs: CostRates
-    positions: Mapping[str, PositionView]
-    orders: Mapping[str, OrderView]
-    marks: Mapping[str, Mark]
-    awaiting: Mapping[str, AwaitingView]
-    priced: tuple[AwaitingView, ...]
-    registered: frozenset[str]
-    cash: int | None
-    spent: Mapping[int, int]
-    fill_seq: int
-    realised: float
-    paused: bool
-    flags: Mapping[str, str]
-    quotes_in_flight: bool
-    query_in_flight: bool
-    query_retry_at: dt.datetime | None
-    price_drops: Mapping[str, int]
-    quotes_asked: Mapping[str, dt.datetime]
-    retries: Mapping[str, object] = field(default_factory=dict)  # intent id -> retry.Retry (copies)
-    members: Membership = field(default_factory=Membership)  # a copy
 
 
 class State(Reads):
@@ -107,30 +74,10 @@ class State(Reads):
 
     # ------------------------------------------------------------------ views
 
-    def snapshot(self) -> Snapshot:
-        """Return a frozen copy for another thread or a test."""
-        return Snapshot(
-            costs=self.costs,
-            positions=MappingProxyType({c: freeze(p, PositionView) for c, p in self.positions.items()}),
-            orders=MappingProxyType({i: freeze(o, OrderView) for i, o in self.orders.items()}),
-            marks=MappingProxyType(dict(self.marks)),
-            awaiting=MappingProxyType({c: freeze(a, AwaitingView) for c, a in self.awaiting.items()}),
-            priced=tuple(freeze(a, AwaitingView) for a in self.priced),
-            registered=frozenset(self.registered),
-            cash=self.cash,
-            spent=MappingProxyType(dict(self.spent)),
-            fill_seq=self.fill_seq,
-            realised=self.realised,
-            paused=self.paused,
-            flags=MappingProxyType(dict(self.flags)),
-            quotes_in_flight=self.quotes_in_flight,
-            query_in_flight=self.query_in_flight,
-            query_retry_at=self.query_retry_at,
-            price_drops=MappingProxyType(dict(self.price_drops)),
-            quotes_asked=MappingProxyType(dict(self.quotes_asked)),
-            retries=MappingProxyType({i: copy.copy(r) for i, r in self.retries.items()}),
-            members=self.members.copy(),
-        )
+    def snapshot(self, settings=None, recent=None) -> Snapshot:
+        """Return a frozen copy for another thread or a test (core/snapshot.py); settings add the
+        exit prices, recent (the engine's core/recent.Recent) the log, conditions, socket and latency."""
+        return take(self, settings, recent)
 
     # ------------------------------------------------------------------ facts in
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import prices, retry, risk
 from kiwoom_cli.core.catchup import catch_up, outage_note
+from kiwoom_cli.core.exits import stop_loss_price, trailing_price
 from kiwoom_cli.core.records import FillFlagged, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
@@ -143,22 +144,32 @@ class Strategy:
         can_sell = pos.sell_intent is None and pos.sellable > 0 and s.in_window(now)
         if pos.sell_intent is not None:
             return out
+        return out + self._exit_checks(t, pos, view, now, can_sell)
+
+    def _exit_checks(self, t: Tick, pos, view, now: dt.datetime, can_sell: bool) -> list:
+        """The stop-loss, then the trailing stop: each fires at or below its price from core/exits.py,
+        the price the dashboard shows."""
+        s = self.s
         r = pos.return_pct
-        if can_sell and s.stop_loss_pct is not None and r <= s.stop_loss_pct:
-            return self.sell(view, t.code, "stop_loss", now, reason=f"return {r:.2f}% <= {s.stop_loss_pct}%")
-        if s.trailing_on:
-            if not pos.armed:
-                if r >= s.trail_arm_pct:
-                    out.append(ev.TrailUpdate(t.code, True, t.price))
-                    out.append(ev.Decision("trailing", t.code, "arm", f"return {r:.2f}% >= {s.trail_arm_pct}%"))
-            elif t.price > pos.high:
-                out.append(ev.TrailUpdate(t.code, True, t.price))
-            elif can_sell:
-                drop = (pos.high - t.price) / pos.high * 100
-                if drop >= s.trail_drop_pct:
-                    why = f"{drop:.2f}% below high {pos.high:,} (>= {s.trail_drop_pct}%)"
-                    return self.sell(view, t.code, "trailing", now, reason=why)
-        return out
+        if can_sell and s.stop_loss_pct is not None:
+            stop = stop_loss_price(pos.avg_price, s.stop_loss_pct, view.costs)
+            if stop is not None and t.price <= stop:
+                return self.sell(view, t.code, "stop_loss", now, reason=f"return {r:.2f}% <= {s.stop_loss_pct}%")
+        if not s.trailing_on:
+            return []
+        if not pos.armed:
+            if r < s.trail_arm_pct:
+                return []
+            return [ev.TrailUpdate(t.code, True, t.price),
+                    ev.Decision("trailing", t.code, "arm", f"return {r:.2f}% >= {s.trail_arm_pct}%")]
+        if t.price > pos.high:
+            return [ev.TrailUpdate(t.code, True, t.price)]
+        trigger = trailing_price(pos.high, s.trail_drop_pct) if can_sell else None
+        if trigger is not None and t.price <= trigger:
+            drop = (pos.high - t.price) / pos.high * 100
+            why = f"{drop:.2f}% below high {pos.high:,} (>= {s.trail_drop_pct}%)"
+            return self.sell(view, t.code, "trailing", now, reason=why)
+        return []
 
     # ------------------------------------------------------------------ condition entries
 

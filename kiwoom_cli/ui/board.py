@@ -1,14 +1,16 @@
-"""The dashboard's frame, pure: (snapshot, recent log, run info, now) -> one Rich Text.
+"""The dashboard's frame, pure: (snapshot, run info, now) -> one Rich Text.
 
-No I/O, threads or clocks: the dashboard passes `now`, so ages and the clock are rendered against
-the time of drawing and need no new snapshot. Every line is exactly the console width or less:
+No I/O, threads or clocks: everything shown comes from the engine's Snapshot (core/snapshot.py:
+positions, P&L, stop prices, the log, condition rows, socket, latency) and the run's fixed info; the
+dashboard passes `now`, so ages and the clock are rendered against the time of drawing and need no
+new snapshot. Every line is exactly the console width or less:
 columns are dropped as the terminal narrows, never wrapped (80 columns stays readable).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,6 @@ from rich.text import Text
 
 from kiwoom_cli.core.events import Decision
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.models import ConditionEvent
 from kiwoom_cli.ui.cells import Frame, age, direction, signed_won, spread, won
 from kiwoom_cli.ui.panes import (
     pane_conditions,
@@ -40,22 +41,15 @@ class RunInfo:
     settings: RunSettings
     journal_path: Path | str
     started_at: dt.datetime
-    socket_health: Callable[[], bool | str] | None = None  # default: engine.socket.connected
-    rest_health: Callable[[], bool | str] | None = None  # default: derived from the decision log
 
 
 @dataclass(frozen=True)
 class BoardView:
     """Everything one frame shows."""
 
-    snapshot: object | None  # core.state.Snapshot; None before the first one
+    snapshot: object | None  # core.snapshot.Snapshot; None before the first one
     info: RunInfo
     now: dt.datetime
-    log: Sequence[tuple[dt.datetime, Decision]] = ()
-    conditions: Sequence[tuple[dt.datetime, ConditionEvent]] = ()
-    socket: bool | str | None = None  # True up, False down, str: a state to show, None unknown
-    rest: bool | str | None = None  # None: derive from the log
-    latency: tuple[float, float] | None = None  # hop ms: (last, peak)
     footer: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
@@ -81,8 +75,8 @@ def render_board(view: BoardView, width: int, height: int) -> Text:
         pane_positions(f, view, positions, pos_rows)
         pane_orders(f, view, orders, ord_rows)
         room = f.room
-        if view.conditions and room >= 4:
-            pane_conditions(f, view, min(len(view.conditions), (room - 2) // 2))
+        if snap.conditions and room >= 4:
+            pane_conditions(f, view, min(len(snap.conditions), (room - 2) // 2))
         if f.room >= 2:
             pane_log(f, view, f.room - 1)
     while f.room > 0:
@@ -134,11 +128,15 @@ def _header_top(f: Frame, view: BoardView) -> None:
         *badges,
         (f"up {age(up)}", "dim", 10),
     ], f.width))
-    sock = _socket_part(view.socket)
-    rest = _rest_part(view)
-    parts = [sock, rest]
-    if view.latency is not None:
-        last, peak = view.latency
+    _health(f, view)
+
+
+def _health(f: Frame, view: BoardView) -> None:
+    """The header's second line: socket and REST health, the hop latency, the conditions."""
+    info, snap = view.info, view.snapshot
+    parts = [_socket_part(snap.socket if snap is not None else None), _rest_part(view)]
+    if snap is not None and snap.latency is not None:
+        last, peak = snap.latency
         parts.append((f"hop {last:.2f} ms (peak {peak:.2f})", "dim", 40))
     if info.buy_cond is not None:
         parts.append((f"buy: {info.buy_cond[0]} [{info.buy_cond[1]}]", "", 35))
@@ -151,7 +149,7 @@ def _totals(f: Frame, view: BoardView) -> None:
     snap, s = view.snapshot, view.info.settings
     if snap is None:
         return
-    pnl, realised = snap.day_pnl(), snap.realised
+    pnl, realised = snap.pnl.day, snap.pnl.realised
     cash = snap.available_cash()
     held = sum(1 for p in snap.positions.values() if p.managed)
     other = len(snap.positions) - held  # holdings shown but not traded (adopt_holdings off)
@@ -175,7 +173,8 @@ def _socket_part(state: bool | str | None) -> tuple[str, str, int]:
 
 
 def _rest_part(view: BoardView) -> tuple[str, str, int]:
-    state = view.rest if view.rest is not None else rest_health(view.snapshot, view.log, view.now)
+    snap = view.snapshot
+    state = rest_health(snap, snap.log if snap is not None else (), view.now)
     if state is True:
         return ("REST ● ok", "green", 96)
     if state is False:

@@ -1,7 +1,8 @@
 """The Rich dashboard of `kiwoom run`: Live on the alternate screen, keys, redraw on change only.
 
 The calling thread is the dashboard thread. It blocks on the engine's `changed` event and redraws
-from `engine.latest` at most 1/FLOOR_S times a second, then asks for the next snapshot with
+from `engine.latest` (a frozen Snapshot that carries everything the frame shows: it reads nothing
+else of the engine's) at most 1/FLOOR_S times a second, then asks for the next snapshot with
 `request_snapshot(if_changed=True)`: the engine answers only when its state changed, so a burst of
 500 ticks costs one or two redraws and an idle session none (docs/decisions.md §9; measured: Rich's
 auto-refresh costs 14 % of a core idle; this path, Live(auto_refresh=False) + explicit refresh).
@@ -139,17 +140,11 @@ class Dashboard:
     # ------------------------------------------------------------------ painting
 
     def _view(self) -> BoardView:
-        engine, info = self.engine, self.info
-        snap = engine.latest
+        """The frame's content: the published snapshot (read-only, frozen) and this thread's own."""
+        snap = self.engine.latest
         with self._keys_lock:
             footer = tuple(self.keys.footer(snap))
-        return BoardView(
-            snapshot=snap, info=info, now=engine.clock.now(), log=_copy(engine.log),
-            conditions=_copy(getattr(engine, "conditions", ())),
-            socket=_call(info.socket_health) if info.socket_health else getattr(engine.socket, "connected", None),
-            rest=_call(info.rest_health) if info.rest_health else None,
-            latency=getattr(engine, "latency", None), footer=footer,
-        )
+        return BoardView(snapshot=snap, info=self.info, now=self.engine.clock.now(), footer=footer)
 
     def _paint_full(self) -> None:
         width, height = self.console.size
@@ -219,19 +214,3 @@ class Dashboard:
 
         return restore
 
-
-def _copy(items) -> tuple:
-    # a deque the engine thread appends to: copying it in C holds the GIL, but retry to be safe
-    for _ in range(5):
-        try:
-            return tuple(items)
-        except RuntimeError:  # mutated during iteration
-            continue
-    return ()
-
-
-def _call(fn):
-    try:
-        return fn()
-    except Exception as e:  # noqa: BLE001 - a health probe failing is itself the answer
-        return f"? {type(e).__name__}"

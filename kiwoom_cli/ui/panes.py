@@ -5,11 +5,8 @@ Pure functions that append fixed-width lines to a Frame (see board.py for the wh
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
-from kiwoom_cli.core.events import Decision
-from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.models import Side
 from kiwoom_cli.ui.cells import (
     DOWN,
@@ -77,7 +74,6 @@ def pane_positions(f: Frame, view: BoardView, rows: list, limit: int) -> None:
 
 def _position_cells(view: BoardView, p) -> dict[str, tuple[str, str]]:
     s, snap = view.info.settings, view.snapshot
-    c = snap.costs
     name = p.name or (snap.marks[p.code].name if p.code in snap.marks else "")
     cells = {
         "code": (p.code, "bold"),
@@ -88,8 +84,8 @@ def _position_cells(view: BoardView, p) -> dict[str, tuple[str, str]]:
         "ret": (f"{p.return_pct:+.2f}%", direction(p.return_pct)),
         "value": (won(p.qty * (p.price or p.avg_price)), ""),
     }
-    if p.price:
-        pnl = p.qty * (p.price * (1 - c.commission - c.sell_tax) - p.avg_price * (1 + c.commission))
+    pnl = snap.pnl.positions.get(p.code)
+    if pnl is not None:
         cells["pnl"] = (signed_won(pnl), direction(pnl))
     if not p.managed:
         cells["trail"] = ("not managed", "dim")
@@ -101,22 +97,12 @@ def _position_cells(view: BoardView, p) -> dict[str, tuple[str, str]]:
         cells["trail"] = (f"armed hi {p.high:,}", "bold magenta")
     else:
         cells["trail"] = (f"arms at +{s.trail_arm_pct:g}%", "dim")
-    stop = _stop_price(p, s, c)
-    if stop is not None:
-        cells["stop"] = (won(stop), "dim")
+    exits = snap.exits.get(p.code)  # the price at which the strategy's sell fires (core/exits.py)
+    if exits is not None and exits.sell_at is not None:
+        cells["stop"] = (won(exits.sell_at), "dim")
     if p.sell_intent is not None:
         cells["state"] = ("selling", f"bold {DOWN}")
     return cells
-
-
-def _stop_price(p, s: RunSettings, c) -> float | None:
-    """The price at which the position would be sold now: the trailing stop if armed, else the stop-loss."""
-    if p.armed and s.trail_drop_pct is not None and p.high:
-        return p.high * (1 - s.trail_drop_pct / 100)
-    if s.stop_loss_pct is None or p.avg_price <= 0:
-        return None
-    cost = p.avg_price * (1 + c.commission)  # inverse of market.net_return_pct
-    return cost * (1 + s.stop_loss_pct / 100) / (1 - c.commission - c.sell_tax)
 
 
 # ------------------------------------------------------------------ orders
@@ -163,40 +149,28 @@ def _order_cells(view: BoardView, o) -> dict[str, tuple[str, str]]:
 
 
 def pane_conditions(f: Frame, view: BoardView, limit: int) -> None:
-    """Add the latest condition events, each with what the run did about it."""
+    """Add the latest condition events, each with the decision the run made for it (core/recent.py)."""
     f.rule("Condition events")
-    info, snap = view.info, view.snapshot
-    names = {}
-    for cond in (info.buy_cond, info.sell_cond):
-        if cond is not None:
-            names[cond[1]] = cond[0]
-    outcomes = _outcomes(view.log)
-    for when, c in list(view.conditions)[-limit:] if limit else ():
-        label = names.get(c.seq, f"seq {c.seq}")
+    snap = view.snapshot
+    for row in list(snap.conditions)[-limit:] if limit else ():
+        c = row.event
+        label = row.name or f"seq {c.seq}"
         name = _name(snap, c.code)
+        d = row.decision
         if not c.entered:
             outcome = ("left", "dim")
-        elif c.code in snap.awaiting:
-            outcome = ("awaiting a quote", "dim")
+        elif d is not None:
+            outcome = (f"{d.action}: {d.reason}", _action_style(d.action))
         else:
-            d = next((d for t, d in outcomes.get(c.code, ()) if t >= when), None)
-            outcome = (f"{d.action}: {d.reason}", _action_style(d.action)) if d else ("", "")
+            outcome = ("awaiting a quote", "dim") if row.pending else ("", "")
         f.line([
-            (f"{when:%H:%M:%S} ", "dim"),
+            (f"{row.at:%H:%M:%S} ", "dim"),
             ("IN  " if c.entered else "OUT ", "bold" if c.entered else "dim"),
             (f"{c.code} ", "bold"),
             (f"{name} " if name else "", ""),
             (f"[{label}] ", "cyan"),
             outcome,
         ])
-
-
-def _outcomes(log) -> dict[str, list[tuple[dt.datetime, Decision]]]:
-    out: dict[str, list[tuple[dt.datetime, Decision]]] = {}
-    for when, d in log:
-        if d.code and (d.rule in ("buy_cond", "sell_cond") or (d.rule, d.action) == ("catch_up", "skip")):
-            out.setdefault(d.code, []).append((when, d))
-    return out
 
 
 def _name(snap, code: str) -> str:
@@ -210,7 +184,7 @@ def _name(snap, code: str) -> str:
 def pane_log(f: Frame, view: BoardView, limit: int) -> None:
     """Add the latest decisions, oldest first."""
     f.rule("Log")
-    entries = list(view.log)[-limit:] if limit else []
+    entries = list(view.snapshot.log)[-limit:] if limit else []
     if not entries and limit:
         f.line([("nothing yet", "dim")])
     for when, d in entries:

@@ -100,8 +100,10 @@ def test_an_entry_pushed_during_a_short_gap_is_bought_once_after_the_reconnect(r
     rig.gap(30.0, lambda: rig.sim.push_condition("1", "005930", "I"))
     wait_until(lambda: "005930" in rig.snapshot().positions, timeout=20, message="caught up and bought")
     assert rig.decided("catch_up", "005930", "info", "during a 30.0s outage")
-    assert [(c.seq, c.entered) for _, c in rig.engine.conditions if c.code == "005930"] == [("1", True)]  # dashboard
     rig.buy_now("000660")  # everything the reconnect brought has been handled by now
+    rows = [r for r in rig.snapshot().conditions if r.event.code == "005930"]  # the dashboard's
+    assert [(r.event.seq, r.event.entered) for r in rows] == [("1", True)]
+    assert rows[0].decision.action == "buy"  # the buy made after the fresh quote, tied to the entry
     rig.engine.stop()
     assert rig.buys("005930") == 1 and rig.buys("000660") == 1
     assert rig.sim.errors == []

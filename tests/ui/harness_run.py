@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = RunSettings(buy_cond=args.buy_seq, sell_cond=args.sell_seq)
     journal = Journal(home / "journal.sqlite3")
     engine = Engine(Kernel(settings, journal, id_prefix="h"), socket=socket, rest_factory=rest_factory,
-                    clock=SystemClock(), events=events)
+                    clock=SystemClock(), events=events,
+                    condition_names={args.buy_seq: "buy", args.sell_seq: "sell"})
     engine.start()
     info = RunInfo(mode="sim", account="HARNESS", buy_cond=("buy", args.buy_seq),
                    sell_cond=("sell", args.sell_seq), settings=settings, journal_path=journal.path,

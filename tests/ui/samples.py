@@ -1,11 +1,14 @@
-"""Hand-built snapshots and run info for the board tests (a real State, frozen by snapshot())."""
+"""Hand-built snapshots and run info for the board tests (a real State and the engine's Recent,
+frozen by snapshot(), as Engine._publish does)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from kiwoom_cli.clock import KST
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.core.records import Mark, Order, Position
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.state import State
@@ -50,19 +53,29 @@ def log() -> list:
     ]
 
 
-def conditions() -> list:
+NAMES = {"1": "급등주", "2": "이탈"}  # the conditions' names as the broker gives them
+
+
+def recent(st: State) -> Recent:
+    """The engine's bookkeeping after two condition events: an entry bought at once, an exit."""
+    r = Recent(NAMES)
     t = NOW - dt.timedelta(seconds=31)
-    return [(t, ConditionEvent("1", "051910", True, "102944")),
-            (t + dt.timedelta(seconds=1), ConditionEvent("1", "068270", False, "102945"))]
+    buy = log()[0][1]
+    r.turn(ConditionEvent("1", "051910", True, "102944"), [buy], t, st)
+    r.turn(ConditionEvent("1", "068270", False, "102945"), [], t + dt.timedelta(seconds=1), st)
+    r.log.clear()
+    r.log.extend(log())
+    r.socket, r.latency = True, (0.12, 0.93)
+    return r
 
 
-def view(st: State | None = None, **kw) -> BoardView:
+def view(st: State | None = None, settings: RunSettings | None = None, **kw) -> BoardView:
+    """A frame's view of `st`; log, conditions, socket, latency: replace what the snapshot carries."""
     st = st if st is not None else state()
     kw.setdefault("info", info())
     kw.setdefault("now", NOW)
-    kw.setdefault("log", log())
-    kw.setdefault("conditions", conditions())
-    kw.setdefault("socket", True)
-    kw.setdefault("latency", (0.12, 0.93))
     kw.setdefault("footer", (("q quit  p pause  s sell CODE  x sell all", "dim"),))
-    return BoardView(snapshot=st.snapshot(), **kw)
+    carried = {k: kw.pop(k) for k in ("log", "conditions", "socket", "latency") if k in kw}
+    r = kw.pop("recent", None) or recent(st)
+    snap = st.snapshot(settings or kw["info"].settings, r)
+    return BoardView(snapshot=dataclasses.replace(snap, **carried), **kw)

@@ -47,9 +47,9 @@ def test_positions_show_name_qty_return_trailing_and_stop(width):
     assert "삼성전자" in samsung and " 14 " in samsung and "+1.59%" in samsung
     assert "72,500" in samsung and "arms at +2%" in samsung
     assert "SK하이닉스" in hynix and "+3.10%" in hynix and "armed hi 188,000" in hynix
-    assert "186,120" in hynix  # trailing stop: 1 % under the high
+    assert "186,100" in hynix  # trailing stop: the highest grid price 1 % under the high (core/exits.py)
     assert "-2.47%" in naver
-    assert "69,937" in samsung  # stop-loss level: -2 % after round-trip costs
+    assert "69,900" in samsung  # stop-loss: the highest grid price at -2 % after round-trip costs
 
 
 def test_wide_terminal_adds_columns_narrow_drops_them_without_wrapping():
@@ -93,7 +93,9 @@ def test_header_shows_mode_clock_health_latency_and_totals():
     assert "REST ! 1 order(s) outcome unknown" in lines[1]  # the unknown buy
     assert "buy: 급등주 [1]" in lines[1] and "sell: 이탈 [2]" in lines[1]
     assert "realised +12,345" in lines[2] and "positions 3/5" in lines[2] and "orders 2" in lines[2]
-    down = draw(view(socket=False, rest=True), 80)
+    st = state()
+    del st.orders["s00010"]  # no unknown order: REST looks healthy
+    down = draw(view(st, socket=False), 80)
     assert "socket ● DOWN" in down[1] and "REST ● ok" in down[1]
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from kiwoom_cli.core import catchup
 from kiwoom_cli.core import events as ev
-from tests.ui.samples import NOW, view
+from kiwoom_cli.core.recent import Recent
+from kiwoom_cli.models import ConditionListed
+from tests.ui.samples import NAMES, NOW, state, view
 from tests.ui.test_board import draw, section
 
 
@@ -14,7 +16,11 @@ def test_a_missed_entry_and_the_outage_are_on_the_board():
     log = [(NOW, ev.Decision("socket", None, "info", "condition 1 after a 75.0s outage: missed: 051910")),
            (NOW, ev.Decision("catch_up", "051910", "skip", missed)),
            (NOW, ev.Decision("socket", None, "info", "outage of 75.0s since 10:29:00"))]
-    lines = draw(view(log=log, conditions=[(NOW, c) for c in catchup.as_condition_events(listing)]), 160)
+    st = state()
+    st.members.last = listing  # what State.apply makes of the listing after the gap
+    recent = Recent(NAMES)
+    recent.turn(ConditionListed("1", ("051910",)), [d for _, d in log], NOW, st)  # the engine's turn
+    lines = draw(view(st, recent=recent), 160)
     events = section(lines, "Condition events")
     entry = next(line for line in events if "051910" in line)
     assert "IN" in entry and "skip: missed entry" in entry

@@ -1,13 +1,24 @@
-"""The dashboard on a real engine and simulator: redraws follow changes, never a beat; keys; quit."""
+"""The dashboard on a real engine and simulator: redraws follow changes, never a beat; keys; quit;
+and on a publisher that holds nothing but a snapshot: the UI renders snapshots only."""
 
 from __future__ import annotations
 
+import io
+import threading
 import time
 
+from rich.console import Console
+
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.models import Tick
+from kiwoom_cli.ui.board import BoardView, render_board
+from kiwoom_cli.ui.dashboard import Dashboard
+from kiwoom_cli.ui.keys import KeyPad
+from tests.core.harness import Driver, entry, settings, tick
 from tests.helpers import wait_until
 from tests.ui.conftest import BoardThread
+from tests.ui.samples import NAMES, info
 
 
 def positions(frame: str) -> list[str]:
@@ -118,3 +129,78 @@ def test_the_clock_beat_repaints_only_the_header_when_idle(rig):
     assert "\x1b[1;1H" in board.out.getvalue()
     engine.put(ev.StopRun())
     board.thread.join(10)
+
+
+def section(frame: str, title: str) -> list[str]:
+    lines = frame.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"─ {title}")), None)
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("─ ")), len(lines))
+    return lines[start + 1:end]
+
+
+def test_a_sell_condition_entry_shows_no_buy_made_later_on_the_buy_condition(rig):
+    sim, engine, _ = rig
+    engine.start()
+    board = BoardThread(engine)
+    sim.push_condition("2", "005930", "I")  # not held: nothing to sell
+    wait_until(lambda: any("[seq 2]" in line for line in section(board.last, "Condition events")), timeout=10,
+               message="sell-condition entry drawn")
+    buy_one(sim, engine, board)  # then the buy condition: bought after a quote
+    rows = section(board.last, "Condition events")
+    sell = next(line for line in rows if "[seq 2]" in line)
+    buy = next(line for line in rows if "[seq 1]" in line)
+    assert "005930" in sell and "buy" not in sell
+    assert "005930" in buy and "buy: " in buy
+    engine.put(ev.StopRun())
+    board.thread.join(10)
+
+
+class Published:
+    """All the dashboard may read of an engine: the published snapshot, two events, a clock, a queue."""
+
+    __slots__ = ("latest", "changed", "done", "clock", "exit_reason", "events", "asked")
+
+    def __init__(self, snap, clock) -> None:
+        self.latest, self.clock, self.exit_reason = snap, clock, ""
+        self.changed, self.done = threading.Event(), threading.Event()
+        self.events: list = []
+        self.asked = 0
+
+    def put(self, event) -> None:
+        self.events.append(event)
+
+    def request_snapshot(self, if_changed: bool = False) -> None:
+        self.asked += 1
+
+
+def test_the_dashboard_draws_from_the_published_snapshot_alone(tmp_path):
+    d = Driver(tmp_path / "journal.sqlite3", settings())
+    d.buy("005930", 71_200)
+    d.feed(tick("005930", 74_000))  # armed: the stop shown is the trailing trigger
+    recent = Recent(NAMES)
+    recent.turn(entry("000660"), [ev.Decision("buy_cond", "000660", "deny", "max positions")], d.clock.now(), d.state)
+    snap = d.state.snapshot(d.settings, recent)
+    publisher = Published(snap, d.clock)
+    run_info = info(settings=d.settings)
+    frames: list[str] = []
+    console = Console(file=io.StringIO(), width=160, height=30, force_terminal=True, color_system="truecolor")
+    dash = Dashboard(publisher, run_info, console=console, on_render=lambda kind, f: frames.append(f.plain),
+                     read_keys=False, clock_beat=False)
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(dash.run()), daemon=True)
+    thread.start()
+    wait_until(lambda: frames, timeout=10, message="first frame")
+    d.feed(tick("005930", 60_000))  # the live state moves on: the frame is the snapshot's
+    expected = render_board(BoardView(snapshot=snap, info=run_info, now=d.clock.now(),
+                                      footer=tuple(KeyPad().footer(snap))), 160, 30).plain
+    assert frames[0] == expected
+    assert "73,200" in expected and "deny: max positions" in expected and "[급등주]" in expected
+    dash._on_text("p")
+    wait_until(lambda: len(frames) >= 2, timeout=10, message="redrawn after a key")
+    publisher.done.set()
+    publisher.changed.set()
+    thread.join(10)
+    assert result == ["stopped"] and publisher.events == [ev.Pause()]
+    d.close()
