@@ -213,8 +213,8 @@ class Journal(AheadJournal, JournalReads):
         elif isinstance(event, ev.OrderFailed):
             detail = f"{event.error_code or ''} {event.reason}".strip()
             self.record_request(event.intent_id, "answer", S.FAILED.value, detail, now)
-            self._write(f"UPDATE intents SET status='{S.FAILED.value}', reason=?, updated=? WHERE intent_id=?",
-                        (detail, ts, event.intent_id))
+            self._write(f"UPDATE intents SET status='{S.FAILED.value}', reason=?, updated=? WHERE intent_id=?"
+                        f" AND status='{S.PENDING.value}'", (detail, ts, event.intent_id))  # order_states.TABLE
         elif isinstance(event, ev.OrderUnknown):
             self.record_request(event.intent_id, "answer", S.UNKNOWN.value, event.reason, now)
             self._write(f"UPDATE intents SET status='{S.UNKNOWN.value}', unknown_since=?, reason=?, updated=?"
