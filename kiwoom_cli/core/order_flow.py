@@ -53,10 +53,15 @@ def unexpected(state, order: Order, event: OrderEv) -> list:
     state.unexpected += 1
     why = f"{event} unexpected for order {order.intent_id} ({order.state})"
     log.warning("%s %s: %s; asking the broker for its open orders and fills", order.code, order.side.value, why)
+    return ask(state, OrderRecheck(order.intent_id, order.code, f"{why}: asking the broker"))
+
+
+def ask(state, recheck: OrderRecheck) -> list:
+    """A query of open orders and fills wanted, sent after what asked for it (the strategy sends it)."""
     if state.query_in_flight:  # its answer may predate this: ask again once it is in (State.apply)
-        state.requery = OrderRecheck(order.intent_id, order.code, why)
+        state.requery = recheck
         return []
-    return [OrderRecheck(order.intent_id, order.code, why)]
+    return [recheck]
 
 
 def _close(state, order: Order, reason: str) -> list:
@@ -71,6 +76,10 @@ def _close(state, order: Order, reason: str) -> list:
             if state.closed_by_no.get(no) == old.intent_id:
                 del state.closed_by_no[no]
     notes: list = [OrderClosed(order.intent_id, order.state, reason)]
+    if order.state is OrderState.CANCELLED:  # fills that raced the cancel may follow (its 04s too, first)
+        state.settling[order.code] = order.intent_id
+        why = f"order {order.intent_id} cancelled: asking the broker for fills that raced the cancel"
+        notes += ask(state, OrderRecheck(order.intent_id, order.code, why))
     if order.side is Side.SELL:
         pos = state.positions.get(order.code)
         if pos is not None and pos.sell_intent == order.intent_id:

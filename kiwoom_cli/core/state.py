@@ -103,6 +103,7 @@ class State(Reads):
         self.closed_by_no: dict[str, str] = {}  # their order numbers -> intent id
         self.unexpected = 0  # order moves the state table did not expect (core/order_states.py)
         self.requery: OrderRecheck | None = None  # one seen while a query was in flight: ask again after it
+        self.settling: dict[str, str] = {}  # code -> an order cancelled lately, until a query shows its fills
 
     # ------------------------------------------------------------------ views
 
@@ -187,6 +188,8 @@ class State(Reads):
             return []
         self.query_retry_at = None
         again, self.requery = self.requery, None  # an unexpected move seen while this query was in flight
+        if again is None:
+            self.settling.clear()  # the fills that raced a cancel are in this answer
         return settle(self, event, now) + ([again] if again else [])
 
     def _take_priced(self, codes) -> None:
@@ -207,7 +210,8 @@ class State(Reads):
     def _balance(self, b: BalanceEvent) -> list:
         # 04 is the broker's truth, but only once our own orders for the code are done: it can
         # arrive before the 00 fill it reflects, and the fill would then be counted twice.
-        if any(o.code == b.code for o in self.orders.values()):
+        # So is a 04 after a cancel, until a query shows the fills that raced it (core/order_flow.py).
+        if b.code in self.settling or any(o.code == b.code for o in self.orders.values()):
             return []
         pos = self.positions.get(b.code)
         if b.qty <= 0:

@@ -110,7 +110,7 @@ class Strategy:
                     out.append(ev.QueryOrders(f"fill price of {n.code} implausible"))
                     out.append(ev.RefreshCash(view.fill_seq))
             elif isinstance(n, OrderRecheck):  # an order moved as the state table does not expect
-                out.append(ev.Decision("order", n.code, "recheck", f"{n.reason}: asking the broker"))
+                out.append(ev.Decision("order", n.code, "recheck", n.reason))
                 if not any(isinstance(o, ev.QueryOrders) for o in out):
                     out.append(ev.QueryOrders(f"{n.code}: {n.reason}"))
         return out + self.quote_for_limits(view, want, now)

@@ -11,7 +11,7 @@ import pytest
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.order_states import OPEN, TABLE, OrderEv, OrderState, loaded_state, next_state
-from kiwoom_cli.models import FillRow, OrderAction, OrderStatus, Side
+from kiwoom_cli.models import BalanceEvent, FillRow, OrderAction, OrderStatus, Side
 from tests.core.harness import (
     Driver,
     balance,
@@ -196,6 +196,23 @@ def test_buy_fill_after_the_cancel_was_confirmed_reaches_the_position(path):
     d.feed(fill("B1", CODE, Side.BUY, 20, 50, 10_000, order.qty))  # the same frame again adds nothing
     assert d.state.positions[CODE].qty == 50
     assert d.journal.load(d.clock.now().date()).positions[0].qty == 50
+
+
+def test_a_balance_line_before_the_late_fill_it_reflects_does_not_count_it_twice(path):
+    d = Driver(path)
+    order = d.buy(CODE, 10_000, qty_filled=False, order_no="B1")
+    d.feed(fill("B1", CODE, Side.BUY, 30, 30, 10_000, order.qty))
+    out = d.feed(oe("C1", CODE, Side.BUY, OrderStatus.CONFIRMED, order.qty - 30, 0, 0, action=OrderAction.CANCEL,
+                    orig="B1"))
+    assert len(_queries(out)) == 1  # the fills that raced the cancel are asked for
+    d.feed(BalanceEvent(CODE, "n", 50, 50, 10_000, 10_000))  # the broker's 04 already holds the 20 below
+    d.feed(fill("B1", CODE, Side.BUY, 20, 50, 10_000, order.qty))
+    assert d.state.positions[CODE].qty == 50  # not 70
+    row = FillRow("B1", CODE, "n", Side.BUY, order.qty, 10_000, 50, 10_000, order.qty - 50, "체결", "100003")
+    d.feed(ev.OrdersQueried((), (row,)))
+    assert d.state.positions[CODE].qty == 50 and d.state.settling == {}
+    d.feed(BalanceEvent(CODE, "n", 55, 55, 10_000, 10_000))  # once the query is in, 04 is the truth again
+    assert d.state.positions[CODE].qty == 55
 
 
 def test_sell_fill_after_the_broker_cancelled_the_rest_reaches_the_position(path):
