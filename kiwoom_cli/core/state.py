@@ -3,7 +3,8 @@
 `apply(event, now)` records facts from the broker and workers; `apply_output(out, now)` records what
 the strategy decided (a pending order, an armed trailing stop ...). Both return change notes the
 engine journals. The strategy reads the live State (zero copy, read-only by contract) or a
-`snapshot()` (frozen, for the dashboard and tests); both expose the same names.
+`snapshot()` (frozen, for the dashboard and tests); both expose the same names. An order's facts
+(its answer, 00 frames, fills) are applied by core/order_flow.py, which alone moves its state.
 """
 
 from __future__ import annotations
