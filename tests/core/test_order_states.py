@@ -150,16 +150,16 @@ def test_an_unexpected_move_is_logged_counted_left_as_it_was_and_answered_with_a
 
 def test_an_unexpected_move_during_a_query_asks_again_once_that_answer_is_in(path):
     d = Driver(path)
-    order = _placed(d)
-    d.feed(ev.OrderAcked(order.intent_id, "B1"))
-    d.kernel.state.query_in_flight = True  # a query sent before what follows
-    out = d.feed(ev.OrderUnknown(order.intent_id, "a timeout answer after the ack"))  # acked + unknown
+    order = d.buy(CODE, 10_000, qty_filled=False, order_no="B1")
+    out = d.feed(oe("B1", CODE, Side.BUY, OrderStatus.CANCELLED, order.qty, 0, 0, action=OrderAction.CANCEL))
+    assert len(_queries(out)) == 1 and d.state.query_in_flight  # a cancel's close asks for its raced fills
+    out = d.feed(ev.OrderUnknown(order.intent_id, "a timeout answer for a closed order"))  # cancelled + unknown
     assert d.state.unexpected == 1 and _queries(out) == []  # one in flight: its answer may predate this
-    assert d.state.orders[order.intent_id].state is S.ACKED
-    out = d.feed(ev.OrdersQueried((open_order("B1", CODE, Side.BUY, order.qty, 10_000),), ()))
+    assert d.state.closed[order.intent_id].state is S.CANCELLED
+    out = d.feed(ev.OrdersQueried((), ()))
     assert len(_queries(out)) == 1  # asked again, after the move
-    out = d.feed(ev.OrdersQueried((open_order("B1", CODE, Side.BUY, order.qty, 10_000),), ()))
-    assert _queries(out) == []
+    out = d.feed(ev.OrdersQueried((), ()))
+    assert _queries(out) == [] and d.state.unexpected == 1
 
 
 def test_an_ack_for_an_order_already_closed_is_unexpected(path):
