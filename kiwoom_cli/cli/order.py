@@ -12,6 +12,7 @@ import sys
 import typer
 
 from kiwoom_cli.cli.output import emit_json, note, say, show
+from kiwoom_cli.core.order_states import OrderState
 from kiwoom_cli.errors import BadInput, BrokerRejected, ConfirmationNeeded, Declined
 from kiwoom_cli.models import Side
 
@@ -150,7 +151,8 @@ def _finish(progress, kind: str, qty: int, wait: float, quiet: bool) -> None:
         say(f"Order {progress.status}: {progress.filled:,} of {qty:,} filled.")
 
 
-_CLOSED = {"filled": "filled", "cancelled": "cancelled", "rejected": "rejected", "closed": "gone"}
+_CLOSED = {"filled": OrderState.FILLED, "cancelled": OrderState.CANCELLED, "rejected": OrderState.REJECTED,
+           "closed": OrderState.GONE}  # the followed order's word -> the journal's state
 
 
 def _settle(service, intent, progress) -> None:
@@ -162,7 +164,7 @@ def _settle(service, intent, progress) -> None:
     if isinstance(intent, ev.PlaceOrder) and progress.status in _CLOSED:
         service.settle(intent.intent_id, _CLOSED[progress.status], progress.reason)
     elif isinstance(intent, ev.CancelOrder) and not intent.qty and progress.status == "confirmed":
-        service.settle(intent.target_id, "cancelled", "cancelled by `kiwoom order cancel`")
+        service.settle(intent.target_id, OrderState.CANCELLED, "cancelled by `kiwoom order cancel`")
 
 
 def _check_progress(progress) -> None:

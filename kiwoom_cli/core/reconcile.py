@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core import order_flow
+from kiwoom_cli.core.order_states import OrderEv, OrderState, next_state
 from kiwoom_cli.core.records import Order, OrderClosed, Position
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.state import State
@@ -48,12 +50,21 @@ def reconcile(state: State, stored: Stored, balance: Balance | None, open_orders
     The fills found here for the journal's orders are applied by the caller, settle() style.
     """
     out = Reconciled()
-    tracked = {p.code: p for p in stored.positions}
     state.flags.update(stored.flags)
     state.realised = stored.realised
     state.cash = cash.orderable if cash else None
     fills = list(fills)
     _match_unanswered(stored, open_orders, fills)
+    _positions(state, out, stored, balance, fills, settings, gone)
+    out.decisions += _other_venue(open_orders, settings)
+    claimed = _resume_journaled(state, out, stored.orders, open_orders, fills)
+    _attach_unjournaled(state, out, open_orders, claimed, now)
+    return out
+
+
+def _positions(state: State, out: Reconciled, stored: Stored, balance: Balance | None, fills: list[FillRow],
+               settings: RunSettings, gone: set[str] | None) -> None:
+    tracked = {p.code: p for p in stored.positions}
     unapplied = unapplied_fills(stored.orders, fills)
     if balance is None:
         out.decisions.append(ev.Decision("reconcile", None, "warn",
@@ -65,39 +76,54 @@ def reconcile(state: State, stored: Stored, balance: Balance | None, open_orders
         _position(state, out, code, held.get(code), tracked.get(code), unapplied.get(code, 0),
                   balance is None, settings, gone)
 
-    for o in open_orders:  # the run's amends and cancels go to its own venue (settings.exchange)
-        if o.exchange and o.exchange != settings.exchange and o.remaining_qty > 0:
-            out.decisions.append(ev.Decision("reconcile", o.code, "warn", (
-                f"open order {o.order_no} is on {o.exchange}, this run trades on {settings.exchange}: "
-                "its amends and cancels would go to the wrong venue; change it with `kiwoom order`")))
+
+def _other_venue(open_orders: list[OpenOrder], settings: RunSettings) -> list[ev.Decision]:
+    """The run's amends and cancels go to its own venue (settings.exchange): warn of orders elsewhere."""
+    return [ev.Decision("reconcile", o.code, "warn", (
+        f"open order {o.order_no} is on {o.exchange}, this run trades on {settings.exchange}: "
+        "its amends and cancels would go to the wrong venue; change it with `kiwoom order`"))
+        for o in open_orders if o.exchange and o.exchange != settings.exchange and o.remaining_qty > 0]
+
+
+def _resume_journaled(state: State, out: Reconciled, orders: list[Order], open_orders: list[OpenOrder],
+                      fills: list[FillRow]) -> set[str]:
+    """Re-attach the journal's open orders; close the numbered ones the broker no longer shows.
+    Return the broker's order numbers they claim."""
     by_no = {o.order_no: o for o in open_orders}
+    filled = {f.order_no for f in fills}
     claimed: set[str] = set()
-    for order in stored.orders:
+    for order in orders:
         live = [by_no[n] for n in order.numbers if n in by_no]
         if live:
             order.remaining = live[-1].remaining_qty
             claimed.update(o.order_no for o in live)
-        elif order.order_no is not None and not any(f.order_no in order.numbers for f in fills):
-            out.closed.append(OrderClosed(order.intent_id, "gone", "no longer open at the broker after restart"))
+        elif order.order_no is not None and filled.isdisjoint(order.numbers):
+            order.state = OrderState.GONE  # never in the State: the journal alone closes it
+            out.closed.append(OrderClosed(order.intent_id, order.state, "no longer open at the broker after restart"))
             continue
         # an unknown order stays pending (unknown) until a query settles it
         _attach(state, order)
         out.attached.append(order)
         out.decisions.append(ev.Decision("reconcile", order.code, "info", f"order {order.intent_id} re-attached"
                                          + (" (outcome unknown)" if order.unknown else "")))
+    return claimed
+
+
+def _attach_unjournaled(state: State, out: Reconciled, open_orders: list[OpenOrder], claimed: set[str],
+                        now: dt.datetime) -> None:
+    """Broker orders nobody journaled: attached as "broker" orders (they block duplicates, hold cash)."""
     for o in open_orders:
         if o.order_no in claimed or o.remaining_qty <= 0:  # rows with nothing open are possible (unverified)
             continue
         order = Order(f"broker-{o.order_no}", o.side, o.code, o.qty, o.price or None,
                       OrderType.LIMIT if o.price else OrderType.MARKET, "external", "broker", now,
                       name=o.name, order_no=o.order_no, numbers={o.order_no: "new"},
-                      remaining=o.remaining_qty, filled=o.qty - o.remaining_qty)
-        if o.side.value == "buy":
+                      remaining=o.remaining_qty, filled=o.qty - o.remaining_qty, state=OrderState.ACKED)
+        if o.side is Side.BUY:
             order.reserve = o.qty * (o.price or 0)  # held against cash like our own (upper limit unknown)
         _attach(state, order)
         out.attached.append(order)
         out.decisions.append(ev.Decision("reconcile", o.code, "info", f"open order {o.order_no} not in the journal: attached"))
-    return out
 
 
 def close_not_open(state: State, open_orders: list[OpenOrder]) -> list:
@@ -105,11 +131,11 @@ def close_not_open(state: State, open_orders: list[OpenOrder]) -> list:
     open_nos = {o.order_no for o in open_orders}
     notes: list = []
     for order in list(state.orders.values()):
-        if order.order_no is not None and not open_nos.intersection(order.numbers):
+        if order.state is OrderState.ACKED and open_nos.isdisjoint(order.numbers):
             if order.remaining <= 0:
-                notes += state.close_order(order, "filled", "")
+                notes += order_flow.move(state, order, OrderEv.FILLED_ALL)
             else:
-                notes += state.close_order(order, "gone", "no longer open at the broker after restart")
+                notes += order_flow.move(state, order, OrderEv.VANISHED, "no longer open at the broker after restart")
     return notes
 
 
@@ -148,28 +174,38 @@ def _position(state: State, out: Reconciled, code: str, h: Holding | None, known
     qty = (h.qty if h else 0) - unapplied
     if qty <= 0:
         if known is not None and not unapplied:
-            if gone is not None and code in gone:
-                out.dropped.append(code)
-                out.decisions.append(ev.Decision("reconcile", code, "info", "tracked but no longer held: dropped"))
-            else:
-                out.decisions.append(ev.Decision("reconcile", code, "warn", "tracked but not in the balance answer:"
-                                                 " kept until a second answer agrees"))
+            _not_held(out, code, gone)
         return  # the run's own buy fills will make the position (managed) when applied
     managed = known is not None or settings.adopt_holdings
-    if h is None:  # sold since, per the fills: the journal's position, the sell fills apply next
-        pos = Position(code, known.name, qty, qty, known.avg_price, known.price)
-    else:
-        pos = Position(code, h.name or (known.name if known else ""), qty, max(0, min(qty, h.sellable_qty - unapplied)),
-                       float(h.avg_price), h.current_price, managed=managed)
-    if known is not None:
-        pos.armed, pos.high = known.armed, known.high
-        if h is not None and unapplied:
-            pos.avg_price = known.avg_price  # the fills' prices are averaged in by settle()
+    pos = _before_fills(code, h, known, qty, unapplied, managed)
     pos.return_pct = state.net_return(pos.avg_price, pos.price)
     state.positions[code] = pos
     if known is None:
         what = "adopted" if managed else "shown, not managed (adopt_holdings is off)"
         out.decisions.append(ev.Decision("reconcile", code, "info", f"holding not in the journal: {what}"))
+
+
+def _before_fills(code: str, h: Holding | None, known: Position | None, qty: int, unapplied: int,
+                  managed: bool) -> Position:
+    if h is None:  # sold since, per the fills: the journal's position, the sell fills apply next
+        return Position(code, known.name, qty, qty, known.avg_price, known.price, armed=known.armed, high=known.high)
+    pos = Position(code, h.name or (known.name if known else ""), qty, max(0, min(qty, h.sellable_qty - unapplied)),
+                   float(h.avg_price), h.current_price, managed=managed)
+    if known is not None:
+        pos.armed, pos.high = known.armed, known.high
+        if unapplied:
+            pos.avg_price = known.avg_price  # the fills' prices are averaged in by settle()
+    return pos
+
+
+def _not_held(out: Reconciled, code: str, gone: set[str] | None) -> None:
+    """A tracked code the balance lacks: dropped only when a second answer agreed (`gone`)."""
+    if gone is not None and code in gone:
+        out.dropped.append(code)
+        out.decisions.append(ev.Decision("reconcile", code, "info", "tracked but no longer held: dropped"))
+    else:
+        out.decisions.append(ev.Decision("reconcile", code, "warn", "tracked but not in the balance answer:"
+                                         " kept until a second answer agrees"))
 
 
 def _match_unanswered(stored: Stored, open_orders: list[OpenOrder], fills: list[FillRow]) -> None:
@@ -184,7 +220,8 @@ def _match_unanswered(stored: Stored, open_orders: list[OpenOrder], fills: list[
                       and side is order.side and qty == order.qty), None)
         if match is not None:
             taken.add(match)
-            order.order_no, order.unknown, order.unknown_since = match, False, None
+            order.order_no, order.unknown_since = match, None
+            order.state = next_state(order.state, OrderEv.FOUND) or order.state
             order.numbers[match] = "new"
 
 
@@ -197,5 +234,5 @@ def _attach(state: State, order: Order) -> None:
     for no in order.numbers:
         state.by_no[no] = order.intent_id
     pos = state.positions.get(order.code)
-    if order.side.value == "sell" and pos is not None:
+    if order.side is Side.SELL and pos is not None:
         pos.sell_intent = order.intent_id

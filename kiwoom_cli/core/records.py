@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
+from kiwoom_cli.core.order_states import OrderState
 from kiwoom_cli.models import OrderType, Side
 
 
@@ -47,15 +48,19 @@ class Order:
     filled_by_no: dict[str, int] = field(default_factory=dict)  # cumulative fill per order no
     remaining: int = -1  # -1: not given, the whole qty
     filled: int = 0
-    amended: bool = False
-    cancel_sent: bool = False
-    unknown: bool = False
+    amended: bool = False  # an amend was sent (a fact about requests, not a state: order_states.py)
+    cancel_sent: bool = False  # a cancel was sent (idem)
+    state: OrderState = OrderState.PENDING  # moved only by order_flow.move() (order_states.TABLE)
     unknown_since: dt.datetime | None = None
     missing_since: dt.datetime | None = None  # first broker query that did not show it (settle.py)
 
     def __post_init__(self) -> None:
         if self.remaining < 0:
             self.remaining = self.qty
+
+    @property
+    def unknown(self) -> bool:
+        return self.state is OrderState.UNKNOWN
 
     @property
     def reserved_now(self) -> int:
@@ -124,13 +129,17 @@ class OrderView:
     filled: int
     amended: bool
     cancel_sent: bool
-    unknown: bool
+    state: OrderState
     unknown_since: dt.datetime | None
     missing_since: dt.datetime | None
 
     @property
     def reserved_now(self) -> int:
         return reserved_for(self)
+
+    @property
+    def unknown(self) -> bool:
+        return self.state is OrderState.UNKNOWN
 
 
 def reserved_for(order) -> int:
@@ -177,8 +186,17 @@ class PositionChanged:
 @dataclass(frozen=True, slots=True)
 class OrderClosed:
     intent_id: str
-    status: str  # "filled" | "cancelled" | "rejected" | "failed" | "not_placed" | "gone"
+    status: OrderState  # a closed state
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecheck:
+    """An order moved in a way the state table does not expect: ask the broker (order_flow.py)."""
+
+    intent_id: str
+    code: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

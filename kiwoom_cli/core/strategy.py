@@ -16,7 +16,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import prices, retry, risk
 from kiwoom_cli.core.catchup import catch_up, outage_note
 from kiwoom_cli.core.exits import stop_loss_price, trailing_price
-from kiwoom_cli.core.records import FillFlagged, PriceDropped
+from kiwoom_cli.core.records import FillFlagged, OrderRecheck, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
 from kiwoom_cli.core.venue import market_orders_ok
@@ -110,6 +110,10 @@ class Strategy:
                 if not view.query_in_flight and not any(isinstance(o, ev.QueryOrders) for o in out):
                     out.append(ev.QueryOrders(f"fill price of {n.code} implausible"))
                     out.append(ev.RefreshCash(view.fill_seq))
+            elif isinstance(n, OrderRecheck):  # an order moved as the state table does not expect
+                out.append(ev.Decision("order", n.code, "recheck", n.reason))
+                if not any(isinstance(o, ev.QueryOrders) for o in out):
+                    out.append(ev.QueryOrders(f"{n.code}: {n.reason}"))
         return out + self.quote_for_limits(view, want, now)
 
     def quote_for_limits(self, view, codes, now: dt.datetime) -> list:

@@ -8,6 +8,7 @@ import datetime as dt
 
 from kiwoom_cli.clock import KST
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.order_states import OrderState
 from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.core.records import Mark, Order, Position
 from kiwoom_cli.core.settings import RunSettings
@@ -37,9 +38,10 @@ def state(paused: bool = False) -> State:
     st.positions["035420"] = Position("035420", "NAVER", 6, 0, 200_000.0, 195_500,
                                       st.net_return(200_000.0, 195_500), sell_intent="s00009")
     st.orders["s00009"] = Order("s00009", Side.SELL, "035420", 6, None, OrderType.MARKET, "stop_loss", "run",
-                                NOW - dt.timedelta(seconds=12), name="NAVER", order_no="0001234")
+                                NOW - dt.timedelta(seconds=12), name="NAVER", order_no="0001234",
+                                state=OrderState.ACKED)
     st.orders["s00010"] = Order("s00010", Side.BUY, "051910", 3, 350_000, OrderType.LIMIT, "buy_cond", "run",
-                                NOW - dt.timedelta(seconds=125), name="LG화학", unknown=True)
+                                NOW - dt.timedelta(seconds=125), name="LG화학", state=OrderState.UNKNOWN)
     st.marks["051910"] = Mark(350_000, 455_000, 245_000, 350_000, NOW, "LG화학")
     return st
 

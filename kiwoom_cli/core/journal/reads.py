@@ -7,10 +7,11 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
+from kiwoom_cli.core.order_states import OPEN, OrderState, loaded_state
 from kiwoom_cli.core.records import Order, Position
 from kiwoom_cli.models import OrderType, Side
 
-OPEN_STATUSES = ("pending", "acked", "unknown")
+OPEN_STATUSES = tuple(s.value for s in OrderState if s in OPEN)  # pending, unknown, acked
 
 
 @dataclass
@@ -76,7 +77,7 @@ def _order(r: sqlite3.Row) -> Order:
         upper=r["upper"] or 0, lower=r["lower"] or 0, reserve=r["reserve"] or 0, order_no=r["order_no"],
         numbers=json.loads(r["numbers"]), filled_by_no=json.loads(r["filled_by_no"]),
         remaining=r["remaining"], filled=r["filled"], amended=bool(r["amended"]),
-        cancel_sent=bool(r["cancel_sent"]), unknown=r["status"] in ("unknown", "pending"),
+        cancel_sent=bool(r["cancel_sent"]), state=loaded_state(r["status"]),
         unknown_since=dt.datetime.fromisoformat(r["unknown_since"]) if r["unknown_since"]
-        else (dt.datetime.fromisoformat(r["ts"]) if r["status"] != "acked" else None),
+        else (dt.datetime.fromisoformat(r["ts"]) if r["status"] != OrderState.ACKED.value else None),
     )

@@ -26,6 +26,7 @@ from kiwoom_cli.core.journal import legacy_ahead, schema
 from kiwoom_cli.core.journal.check import open_checked
 from kiwoom_cli.core.journal.checkpoint import Checkpointer
 from kiwoom_cli.core.journal.reads import JournalReads
+from kiwoom_cli.core.order_states import OrderState as S
 from kiwoom_cli.core.records import FillApplied, Order, Position
 from kiwoom_cli.models import OrderEvent
 
@@ -125,7 +126,7 @@ class Journal(JournalReads):
             self._write(
                 "INSERT INTO intents(intent_id, ts, day, kind, origin, rule, side, code, name, qty, price,"
                 " order_type, ref_price, upper, lower, reserve, status, remaining, updated)"
-                " VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,?,?,?,'pending',?,?)",
+                f" VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,?,?,?,'{S.PENDING.value}',?,?)",
                 (intent.intent_id, ts, day, intent.origin, intent.rule, intent.side.value, intent.code,
                  intent.name, intent.qty, intent.price, intent.order_type.value, intent.ref_price,
                  intent.upper, intent.lower, intent.reserve, intent.qty, ts),
@@ -136,7 +137,7 @@ class Journal(JournalReads):
             price = intent.price if kind == "amend" else None
             self._write(
                 "INSERT INTO intents(intent_id, ts, day, kind, target_id, code, qty, price, status,"
-                " order_no, updated) VALUES(?,?,?,?,?,?,?,?,'pending',?,?)",
+                f" order_no, updated) VALUES(?,?,?,?,?,?,?,?,'{S.PENDING.value}',?,?)",
                 (intent.intent_id, ts, day, kind, intent.target_id, intent.code, intent.qty, price,
                  intent.order_no, ts),
             )
@@ -167,19 +168,19 @@ class Journal(JournalReads):
         """Journal the answer to an order request: acked, failed (nothing placed) or unknown."""
         ts = now.isoformat()
         if isinstance(event, ev.OrderAcked):
-            self.record_request(event.intent_id, "answer", "acked", event.order_no, now)
-            self._write("UPDATE intents SET status='acked', order_no=?, unknown_since=NULL, updated=?"
+            self.record_request(event.intent_id, "answer", S.ACKED.value, event.order_no, now)
+            self._write(f"UPDATE intents SET status='{S.ACKED.value}', order_no=?, unknown_since=NULL, updated=?"
                         " WHERE intent_id=?", (event.order_no, ts, event.intent_id))
             self.link_order(event.intent_id, event.order_no)
         elif isinstance(event, ev.OrderFailed):
             detail = f"{event.error_code or ''} {event.reason}".strip()
-            self.record_request(event.intent_id, "answer", "failed", detail, now)
-            self._write("UPDATE intents SET status='failed', reason=?, updated=? WHERE intent_id=?",
-                        (detail, ts, event.intent_id))
+            self.record_request(event.intent_id, "answer", S.FAILED.value, detail, now)
+            self._write(f"UPDATE intents SET status='{S.FAILED.value}', reason=?, updated=? WHERE intent_id=?"
+                        f" AND status='{S.PENDING.value}'", (detail, ts, event.intent_id))  # order_states.TABLE
         elif isinstance(event, ev.OrderUnknown):
-            self.record_request(event.intent_id, "answer", "unknown", event.reason, now)
-            self._write("UPDATE intents SET status='unknown', unknown_since=?, reason=?, updated=?"
-                        " WHERE intent_id=? AND status='pending'", (ts, event.reason, ts, event.intent_id))
+            self.record_request(event.intent_id, "answer", S.UNKNOWN.value, event.reason, now)
+            self._write(f"UPDATE intents SET status='{S.UNKNOWN.value}', unknown_since=?, reason=?, updated=?"
+                        f" WHERE intent_id=? AND status='{S.PENDING.value}'", (ts, event.reason, ts, event.intent_id))
 
     def link_order(self, intent_id: str, order_no: str) -> None:
         """Tie to an intent the rows of its order written before its number was known.
@@ -203,7 +204,7 @@ class Journal(JournalReads):
 
     def save_order(self, o: Order, now: dt.datetime) -> None:
         """Write an open order's progress (numbers, fills, flags) so a restart resumes it."""
-        status = "unknown" if o.unknown else ("acked" if o.order_no else "pending")
+        status = o.state.value
         self._write(
             "UPDATE intents SET status=?, order_no=?, numbers=?, filled_by_no=?, filled=?, remaining=?,"
             " amended=?, cancel_sent=?, price=?, unknown_since=?, updated=? WHERE intent_id=?",
@@ -218,14 +219,15 @@ class Journal(JournalReads):
         self._write(
             "INSERT OR IGNORE INTO intents(intent_id, ts, day, kind, origin, rule, side, code, name, qty,"
             " price, order_type, reserve, status, remaining, updated)"
-            " VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,'acked',?,?)",
+            f" VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,'{S.ACKED.value}',?,?)",
             (o.intent_id, ts, now.date().isoformat(), o.origin, o.rule, o.side.value, o.code, o.name, o.qty,
              o.price, o.order_type.value, o.reserve, o.remaining, ts),
         )
         self.save_order(o, now)
 
-    def close_order(self, intent_id: str, status: str, reason: str, now: dt.datetime) -> None:
-        self._write("UPDATE intents SET status=?, reason=?, remaining=CASE WHEN ?='filled' THEN 0"
+    def close_order(self, intent_id: str, status: S, reason: str, now: dt.datetime) -> None:
+        status = S(status).value  # a closed state's word, never free text
+        self._write(f"UPDATE intents SET status=?, reason=?, remaining=CASE WHEN ?='{S.FILLED.value}' THEN 0"
                     " ELSE remaining END, updated=? WHERE intent_id=?",
                     (status, reason, status, now.isoformat(), intent_id))
 
