@@ -43,7 +43,8 @@ class Rig:
     def gap(self, seconds: float, during) -> None:
         """Drop the socket; with the reconnect held, run `during()` and let `seconds` pass; reconnect."""
         drops = self.count("socket", None, "info", "disconnected")
-        outages = self.count("socket", None, "info", "outage")
+        said = f"outage of {seconds:.1f}s"  # not any "outage": a catch-up line may name one first
+        outages = self.count("socket", None, "info", said)
         self.gate.clear()
         self.sim.fault("drop_socket", 1)
         wait_until(lambda: self.count("socket", None, "info", "disconnected") > drops, timeout=10,
@@ -51,8 +52,7 @@ class Rig:
         during()
         self.clock.advance(seconds)
         self.gate.set()
-        wait_until(lambda: self.count("socket", None, "info", "outage") > outages, timeout=20, message="reconnected")
-        assert self.decided("socket", None, "info", f"outage of {seconds:.1f}s")
+        wait_until(lambda: self.count("socket", None, "info", said) > outages, timeout=20, message="reconnected")
 
     def buys(self, code: str) -> int:
         return [o["body"]["stk_cd"] for o in self.sim.order_log if o["api_id"] == "kt10000"].count(code)
