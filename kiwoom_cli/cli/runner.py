@@ -21,7 +21,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.config import Config, run_settings
@@ -68,11 +67,7 @@ def _worker_orders(rest, clock: Clock, commission: float):
     """The order worker's OrderService over its own RestClient (closed with the worker)."""
     from kiwoom_cli.core.orders import OrderService
 
-    class WorkerOrders(OrderService):
-        def close(self) -> None:
-            rest.close()
-
-    return WorkerOrders(rest, None, clock, commission=commission)  # the kernel journaled the intent
+    return OrderService(rest, None, clock, commission=commission)  # the kernel journaled the intent
 
 
 # --------------------------------------------------------------------------- checks before anything runs
@@ -279,15 +274,9 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     # Intent ids are primary keys in a journal that outlives runs: a fresh prefix per run.
     prefix = f"r{started:%y%m%d%H%M%S}{uuid.uuid4().hex[:4]}-"
     kernel = ObservedKernel(settings, journal, id_prefix=prefix, feed=feed)
-    lines = None  # over https every order leaves through the order worker's RestClient (kiwoom/tls.py)
-    if urlsplit(rest_url).scheme == "http":
-        from kiwoom_cli.kiwoom.orderline import OrderLines
-
-        lines = OrderLines(make_rest(), timeout=REST_TIMEOUT_S)  # the engine writes orders on these
-        stack.callback(lines.close)  # after the engine's join (callbacks run last-in first-out)
     engine = Engine(kernel, socket=socket, rest_factory=make_rest, clock=clock,
                     order_factory=lambda: _worker_orders(make_rest(), clock, config.costs.commission),
-                    events=engine_events, order_lines=lines, until=until, stop_at_window_end=not interactive)
+                    events=engine_events, until=until, stop_at_window_end=not interactive)
     feed.start()
     stack.callback(feed.close)
     feed.emit("start", started, mode=config.mode, account=account, pid=os.getpid(),

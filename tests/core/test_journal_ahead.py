@@ -270,8 +270,9 @@ def test_a_send_that_fails_still_has_its_turn_committed_and_its_error_raised(tmp
         d.close()
 
 
-def test_the_engine_hands_orders_over_only_once_their_turn_is_durable(tmp_path):
-    """The Engine's own wiring of send: what its dispatch sees when an order goes out."""
+def test_the_engine_hands_orders_over_only_once_their_turn_is_committed(tmp_path):
+    """What the order worker's queue sees when an order goes out: its intent already in SQLite
+    (issue #13: the commit has finished before the gateway is called), nothing left ahead."""
     import queue
 
     from kiwoom_cli.core.engine import Engine
@@ -280,14 +281,17 @@ def test_the_engine_hands_orders_over_only_once_their_turn_is_durable(tmp_path):
     d.journal.write_ahead()
     engine = Engine(d.kernel, socket=None, rest_factory=None, clock=d.clock, events=queue.SimpleQueue())
     seen = []
-    engine._order = lambda intent: seen.append((intent.intent_id, waiting(d.journal.path).ids,
-                                                intent_ids(d.journal.path)))
+
+    class Jobs:
+        def put(self, intent):
+            seen.append((intent.intent_id, waiting(d.journal.path), intent_ids(d.journal.path)))
+
+    engine._order_jobs = Jobs()
     try:
         d.feed(entry("005930"), ev.Idle())
         engine._process(quotes(quote("005930", 70_000)))
         (placed,) = [i for i in d.state.orders]
-        assert seen == [(placed, (placed,), [])]
-        assert intent_ids(d.journal.path) == [placed]
+        assert seen == [(placed, None, [placed])]
     finally:
         d.close()
 
