@@ -196,8 +196,18 @@ class Interrupts:
 
 
 def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> int:
-    """Run the trader until --until, the window's end, a quit or a signal; return the exit code."""
-    sys.setswitchinterval(0.0005)  # measured: a computing thread otherwise delays hand-offs by 5 ms
+    """Run the trader until --until, the window's end, a quit or a signal; return the exit code.
+    tune_gc's changes are undone when it returns (no setswitchinterval: it did not pay, README)."""
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
+    try:
+        return _run(config, options, clock)
+    finally:
+        if frozen == 0:  # objects frozen before the run stay frozen (they cannot be told apart)
+            gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+def _run(config: Config, options: RunOptions, clock: Clock | None) -> int:
     clock = clock or SystemClock()
     started = clock.now()
     settings = run_settings(config, started.date())
@@ -316,7 +326,8 @@ def tune_gc(gen0: int | None = GC_GEN0_THRESHOLD) -> None:
     collector's view, so a full collection walks only what the run allocated since; the higher
     gen-0 threshold makes collections rarer. Measured (benchmarks/entry_to_order.py --gc, dashboard
     on, 390 entries): ~125 collections a run became ~10 and pauses >= 1 ms 4-5 became 1-2 (one of
-    them this gc.collect); the entry -> order p99 moved within noise.
+    them this gc.collect). On the one order path (117 entries): ~90 collections became ~18 and the
+    entry -> order p99 was lower in each of 4 paired runs (README, Benchmarks). run() undoes it.
     """
     gc.collect()
     gc.freeze()
