@@ -193,23 +193,11 @@ class Engine:
                 self.changed.set()  # wake a dashboard waiting for a change: there will be none
 
     def _process(self, event: object) -> bool:
-        if event is ev.STOP or isinstance(event, ev.StopRun):
-            self.exit_reason = self.exit_reason or "stopped"
-            return False
-        if isinstance(event, SocketStatus) and event.state == "kicked":
-            # another login took the app key (R10001); fighting it back would kick forever (docs/decisions.md §2)
-            self.kernel.handle(event, self.clock.now())
-            self.exit_reason = f"kicked: {event.detail}"
-            return False
         now = self.clock.now()
-        if isinstance(event, ev.TimerFired):
-            if self.until is not None and now >= self.until:
-                self.exit_reason = "until reached"
-                return False
-            end = self._window_end(now)
-            if end is not None and now >= end:
-                self.exit_reason = "window closed"
-                return False
+        ends = self._ends(event, now)
+        if ends is not None:
+            self.exit_reason = ends
+            return False
         if isinstance(event, ev.Idle) and not self._wants_idle():
             return True
         received = getattr(event, "received", 0.0)
@@ -227,6 +215,22 @@ class Engine:
         self._note(now)
         self.version += 1
         return True
+
+    def _ends(self, event: object, now: dt.datetime) -> str | None:
+        """Why this event ends the run, or None."""
+        if event is ev.STOP or isinstance(event, ev.StopRun):
+            return self.exit_reason or "stopped"
+        if isinstance(event, SocketStatus) and event.state == "kicked":
+            # another login took the app key (R10001); fighting it back would kick forever (docs/decisions.md §2)
+            self.kernel.handle(event, now)
+            return f"kicked: {event.detail}"
+        if isinstance(event, ev.TimerFired):
+            if self.until is not None and now >= self.until:
+                return "until reached"
+            end = self._window_end(now)
+            if end is not None and now >= end:
+                return "window closed"
+        return None
 
     def _wants_idle(self) -> bool:
         state = self.kernel.state
