@@ -3,7 +3,7 @@
 `core/orders.OrderService` is its only caller, for manual orders and for the order worker of
 `kiwoom run` alike (docs/architecture.md §3). Each method takes the intent itself (anything with the
 fields below: `core/events.PlaceOrder`, `AmendOrder`, `CancelOrder`) and sends it once on the REST
-client (`RestClient`: urllib3, certificate-verified, the configured proxy), which raises the
+client (`RestClient`: urllib3, certificate-verified, an explicit `proxy` if given), which raises the
 `errors` types its docstring lists; what each error means for the order is `core/outcomes.py`'s.
 """
 
