@@ -222,21 +222,6 @@ class WireTap:
 
         uc.HTTPConnection.send = send
         self._original = original
-
-        from kiwoom_cli.kiwoom import orderline
-
-        line_write = orderline.Line.write
-
-        def write(line, data):  # an order written on an order line (headers and body in one write)
-            n = line_write(line, data)
-            now = time.monotonic()
-            m = tap._API.search(data)
-            if m is not None:
-                tap._pending[threading.get_ident()] = m.group(1).decode()
-                tap._record(now, threading.get_ident(), bytes(data).split(b"\r\n\r\n", 1)[1])
-            return n
-
-        orderline.Line.write = write
         return self
 
     def _record(self, now: float, tid: int, body: bytes) -> None:
@@ -290,10 +275,9 @@ class Rig:
     renders: dict | None = None
     feed = log_handler = None  # the run's Feed and log file, when build_engine(feed=True)
 
-    def __init__(self, engine, journal, token_rest, tmp, dashboard_thread=None, lines=None) -> None:
+    def __init__(self, engine, journal, token_rest, tmp, dashboard_thread=None) -> None:
         self.engine, self.journal, self.token_rest, self.tmp = engine, journal, token_rest, tmp
         self.dashboard_thread = dashboard_thread
-        self.lines = lines
 
     def snapshot(self, timeout: float = 5.0):
         e = self.engine
@@ -309,8 +293,6 @@ class Rig:
             e.stop()
         if self.dashboard_thread is not None:
             self.dashboard_thread.join(5)
-        if self.lines is not None:
-            self.lines.close()
         if self.feed is not None:
             from kiwoom_cli.cli.runner import close_log
 
@@ -322,8 +304,9 @@ class Rig:
 
 
 def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=None,
-                 ws_reader_url: str | None = None, order_lines: bool = True, feed: bool = True):
-    """Wire Engine + Kernel + Journal + SocketClient + RestClients (as tests/core/test_engine_sim.py).
+                 ws_reader_url: str | None = None, feed: bool = True):
+    """Wire Engine + Kernel + Journal + SocketClient + RestClients (as tests/core/test_engine_sim.py);
+    orders leave from the engine's order worker, through its OrderService, as in `kiwoom run`.
 
     feed: what `kiwoom run` adds on the engine thread (cli/runner.py): the ObservedKernel and
     ObservedJournal reporting to a Feed, whose writer thread logs every event to a run log file.
@@ -363,14 +346,8 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
     else:
         journal = Journal(Path(tmp.name) / "journal.sqlite3")
         kernel = Kernel(settings, journal, id_prefix="b")
-    lines = None
-    if order_lines:
-        from kiwoom_cli.kiwoom.orderline import OrderLines
-
-        lines = OrderLines(rest_factory())
-    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events,
-                    order_lines=lines)
-    rig = Rig(engine, journal, token_rest, tmp, lines=lines)
+    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
+    rig = Rig(engine, journal, token_rest, tmp)
     if run_feed is not None:
         rig.feed, rig.log_handler = run_feed, log_handler
     return rig

@@ -125,8 +125,8 @@ def main() -> None:
     ap.add_argument("--scenarios", default="together,spread,ticks")
     ap.add_argument("--dashboard", choices=("on", "off"), default="on")
     ap.add_argument("--buy-amount", type=int, default=1_000_000)
-    ap.add_argument("--switch-interval", type=float, default=0.5,
-                    help="sys.setswitchinterval in ms (0.5: what kiwoom run sets, cli/runner.py)")
+    ap.add_argument("--switch-interval", type=float, default=5.0,
+                    help="sys.setswitchinterval in ms (5: Python's default, which kiwoom run keeps)")
     args = ap.parse_args()
     sys.setswitchinterval(args.switch_interval / 1000)
     print(R.machine_line())

@@ -89,8 +89,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--settle", type=float, default=3.0, help="seconds after start before measuring")
     ap.add_argument("--dashboard", choices=("on", "off"), default="on")
-    ap.add_argument("--switch-interval", type=float, default=0.5,
-                    help="sys.setswitchinterval in ms (0.5: what kiwoom run sets, cli/runner.py)")
+    ap.add_argument("--switch-interval", type=float, default=5.0,
+                    help="sys.setswitchinterval in ms (5: Python's default, which kiwoom run keeps)")
     args = ap.parse_args()
     sys.setswitchinterval(args.switch_interval / 1000)
     wrap_paints()

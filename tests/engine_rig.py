@@ -10,7 +10,6 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.journal import Journal
-from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.socket import SocketClient
 from tests.client.simkit import endpoint, rest_client
 from tests.core.harness import settings
@@ -18,11 +17,9 @@ from tests.core.harness import settings
 
 @contextlib.contextmanager
 def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
-              lines: bool = True, clock=None, exchange: str = "KRX", **rules) -> Iterator[tuple[Engine, Journal]]:
+              clock=None, exchange: str = "KRX", **rules) -> Iterator[tuple[Engine, Journal]]:
     """Yield (engine, journal): buy on condition 1, sell on condition 2; stopped and closed on exit.
 
-    lines: the engine writes orders on order lines, as `kiwoom run` does; False: the order worker
-    sends every order (the path an order takes when one would have to wait).
     clock: the engine's (default: the system clock); exchange: where orders go, as the setting.
     rules: other RunSettings (buy_order="limit", ...).
     """
@@ -33,16 +30,12 @@ def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
     socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5), exchange=exchange)
     journal = Journal(tmp_path / "journal.sqlite3")
     kernel = Kernel(settings(buy_cond="1", sell_cond="2", exchange=exchange, **rules), journal, id_prefix=prefix)
-    order_lines = OrderLines(rest_factory()) if lines else None
-    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock or SystemClock(), events=events,
-                    order_lines=order_lines)
+    engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock or SystemClock(), events=events)
     try:
         yield engine, journal
     finally:
         if not engine.done.is_set() and engine._thread.is_alive():
             engine.stop()
-        if order_lines is not None:
-            order_lines.close()
         journal.close()
         token_rest.close()
 

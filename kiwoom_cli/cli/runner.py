@@ -21,7 +21,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.config import Config, run_settings
@@ -68,11 +67,7 @@ def _worker_orders(rest, clock: Clock, commission: float):
     """The order worker's OrderService over its own RestClient (closed with the worker)."""
     from kiwoom_cli.core.orders import OrderService
 
-    class WorkerOrders(OrderService):
-        def close(self) -> None:
-            rest.close()
-
-    return WorkerOrders(rest, None, clock, commission=commission)  # the kernel journaled the intent
+    return OrderService(rest, None, clock, commission=commission)  # the kernel journaled the intent
 
 
 # --------------------------------------------------------------------------- checks before anything runs
@@ -201,8 +196,18 @@ class Interrupts:
 
 
 def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> int:
-    """Run the trader until --until, the window's end, a quit or a signal; return the exit code."""
-    sys.setswitchinterval(0.0005)  # measured: a computing thread otherwise delays hand-offs by 5 ms
+    """Run the trader until --until, the window's end, a quit or a signal; return the exit code.
+    tune_gc's changes are undone when it returns (no setswitchinterval: it did not pay, README)."""
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
+    try:
+        return _run(config, options, clock)
+    finally:
+        if frozen == 0:  # objects frozen before the run stay frozen (they cannot be told apart)
+            gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+def _run(config: Config, options: RunOptions, clock: Clock | None) -> int:
     clock = clock or SystemClock()
     started = clock.now()
     settings = run_settings(config, started.date())
@@ -276,15 +281,9 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     # Intent ids are primary keys in a journal that outlives runs: a fresh prefix per run.
     prefix = f"r{started:%y%m%d%H%M%S}{uuid.uuid4().hex[:4]}-"
     kernel = ObservedKernel(settings, journal, id_prefix=prefix, feed=feed)
-    lines = None  # over https every order leaves through the order worker's RestClient (kiwoom/tls.py)
-    if urlsplit(rest_url).scheme == "http":
-        from kiwoom_cli.kiwoom.orderline import OrderLines
-
-        lines = OrderLines(make_rest(), timeout=REST_TIMEOUT_S)  # the engine writes orders on these
-        stack.callback(lines.close)  # after the engine's join (callbacks run last-in first-out)
     engine = Engine(kernel, socket=socket, rest_factory=make_rest, clock=clock,
                     order_factory=lambda: _worker_orders(make_rest(), clock, config.costs.commission),
-                    events=engine_events, order_lines=lines, until=until, stop_at_window_end=not interactive,
+                    events=engine_events, until=until, stop_at_window_end=not interactive,
                     condition_names={c.seq: c.name for c in (buy, sell) if c is not None})
     feed.start()
     stack.callback(feed.close)
@@ -325,7 +324,8 @@ def tune_gc(gen0: int | None = GC_GEN0_THRESHOLD) -> None:
     collector's view, so a full collection walks only what the run allocated since; the higher
     gen-0 threshold makes collections rarer. Measured (benchmarks/entry_to_order.py --gc, dashboard
     on, 390 entries): ~125 collections a run became ~10 and pauses >= 1 ms 4-5 became 1-2 (one of
-    them this gc.collect); the entry -> order p99 moved within noise.
+    them this gc.collect). On the one order path (117 entries): ~90 collections became ~18 and the
+    entry -> order p99 was lower in each of 4 paired runs (README, Benchmarks). run() undoes it.
     """
     gc.collect()
     gc.freeze()

@@ -6,6 +6,9 @@ batch it sends an Idle (the moment to price a burst of entries in one quote requ
 dashboard asked for one, publishes a fresh snapshot and sets `changed`. A request made with
 `if_changed=True` (the dashboard's) is answered only once the state has changed since the last
 published snapshot (`version`), so an idle session publishes nothing and wakes nobody.
+Each event: `intents = kernel.handle(event, now)`, which has journaled and committed the turn when
+it returns, then the intents go on the workers' queues; the engine thread does no network I/O (an
+order leaves from the order worker: docs/architecture.md §3).
 Shutdown: STOP (or StopRun) on the engine queue -> STOP to every worker -> join.
 """
 
@@ -24,7 +27,8 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.core.reconcile import GONE_CONFIRM_S
-from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker, order_call
+from kiwoom_cli.core.orders import OrderService
+from kiwoom_cli.core.workers import OrderWorker, RestWorker, SocketWorker
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.models import SocketStatus
 
@@ -40,17 +44,10 @@ class SocketApi(Protocol):
     def subscribe_condition(self, seq: str, timeout: float = 10.0) -> list[str]: ...
 
 
-class OrderLinesApi(Protocol):
-    """kiwoom/orderline.OrderLines: try_buy/try_sell/try_amend/try_cancel write now or return None."""
-
-    def fill(self) -> None: ...
-    def try_buy(self, code: str, qty: int, price: int | None) -> object | None: ...
-
-
 class Engine:
     def __init__(self, kernel: Kernel, *, socket: SocketApi, rest_factory: Callable[[], object],
                  clock: Clock, order_factory: Callable[[], object] | None = None,
-                 events: queue.SimpleQueue | None = None, order_lines: OrderLinesApi | None = None,
+                 events: queue.SimpleQueue | None = None,
                  until: dt.datetime | None = None, stop_at_window_end: bool = False,
                  condition_names: Mapping[str, str] | None = None) -> None:
         self.kernel = kernel
@@ -64,15 +61,10 @@ class Engine:
         self._rest_jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._socket_jobs: queue.SimpleQueue = queue.SimpleQueue()  # Register/Unregister (wait for acks)
         self._socket_worker = SocketWorker("kiwoom-socket-cmd", socket, self._socket_jobs, self.events)
-        # Orders are written here when nothing has to wait (kiwoom/orderline.py); the order worker
-        # reads their answers, and sends the others itself. `_queued`: intents handed to the worker
-        # to send (or refused for a rate limit, to send again) and not yet answered; while there are
-        # any, later orders queue behind them (in order).
-        self.order_lines = order_lines
-        self._queued: set[str] = set()
+        # every order leaves from the order worker, through its own OrderService (docs/architecture.md §3)
         self._workers = [
-            OrderWorker("kiwoom-orders", order_factory or rest_factory, self._order_jobs, self.events,
-                        lines=order_lines),
+            OrderWorker("kiwoom-orders", order_factory or (lambda: OrderService(rest_factory(), None, clock)),
+                        self._order_jobs, self.events),
             RestWorker("kiwoom-rest", rest_factory, self._rest_jobs, self.events),
             self._socket_worker,
         ]
@@ -104,8 +96,6 @@ class Engine:
             open_orders, cash = rest.open_orders(), _or_none(rest.cash, bad)
         finally:
             rest.close()
-        if self.order_lines is not None:
-            self.order_lines.fill()  # connected before the first entry: the engine never connects
         self.socket.start()
         try:
             self.socket.register_account()
@@ -203,38 +193,41 @@ class Engine:
                 self.changed.set()  # wake a dashboard waiting for a change: there will be none
 
     def _process(self, event: object) -> bool:
-        if event is ev.STOP or isinstance(event, ev.StopRun):
-            self.exit_reason = self.exit_reason or "stopped"
-            return False
-        if isinstance(event, SocketStatus) and event.state == "kicked":
-            # another login took the app key (R10001); fighting it back would kick forever (docs/decisions.md §2)
-            now = self.clock.now()
-            self.kernel.handle(event, now)
-            self._note(now, event)
-            self.exit_reason = f"kicked: {event.detail}"
-            return False
         now = self.clock.now()
-        if isinstance(event, ev.TimerFired):
-            if self.until is not None and now >= self.until:
-                self.exit_reason = "until reached"
-                return False
-            end = self._window_end(now)
-            if end is not None and now >= end:
-                self.exit_reason = "window closed"
-                return False
+        ends = self._ends(event, now)
+        if ends is not None:
+            self.exit_reason = ends
+            return False
         if isinstance(event, ev.Idle) and not self._wants_idle():
             return True
         received = getattr(event, "received", 0.0)
         if received:
             self.recent.received(self.clock.monotonic() - received)
-        if isinstance(event, ev.ORDER_OUTCOMES):
-            self._queued.discard(event.intent_id)
-        elif isinstance(event, ev.OrderRefused) and event.kind == ev.REFUSED_RATE:
-            self._queued.add(event.intent_id)  # waiting to go again: later orders queue behind it
-        self.kernel.handle(event, now, self._dispatch)  # the orders leave as soon as they are durable
+        intents = self.kernel.handle(event, now)  # journaled and committed when it returns
+        if intents:
+            # no network I/O here: the workers' queues. Before anything that wakes another thread
+            # (the run feed's writer): woken first, it delays the order worker ~0.5 ms (README, Benchmarks)
+            self._dispatch(intents)
         self._note(now, event)
         self.version += 1
         return True
+
+    def _ends(self, event: object, now: dt.datetime) -> str | None:
+        """Why this event ends the run, or None."""
+        if event is ev.STOP or isinstance(event, ev.StopRun):
+            return self.exit_reason or "stopped"
+        if isinstance(event, SocketStatus) and event.state == "kicked":
+            # another login took the app key (R10001); fighting it back would kick forever (docs/decisions.md §2)
+            self.kernel.handle(event, now)
+            self._note(now, event)
+            return f"kicked: {event.detail}"
+        if isinstance(event, ev.TimerFired):
+            if self.until is not None and now >= self.until:
+                return "until reached"
+            end = self._window_end(now)
+            if end is not None and now >= end:
+                return "window closed"
+        return None
 
     def _wants_idle(self) -> bool:
         state = self.kernel.state
@@ -242,11 +235,7 @@ class Engine:
 
     def _dispatch(self, intents: list, socket_inline: bool = False) -> None:
         for intent in intents:
-            if isinstance(intent, ev.ORDER_INTENTS):
-                self._order(intent)
-            elif isinstance(intent, (ev.RetryOrder, ev.GiveUp)):  # the order worker holds what came after
-                if isinstance(intent, ev.GiveUp):
-                    self._queued.discard(intent.intent_id)
+            if isinstance(intent, (*ev.ORDER_INTENTS, ev.RetryOrder, ev.GiveUp)):  # in order, one queue
                 self._order_jobs.put(intent)
             elif isinstance(intent, (ev.NeedQuotes, ev.QueryOrders, ev.RefreshCash)):
                 self._rest_jobs.put(intent)
@@ -256,16 +245,6 @@ class Engine:
                     self._socket_worker.handle(intent)
                 else:
                     self._socket_jobs.put(intent)
-
-    def _order(self, intent) -> None:
-        """Write the order now if nothing has to wait, else hand it to the order worker to send."""
-        if self.order_lines is not None and not self._queued:
-            sent = order_call(self.order_lines, intent, "try_")
-            if sent is not None:
-                self._order_jobs.put(ev.AwaitAnswer(intent, sent))
-                return
-        self._queued.add(intent.intent_id)
-        self._order_jobs.put(intent)
 
     def _note(self, now: dt.datetime, event: object = None) -> None:
         """The one place a turn's decisions and condition events reach the dashboard's bookkeeping."""

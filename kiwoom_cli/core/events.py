@@ -226,15 +226,6 @@ class CancelOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class AwaitAnswer:
-    """An order the engine already wrote on an order line (kiwoom/orderline.py): the order worker
-    reads its answer. `sent` is the orderline.Sent handle."""
-
-    intent: PlaceOrder | AmendOrder | CancelOrder
-    sent: object
-
-
-@dataclass(frozen=True, slots=True)
 class RetryOrder:
     """Send a rate-limited intent again (`attempt` counts every try), priced and checked anew."""
 

@@ -22,7 +22,7 @@ from typing import Protocol
 from kiwoom_cli import inputs, market
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import retry
+from kiwoom_cli.core import outcomes, retry
 from kiwoom_cli.errors import (
     ApiError,
     BadInput,
@@ -32,6 +32,7 @@ from kiwoom_cli.errors import (
     RateLimited,
     TokenInvalid,
 )
+from kiwoom_cli.kiwoom.gateway import OrderGateway
 from kiwoom_cli.models import OpenOrder, OrderAck, OrderType, Quote, Side
 
 _UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # docs/protocol.md, Errors we act on
@@ -110,6 +111,7 @@ class OrderService:
     def __init__(self, rest: OrderRest, journal, clock: Clock, *, id_prefix: str = "m",
                  commission: float = market.DEFAULT_COMMISSION, max_order_value: int | None = None) -> None:
         self._rest = rest
+        self._gateway = OrderGateway(rest)  # every order leaves through it
         self._max_value = max_order_value  # run.max_order_value: caps a manual buy too
         self._journal = journal  # kiwoom_cli.core.journal.Journal, or None for tests of validation only
         self._clock = clock
@@ -277,45 +279,42 @@ class OrderService:
         worker). A recognised refusal comes back as OrderRefused: the caller decides the resend."""
         return self._attempt(intent)[0]
 
-    def refuse_token(self, token: str) -> None:
-        """The broker refused `token` on an order written elsewhere: the next order carries a new one."""
-        refuse = getattr(self._rest, "refuse_token", None)
-        if refuse is not None:
-            refuse(token)
+    def close(self) -> None:
+        """Close the REST client (the order worker's service owns its own)."""
+        close = getattr(self._rest, "close", None)
+        if close is not None:
+            close()
 
     def _attempt(self, intent):
-        """Send once; return (outcome event, ack or None, error to raise or None)."""
+        """Send once; return (outcome event, ack or None, error to raise or None).
+
+        What an error means for the order is core/outcomes.py's; an unknown outcome is raised as
+        OutcomeUnknown (exit 5), except a bug, which is raised as itself once journaled.
+        """
         try:
             ack = self._send(intent)
-        except OutcomeUnknown as exc:
-            return ev.OrderUnknown(intent.intent_id, exc.message), None, OutcomeUnknown(exc.message, hint=UNKNOWN_HINT)
-        except (RateLimited, TokenInvalid) as exc:  # a recognised refusal: nothing placed, may be resent
-            kind = ev.REFUSED_RATE if isinstance(exc, RateLimited) else ev.REFUSED_TOKEN
-            return ev.OrderRefused(intent.intent_id, exc.message, exc.code, kind), None, exc
-        except KiwoomError as exc:  # refused before any effect: rejected, auth, not sent
-            code = exc.code if isinstance(exc, ApiError) else None
-            return ev.OrderFailed(intent.intent_id, exc.message, code), None, exc
-        except KeyboardInterrupt:  # Ctrl-C while the bytes may be out: the user must look, not retry
-            reason = "interrupted while the order request was in flight: it may have reached the broker"
-            if self._journal is not None:
-                self._journal.record_outcome(ev.OrderUnknown(intent.intent_id, reason), self._clock.now())
-            raise OutcomeUnknown(reason, hint=UNKNOWN_HINT) from None
-        except BaseException as exc:  # a bug while the bytes may be out: settle by a query
-            if self._journal is not None:
-                self._journal.record_outcome(ev.OrderUnknown(intent.intent_id, type(exc).__name__),
-                                             self._clock.now())
+        except BaseException as exc:
+            outcome = outcomes.outcome(intent.intent_id, exc)
+            if not isinstance(outcome, ev.OrderUnknown):
+                return outcome, None, exc
+            if isinstance(exc, KiwoomError):
+                return outcome, None, OutcomeUnknown(outcome.reason, hint=UNKNOWN_HINT)
+            if self._journal is not None:  # Ctrl-C or a bug while the bytes may be out: settle by a query
+                self._journal.record_outcome(outcome, self._clock.now())
+            if isinstance(exc, KeyboardInterrupt):  # the user must look, not retry
+                raise OutcomeUnknown(outcome.reason, hint=UNKNOWN_HINT) from None
             raise
         return ev.OrderAcked(intent.intent_id, ack.order_no), ack, None
 
     def _send(self, intent) -> OrderAck:
-        rest = self._rest
+        """The intent on the gateway's method for its kind (kiwoom/gateway.py)."""
+        gateway = self._gateway
         if isinstance(intent, ev.PlaceOrder):
-            send = rest.buy if intent.side is Side.BUY else rest.sell
-            return send(intent.code, intent.qty, intent.price)
+            return gateway.place(intent)
         if isinstance(intent, ev.AmendOrder):
-            return rest.amend(intent.order_no, intent.code, intent.qty, intent.price)
+            return gateway.amend(intent)
         if isinstance(intent, ev.CancelOrder):
-            return rest.cancel(intent.order_no, intent.code, intent.qty)
+            return gateway.cancel(intent)
         raise TypeError(f"not an order intent: {type(intent).__name__}")
 
     # ------------------------------------------------------------------ after the answer

@@ -17,26 +17,18 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.errors import (
-    ApiError,
-    BrokerRejected,
-    KiwoomError,
-    OutcomeUnknown,
-    RateLimited,
-    TemporaryError,
-    TokenInvalid,
-)
+from kiwoom_cli.core import outcomes
+from kiwoom_cli.errors import KiwoomError
 from kiwoom_cli.kiwoom.codec import ProtocolError
-from kiwoom_cli.models import Cash, FillRow, OpenOrder, OrderAck, Quote, Side
+from kiwoom_cli.models import Cash, FillRow, OpenOrder, Quote
 
 log = logging.getLogger("kiwoom.core.workers")
 
 
-class OrderApi(Protocol):
-    def buy(self, code: str, qty: int, price: int | None) -> OrderAck: ...
-    def sell(self, code: str, qty: int, price: int | None) -> OrderAck: ...
-    def amend(self, order_no: str, code: str, qty: int, price: int) -> OrderAck: ...
-    def cancel(self, order_no: str, code: str, qty: int = 0) -> OrderAck: ...
+class OrderSender(Protocol):
+    """core/orders.OrderService: sends a journaled intent once through the order gateway."""
+
+    def submit(self, intent) -> ev.OrderAcked | ev.OrderFailed | ev.OrderUnknown | ev.OrderRefused: ...
     def close(self) -> None: ...
 
 
@@ -77,12 +69,11 @@ class Worker(threading.Thread):
 
 
 class OrderWorker(Worker):
-    """Send place/amend/cancel requests. The intent is already journaled when a job arrives.
+    """Send place/amend/cancel intents, each already journaled (committed) when its job arrives.
 
-    If the factory's object has `submit(intent)` (core/orders.OrderService, the one order service),
-    the request goes through it; otherwise the adapter's buy/sell/amend/cancel are called directly.
-    An AwaitAnswer job is an order the engine already wrote on one of `lines` (kiwoom/orderline.py):
-    the worker reads its answer, then reconnects any line that went down.
+    The factory's object is the worker's own order service (core/orders.OrderService over its own
+    RestClient): `submit(intent)` sends it through the order gateway (kiwoom/gateway.py) and returns
+    its outcome, mapped by core/outcomes.py; an error it raises (a bug) is mapped the same way.
 
     A recognised refusal placed nothing. A refused token: the order is sent once more at once, with
     a fresh token (a second refusal fails it). A rate limit: reported (OrderRefused) for the engine to
@@ -90,10 +81,9 @@ class OrderWorker(Worker):
     are held here, so none overtakes the waiting one (arrival order).
     """
 
-    def __init__(self, name: str, api_factory: Callable[[], object], jobs: queue.SimpleQueue,
-                 events: queue.SimpleQueue, lines=None) -> None:
+    def __init__(self, name: str, api_factory: Callable[[], OrderSender], jobs: queue.SimpleQueue,
+                 events: queue.SimpleQueue) -> None:
         super().__init__(name, api_factory, jobs, events)
-        self.lines = lines
         self.waiting: set[str] = set()  # rate-limited intents the engine has not resent or given up
         self.held: collections.deque = collections.deque()  # jobs that arrived behind them
 
@@ -105,7 +95,7 @@ class OrderWorker(Worker):
                 log.warning("the run ended with %d rate-limited order(s) waiting to go again and %d held "
                             "behind them: not sent", len(self.waiting), len(self.held))
 
-    def handle(self, api, job) -> list:
+    def handle(self, api: OrderSender, job) -> list:
         if isinstance(job, (ev.RetryOrder, ev.GiveUp)):
             intent_id = job.intent.intent_id if isinstance(job, ev.RetryOrder) else job.intent_id
             self.waiting.discard(intent_id)
@@ -113,26 +103,20 @@ class OrderWorker(Worker):
         elif isinstance(job, ev.ORDER_INTENTS) and self.waiting:
             self.held.append(job)
             return []
-        elif isinstance(job, (ev.AwaitAnswer, *ev.ORDER_INTENTS)):  # an answer already on its way is read now
-            out = self._deliver(api, job.intent, job.sent) if isinstance(job, ev.AwaitAnswer) else self._deliver(api, job)
+        elif isinstance(job, ev.ORDER_INTENTS):
+            out = self._deliver(api, job)
         else:
             log.error("order worker got %r", job)
             return []
         while self.held and not self.waiting:
             out += self._deliver(api, self.held.popleft())
-        if self.lines is not None:
-            self.lines.fill()
         return out
 
-    def _deliver(self, api, intent, sent=None) -> list:
-        """Send (or read) one order; resend once after a refused token; note a rate limit's wait."""
-        first = self._outcome(api, intent, sent)
+    def _deliver(self, api: OrderSender, intent) -> list:
+        """Send one order; resend once after a refused token; note a rate limit's wait."""
+        first = self._outcome(api, intent)
         out = [first]
-        if _refused(first, ev.REFUSED_TOKEN):
-            refused = getattr(sent, "token", None)
-            if refused is not None:  # the line's token: the lines and this client both move on
-                self.lines.renew_token(refused)
-                getattr(api, "refuse_token", lambda token: None)(refused)
+        if _refused(first, ev.REFUSED_TOKEN):  # the client carries a fresh token on its next call
             again = self._outcome(api, intent)
             if _refused(again, ev.REFUSED_TOKEN):
                 again = ev.OrderFailed(intent.intent_id, f"not sent: a fresh token was refused too ({again.reason})",
@@ -142,45 +126,17 @@ class OrderWorker(Worker):
             self.waiting.add(intent.intent_id)
         return out
 
-    def _outcome(self, api, intent, sent=None):
+    @staticmethod
+    def _outcome(api: OrderSender, intent):
         try:
-            if sent is not None:
-                return ev.OrderAcked(intent.intent_id, self.lines.answer(sent).order_no)
-            submit = getattr(api, "submit", None)
-            return submit(intent) if submit is not None else _send(api, intent)
-        except OutcomeUnknown as e:
-            return ev.OrderUnknown(intent.intent_id, e.message)
-        except (RateLimited, TokenInvalid) as e:  # a recognised refusal: nothing placed
-            kind = ev.REFUSED_RATE if isinstance(e, RateLimited) else ev.REFUSED_TOKEN
-            return ev.OrderRefused(intent.intent_id, e.message, e.code, kind)
-        except BrokerRejected as e:
-            return ev.OrderFailed(intent.intent_id, e.message, e.code)
-        except (TemporaryError, ApiError) as e:  # refused before anything was placed (adapter contract)
-            return ev.OrderFailed(intent.intent_id, e.message, getattr(e, "code", None))
-        except KiwoomError as e:
-            return ev.OrderUnknown(intent.intent_id, e.message)
-        except Exception as e:
+            return api.submit(intent)
+        except Exception as e:  # a bug while the bytes may be out: unknown, settled by a query
             log.exception("order request %s failed unexpectedly", intent.intent_id)
-            return ev.OrderUnknown(intent.intent_id, f"internal error: {type(e).__name__}")
+            return outcomes.outcome(intent.intent_id, e)
 
 
 def _refused(event, kind: str) -> bool:
     return isinstance(event, ev.OrderRefused) and event.kind == kind
-
-
-def order_call(api, job, prefix: str = ""):
-    """Call the adapter method for an order intent: buy/sell/amend/cancel, or its `prefix` variant
-    (OrderLines' try_buy/...: the same arguments, an answer to read later)."""
-    if isinstance(job, ev.PlaceOrder):
-        name = "buy" if job.side is Side.BUY else "sell"
-        return getattr(api, prefix + name)(job.code, job.qty, job.price)
-    if isinstance(job, ev.AmendOrder):
-        return getattr(api, prefix + "amend")(job.order_no, job.code, job.qty, job.price)
-    return getattr(api, prefix + "cancel")(job.order_no, job.code, job.qty)
-
-
-def _send(api: OrderApi, job) -> ev.OrderAcked:
-    return ev.OrderAcked(job.intent_id, order_call(api, job).order_no)
 
 
 class RestWorker(Worker):

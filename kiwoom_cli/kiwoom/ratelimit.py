@@ -76,17 +76,6 @@ class RateLimiter:
                 bucket.tokens -= self._margin * bucket.rate
             return wait
 
-    def try_acquire(self, api_id: str) -> bool:
-        """Take a slot for `api_id` only if one is free now (True); otherwise take nothing (False)."""
-        with self._lock:
-            now = self._clock.monotonic()
-            bucket = self._bucket(api_id, now)
-            tokens = min(bucket.burst, bucket.tokens + (now - bucket.stamp) * bucket.rate)
-            if tokens < 1.0:
-                return False
-            bucket.tokens, bucket.stamp = tokens - 1.0, now
-            return True
-
     def acquire(self, api_id: str) -> float:
         """Block until `api_id` may be called; return the seconds waited."""
         wait = self.reserve(api_id)

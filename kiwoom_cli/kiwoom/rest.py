@@ -200,31 +200,9 @@ class RestClient:
         except codec.ProtocolError:
             raise OutcomeUnknown(f"{api_id}: accepted without an order number; check open orders") from None
 
-    # ------------------------------------------------------------------ orders written elsewhere
-
-    # kiwoom/orderline.py writes an order's bytes on the engine's thread and reads the answer on the
-    # order worker's; these give it this client's token, rate limit and reading of the answer, so
-    # both paths mean the same thing by every outcome.
-
     def token_now(self) -> str | None:
         """The cached access token if it is still valid; None rather than issue one (no waiting)."""
         return self._tokens.cached(self.endpoint.mode, self._credentials.app_key)
-
-    def slot_now(self, api_id: str) -> bool:
-        """Take a rate-limit slot for `api_id` if one is free now; False (nothing taken) if it would wait."""
-        return self._limiter is None or self._limiter.try_acquire(api_id)
-
-    def refuse_token(self, token: str) -> None:
-        """The broker refused `token` on an order written elsewhere: this client's next call carries a new one."""
-        self._refused = token
-
-    def order_answer(self, api_id: str, status: int, content: bytes, token: str) -> OrderAck:
-        """Read an order's HTTP answer as buy/sell/amend/cancel would; raise what they would raise."""
-        return self._ack(api_id, self._answer(api_id, status, content, token, order=True))
-
-    def order_lost(self, api_id: str, kind: str) -> KiwoomError:
-        """The error for an order whose bytes may have left but whose answer never came."""
-        return self._transport_error(api_id, SendError(kind, nothing_sent=False), order=True)
 
     def close(self) -> None:
         """Close the HTTP connections (the cached token stays valid for other clients)."""

@@ -16,7 +16,6 @@ from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.journal import Journal
-from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.socket import SocketClient
 from tests.client.simkit import endpoint, rest_client, running_sim
 from tests.core.harness import settings
@@ -81,16 +80,13 @@ def rig(tmp_path):
         socket = SocketClient(endpoint(sim), token, events, backoff=(0.05, 0.5))
         journal = Journal(tmp_path / "journal.sqlite3")
         kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix="c")
-        lines = OrderLines(rest_factory())
-        engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock, events=events,
-                        order_lines=lines)
+        engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock, events=events)
         try:
             yield Rig(sim, engine, journal, clock, gate)
         finally:
             gate.set()
             if not engine.done.is_set() and engine._thread.is_alive():
                 engine.stop()
-            lines.close()
             journal.close()
             token_rest.close()
 

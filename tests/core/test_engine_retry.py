@@ -17,10 +17,10 @@ from tests.engine_rig import engine_on, give_limits
 from tests.helpers import wait_until
 
 
-@pytest.fixture(params=[True, False], ids=["lines", "worker-sends"])
-def rig(request, tmp_path):
+@pytest.fixture
+def rig(tmp_path):
     clock = ManualClock()
-    with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), lines=request.param, clock=clock,
+    with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), clock=clock,
                                          buy_order=OrderType.LIMIT, buy_ticks=1) as (engine, journal):
         yield sim, engine, journal, clock, tmp_path
 

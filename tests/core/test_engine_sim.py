@@ -15,12 +15,12 @@ from tests.engine_rig import engine_on, give_limits
 from tests.helpers import wait_until
 
 
-@pytest.fixture(params=[(None, True), (None, False)], ids=["no-limits", "no-limits-worker-sends"])
+@pytest.fixture(params=[None], ids=["no-limits"])
 def rig(request, tmp_path):
-    limits, lines = request.param
+    limits = request.param
     with running_sim(rate_limit=limits) as sim:
         limiter = RateLimiter(*limits, clock=SystemClock()) if limits else None  # one per process
-        with engine_on(sim, tmp_path, queue.SimpleQueue(), limiter=limiter, lines=lines) as (engine, journal):
+        with engine_on(sim, tmp_path, queue.SimpleQueue(), limiter=limiter) as (engine, journal):
             yield sim, engine, journal
 
 
@@ -48,12 +48,9 @@ def test_entry_buys_then_stop_loss_sells_and_unregisters(rig):
     assert rules == [("buy_cond", "buy"), ("stop_loss", "sell")]
     assert [i["status"] for i in journal.intents()] == ["filled", "filled"]
     assert len(sim.order_log) == 2
-    if engine.order_lines is not None:  # nothing had to wait: the engine wrote both orders itself
-        assert engine.order_lines.written == 2
 
 
-@pytest.mark.parametrize("rig", [((1.0, 2), True), ((1.0, 2), False)],
-                         ids=["broker-limits", "broker-limits-worker-sends"], indirect=True)
+@pytest.mark.parametrize("rig", [(1.0, 2)], ids=["broker-limits"], indirect=True)
 def test_burst_of_entries_under_the_broker_limits(rig):
     sim, engine, journal = rig
     codes = ["005930", "000660", "035420", "005380", "051910"]
@@ -93,13 +90,11 @@ def test_refused_token_order_is_placed_once_with_a_new_token(rig, tmp_path):
     assert [e.get("api_id") for e in sim.request_log].count("au10001") == issued + 1
     assert [e.get("api_id") for e in sim.request_log].count("ka10095") == quoted  # priced by the tick
     assert [i["status"] for i in journal.intents()] == ["filled"]
-    if engine.order_lines is not None:  # the engine wrote the refused one; the worker sent it again
-        assert engine.order_lines.written == 1
 
 
 def test_an_order_waiting_for_a_rate_slot_is_never_overtaken(tmp_path):
-    """Orders 1 and 2 use the burst (written by the engine); 3 waits in the order worker for a
-    slot; 4 arrives when a slot is free again, but 3 is still waiting: 4 must go after 3."""
+    """Orders 1 and 2 use the burst; 3 waits in the order worker for a slot; 4 arrives when a slot
+    is free again, but 3 is still waiting: 4 must go after 3."""
     clock, sleeping, release = ManualClock(), threading.Event(), threading.Event()
 
     def sleep(seconds: float) -> None:  # the order worker waiting for its slot: held until released
@@ -126,7 +121,6 @@ def test_an_order_waiting_for_a_rate_slot_is_never_overtaken(tmp_path):
         release.set()
         wait_until(lambda: len([o for o in sim.order_log if o["api_id"] == "kt10000"]) == 4, message="four orders")
         assert [o["body"]["stk_cd"] for o in sim.order_log if o["api_id"] == "kt10000"] == codes
-        assert engine.order_lines.written == 2
 
 
 def test_a_tracked_stock_missing_at_start_is_dropped_only_after_a_second_balance_answer(rig):

@@ -132,7 +132,8 @@ def test_a_send_that_fails_has_its_turn_committed_and_its_error_raised(tmp_path)
 
 
 def test_the_engine_hands_orders_over_only_once_their_turn_is_committed(tmp_path):
-    """The Engine's own wiring of send: what its dispatch sees when an order goes out."""
+    """What the order worker's queue sees when an order goes out: its intent already in SQLite
+    (issue #13: the commit has finished before the gateway is called)."""
     import queue
 
     from kiwoom_cli.core.engine import Engine
@@ -140,7 +141,12 @@ def test_the_engine_hands_orders_over_only_once_their_turn_is_committed(tmp_path
     d = Driver(tmp_path / "j.sqlite3")
     engine = Engine(d.kernel, socket=None, rest_factory=None, clock=d.clock, events=queue.SimpleQueue())
     seen = []
-    engine._order = lambda intent: seen.append((intent.intent_id, intent_ids(d.journal.path)))
+
+    class Jobs:
+        def put(self, intent):
+            seen.append((intent.intent_id, intent_ids(d.journal.path)))
+
+    engine._order_jobs = Jobs()
     try:
         d.feed(entry("005930"), ev.Idle())
         engine._process(quotes(quote("005930", 70_000)))

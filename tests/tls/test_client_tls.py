@@ -11,7 +11,6 @@ import trustme
 from kiwoom_cli.errors import CertificateFailed, ExitCode, OutcomeUnknown
 from kiwoom_cli.kiwoom import tls, transport, wsconn
 from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
-from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.kiwoom.tokens import TokenStore
@@ -88,11 +87,6 @@ def test_hostname_checking_stays_on(tmp_path):
         wsconn.open_socket(sim.ws_url, 5.0, None, lambda: tls.context(str(ca_file), only=True)).close()
     assert "certificate verify failed for localhost" in caught.value.message
     assert "mismatch" in caught.value.message.lower()
-
-
-def test_order_lines_are_plain_http_only(tls_sim, tmp_path):
-    with rest(tls_sim, tmp_path, tls_sim.ca_file) as client, pytest.raises(ValueError, match="plain http only"):
-        OrderLines(client)
 
 
 def test_the_context_verifies_and_checks_hostnames(tls_sim):

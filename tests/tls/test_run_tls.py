@@ -1,5 +1,5 @@
 """`kiwoom run --headless` in mock mode over https/wss buys on an entry; every order leaves through the
-order worker's RestClient (the hand-written order lines speak plain http only and refuse https)."""
+order worker's RestClient, certificate-verified (the one order path, docs/architecture.md §3)."""
 
 from __future__ import annotations
 

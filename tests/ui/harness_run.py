@@ -38,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sell-seq", default="2")
     p.add_argument("--home", default=os.environ.get("KIWOOM_HOME") or tempfile.mkdtemp())
     args = p.parse_args(argv)
-    sys.setswitchinterval(0.0005)  # as in cli/runner.run: a render must not stall the engine 5 ms
     home = Path(args.home)
     endpoint = Endpoint("sim", args.rest_url, args.ws_url)
     tokens = TokenStore(home / "tokens")
