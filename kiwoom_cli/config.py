@@ -2,7 +2,8 @@
 
 Read once at the CLI root and passed down; nothing deeper reads files or the environment.
 Precedence of a value: command-line option > environment > file > default. The keys, their
-parsers, defaults and environment variables are declared once, in config_schema.py. Secrets never reach a repr, a message or redacted().
+parsers, defaults and environment variables are declared once, in config_schema.py. Secrets never
+reach a repr, a message or redacted().
 """
 
 from __future__ import annotations

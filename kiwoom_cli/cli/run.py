@@ -13,7 +13,7 @@ from kiwoom_cli.config_schema import KEYS
 
 # The [run] keys that are options here (config_schema.py declares which, with their help); values stay
 # text so that `false` and "HH:MM-HH:MM" parse like the file's. The parameters below name each one.
-_SETTINGS = tuple(name.split(".", 1)[1] for name, key in KEYS.items() if name.startswith("run.") and "run" in key.options)
+_SETTINGS = tuple(name[len("run."):] for name, key in KEYS.items() if name.startswith("run.") and "run" in key.options)
 
 
 def register(app: typer.Typer) -> None:

@@ -216,7 +216,8 @@ def broker_address(config: Config, *, run: bool = False) -> Iterator[SimAddress]
         raise ConfigError(f'mode "{config.mode}" needs both rest_url and ws_url. '
                           "Allowed: both URLs (or KIWOOM_REST_URL and KIWOOM_WS_URL), or neither")
     if not ep.rest_url:
-        raise ConfigError(f'mode "{config.mode}" has no rest_url. Allowed: an http(s) URL in rest_url / KIWOOM_REST_URL')
+        raise ConfigError(f'mode "{config.mode}" has no rest_url. '
+                          "Allowed: an http(s) URL in rest_url / KIWOOM_REST_URL")
     yield SimAddress(ep.rest_url, ep.ws_url)
 
 

@@ -61,7 +61,7 @@ class RunSettings:
     trail_arm_pct: float | None = _default("trail_arm_pct")
     trail_drop_pct: float | None = _default("trail_drop_pct")
     amend_after_s: float | None = _default("amend_after_s")
-    catch_up_s: float | None = _default("catch_up_s")  # buy an entry missed in a socket outage this short (core/catchup.py)
+    catch_up_s: float | None = _default("catch_up_s")  # buy an entry missed in an outage this short (core/catchup.py)
     window: tuple[dt.time, dt.time] | None = _default("window")
     liquidate_at: dt.time | None = _default("liquidate_at")
     max_daily_loss: int | None = _default("max_daily_loss")  # KRW, positive: stop when day P&L <= -max_daily_loss
