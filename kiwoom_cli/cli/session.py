@@ -23,16 +23,21 @@ import contextlib
 import os
 import queue
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.config import Config
 from kiwoom_cli.errors import AccountBusy, ConfigError
 
-if TYPE_CHECKING:
-    from kiwoom_cli.sim.embedded import SimAddress
-
 REST_TIMEOUT_S = 10.0  # an order with no answer in this time is OutcomeUnknown (never resent)
+
+
+class Address(NamedTuple):
+    """Where the broker is; `ca_file` names a TLS simulator's own CA (like sim.embedded.SimAddress)."""
+
+    rest_url: str
+    ws_url: str | None
+    ca_file: str | None = None
 
 
 def journal_account(config: Config) -> str:
@@ -64,15 +69,14 @@ class Broker:
     """The broker adapter's shared pieces, built once per command or run: the Endpoint (its TLS trust
     loaded), the credentials, one TokenStore (shared with other processes) and one RateLimiter."""
 
-    def __init__(self, config: Config, address: SimAddress, clock: Clock) -> None:
+    def __init__(self, config: Config, address: Address, clock: Clock) -> None:
         from kiwoom_cli.kiwoom.endpoint import Credentials
         from kiwoom_cli.kiwoom.tokens import TokenStore
         from kiwoom_cli.paths import state_dir
 
-        rest_url, ws_url = address
         self.config = config
         self.clock = clock
-        self.endpoint = broker(config, rest_url, ws_url or "", address.ca_file)
+        self.endpoint = broker(config, address.rest_url, address.ws_url or "", address.ca_file)
         creds = config.credentials
         self.credentials = Credentials(creds.app_key, creds.app_secret)
         self.tokens = TokenStore(state_dir() / "tokens", clock)
@@ -195,15 +199,13 @@ def broker(config: Config, rest_url: str, ws_url: str, sim_ca: str | None = None
 
 
 @contextlib.contextmanager
-def broker_address(config: Config, *, run: bool = False) -> Iterator[SimAddress]:
-    """Yield (rest_url, ws_url) as a SimAddress (.ca_file: a TLS simulator's CA).
+def broker_address(config: Config, *, run: bool = False) -> Iterator[Address]:
+    """Yield the Address (in sim mode the simulator's SimAddress, with the same attributes).
 
     In sim mode with no rest_url: the simulator a sim-mode command finds or starts; a run publishes
     it in sim.json so one-shot commands use this run's simulator (docs/decisions.md §2). A run needs
     both URLs; a one-shot command needs rest_url (its socket checks ws_url on first use).
     """
-    from kiwoom_cli.sim.embedded import SimAddress
-
     if config.mode == "sim" and not config.rest_url:
         from kiwoom_cli.config import sim_config
         from kiwoom_cli.sim.embedded import connect_sim
@@ -218,7 +220,7 @@ def broker_address(config: Config, *, run: bool = False) -> Iterator[SimAddress]
     if not ep.rest_url:
         raise ConfigError(f'mode "{config.mode}" has no rest_url. '
                           "Allowed: an http(s) URL in rest_url / KIWOOM_REST_URL")
-    yield SimAddress(ep.rest_url, ep.ws_url)
+    yield Address(ep.rest_url, ep.ws_url)
 
 
 @contextlib.contextmanager

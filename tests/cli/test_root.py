@@ -18,7 +18,7 @@ from kiwoom_cli.kiwoom import protocol
 def test_a_run_needs_both_urls_and_a_command_only_the_rest_url():
     config = load_config(env={}, overrides={"rest_url": "http://127.0.0.1:9"})  # sim mode, no ws_url
     with broker_address(config) as address:
-        assert tuple(address) == ("http://127.0.0.1:9", None) and address.ca_file is None
+        assert (address.rest_url, address.ws_url, address.ca_file) == ("http://127.0.0.1:9", None, None)
     with pytest.raises(ConfigError, match="needs both rest_url and ws_url"):
         with broker_address(config, run=True):
             pass
