@@ -294,7 +294,7 @@ class Rig:
         if self.dashboard_thread is not None:
             self.dashboard_thread.join(5)
         if self.feed is not None:
-            from kiwoom_cli.cli.runner import close_log
+            from kiwoom_cli.cli.runlog import close_log
 
             self.feed.close()
             close_log(self.log_handler)
@@ -335,7 +335,7 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
     run_feed = None
     if feed:
         from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
-        from kiwoom_cli.cli.runner import open_log
+        from kiwoom_cli.cli.runlog import open_log
 
         os.environ["KIWOOM_HOME"] = tmp.name  # the run log goes under the rig's temporary state dir
         _, log_handler = open_log(dt.datetime.now())

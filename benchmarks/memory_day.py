@@ -66,7 +66,7 @@ class Day:
         from rich.console import Console
 
         from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
-        from kiwoom_cli.cli.runner import open_log
+        from kiwoom_cli.cli.runlog import open_log
         from kiwoom_cli.core.engine import Engine
         from kiwoom_cli.core.settings import RunSettings
         from kiwoom_cli.ui.board import RunInfo
@@ -162,7 +162,7 @@ class Day:
             time.sleep(0.01)
 
     def close(self) -> None:
-        from kiwoom_cli.cli.runner import close_log
+        from kiwoom_cli.cli.runlog import close_log
 
         self.journal.release_unlinked()
         self.feed.close()

@@ -2,7 +2,8 @@
 
 Read once at the CLI root and passed down; nothing deeper reads files or the environment.
 Precedence of a value: command-line option > environment > file > default. The keys, their
-parsers and defaults live in config_schema.py. Secrets never reach a repr, a message or redacted().
+parsers, defaults and environment variables are declared once, in config_schema.py. Secrets never
+reach a repr, a message or redacted().
 """
 
 from __future__ import annotations
@@ -51,15 +52,7 @@ __all__ = [
     "user_config_file",
 ]
 
-ENV_KEYS: dict[str, str] = {
-    "KIWOOM_MODE": "mode",
-    "KIWOOM_ACCOUNT": "account",
-    "KIWOOM_REST_URL": "rest_url",
-    "KIWOOM_WS_URL": "ws_url",
-    "KIWOOM_APPKEY": "app_key",
-    "KIWOOM_SECRETKEY": "app_secret",
-    "KIWOOM_EXCHANGE": "exchange",
-}
+ENV_KEYS: dict[str, str] = {key.env: name for name, key in KEYS.items() if key.env}  # KIWOOM_MODE -> mode ...
 # Broker keys in the environment belong to mock/real; sending them to a simulator (which stores
 # the app key in its state file) would spread them for nothing, so sim mode ignores them.
 _BROKER_ENV = ("KIWOOM_APPKEY", "KIWOOM_SECRETKEY")
@@ -226,13 +219,18 @@ def _cross_check(p: dict[str, Any], origins: dict[str, str], mode: str, source: 
             "Allowed: buy_amount at most max_order_value"
         )
     if mode != "sim":  # keys go to these servers: refuse plain text beyond this machine
-        for name in ("rest_url", "ws_url"):
-            u = p[name]
-            if u and urlsplit(u).scheme in ("http", "ws") and not _loopback(urlsplit(u).hostname):
-                raise ConfigError(
-                    f'{origins[name]}: {name} = {_show(u)}: mode "{mode}" would send the app key unencrypted. '
-                    f"Allowed: https:// / wss://, or http:// / ws:// to {_LOOPBACK}"
-                )
+        _refuse_plain_text(p, origins, mode)
+
+
+def _refuse_plain_text(p: dict[str, Any], origins: dict[str, str], mode: str) -> None:
+    """mock/real: no http:// or ws:// beyond this machine (the app key would travel unencrypted)."""
+    for name in ("rest_url", "ws_url"):
+        u = p[name]
+        if u and urlsplit(u).scheme in ("http", "ws") and not _loopback(urlsplit(u).hostname):
+            raise ConfigError(
+                f'{origins[name]}: {name} = {_show(u)}: mode "{mode}" would send the app key unencrypted. '
+                f"Allowed: https:// / wss://, or http:// / ws:// to {_LOOPBACK}"
+            )
 
 
 def _loopback(host: str | None) -> bool:

@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from kiwoom_cli.cli.appctx import AppContext
+from kiwoom_cli.config_schema import KEYS
 from kiwoom_cli.errors import ExitCode, KiwoomError
 
 app = typer.Typer(
@@ -31,7 +32,7 @@ def main(
     config: Optional[Path] = typer.Option(
         None, "--config", help="Settings file (default: $KIWOOM_CONFIG, ./kiwoom.toml, user config dir)."
     ),
-    mode: Optional[str] = typer.Option(None, "--mode", help="sim | mock | real (overrides the file)."),
+    mode: Optional[str] = typer.Option(None, KEYS["mode"].option, help=KEYS["mode"].help),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Kiwoom condition-search auto-trader."""

@@ -1,9 +1,9 @@
 """`kiwoom run` wired end to end: config -> lock -> journal -> broker -> conditions -> engine -> UI.
 
-One place owns the run's lifecycle. Ctrl-C and SIGTERM take the same path as the dashboard's quit
+One place owns the run's lifecycle; the broker adapter comes from the composition root (cli/session.py),
+as for the one-shot commands. Ctrl-C and SIGTERM take the same path as the dashboard's quit
 and --until: a StopRun on the engine queue, then a join (docs/architecture.md §2), so the journal is left
-consistent. Exit codes (docs/decisions.md §6): --until / window end / quit -> 0, Ctrl-C / SIGTERM -> 130,
-an engine bug -> 70 with one line (traceback in the run's log).
+consistent (cli/interrupts.py). The exit codes are cli/runend.py's.
 """
 
 from __future__ import annotations
@@ -17,29 +17,17 @@ import os
 import queue
 import signal
 import sys
-import threading
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 from kiwoom_cli.clock import Clock, SystemClock
 from kiwoom_cli.config import Config, run_settings
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.errors import (
-    AccountBusy,
-    BadInput,
-    ConfigError,
-    ConfirmationNeeded,
-    Declined,
-    ExitCode,
-)
+from kiwoom_cli.errors import BadInput, ConfirmationNeeded, Declined, ExitCode
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import Condition
 
 log = logging.getLogger("kiwoom.run")
-REST_TIMEOUT_S = 10.0  # an order with no answer in this time is OutcomeUnknown (never resent)
-_LOGGERS = ("kiwoom", "kiwoom_cli")  # our modules log under both names
 
 
 @dataclasses.dataclass
@@ -108,90 +96,6 @@ def resolve_conditions(settings: RunSettings, conditions: list[Condition]) -> tu
     return buy, sell
 
 
-# --------------------------------------------------------------------------- where the broker is
-
-
-@contextlib.contextmanager
-def broker_endpoint(config: Config) -> Iterator[tuple[str, str]]:
-    """Yield (rest_url, ws_url) as a SimAddress (.ca_file: a TLS simulator's CA); sim mode with no
-    URL finds or starts the simulator and publishes it."""
-    from kiwoom_cli.sim.embedded import SimAddress
-
-    if config.mode == "sim" and not config.rest_url:
-        from kiwoom_cli.config import sim_config
-        from kiwoom_cli.sim.embedded import connect_sim
-
-        # publish sim.json so one-shot commands use this run's simulator (docs/decisions.md §2)
-        with connect_sim(sim_config(config), publish_urls=True, tls=config.sim.tls) as found:
-            yield found
-        return
-    ep = config.endpoint()
-    if not ep.rest_url or not ep.ws_url:
-        raise ConfigError(f'mode "{config.mode}" needs both rest_url and ws_url. '
-                          "Allowed: both URLs (or KIWOOM_REST_URL and KIWOOM_WS_URL), or neither")
-    yield SimAddress(ep.rest_url, ep.ws_url)
-
-
-def open_log(started: dt.datetime) -> tuple[Path, logging.Handler]:
-    """Send our loggers to state_dir()/logs/run-<time>-<pid>.log (0600); return its path and handler."""
-    from kiwoom_cli.paths import ensure_private_dir, state_dir
-
-    path = ensure_private_dir(state_dir() / "logs") / f"run-{started:%Y%m%d-%H%M%S}-{os.getpid()}.log"
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(_KstFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-    for name in _LOGGERS:
-        logger = logging.getLogger(name)
-        logger.addHandler(handler)
-        if logger.level == logging.NOTSET or logger.level > logging.INFO:
-            logger.setLevel(logging.INFO)
-    return path, handler
-
-
-class _KstFormatter(logging.Formatter):
-    """Log times in KST like everything else (docs/decisions.md §1), never the host's zone."""
-
-    def formatTime(self, record, datefmt=None):
-        from kiwoom_cli.clock import KST
-
-        return dt.datetime.fromtimestamp(record.created, KST).isoformat(timespec="milliseconds")
-
-
-def close_log(handler: logging.Handler) -> None:
-    for name in _LOGGERS:
-        logging.getLogger(name).removeHandler(handler)
-    handler.close()
-
-
-# --------------------------------------------------------------------------- signals
-
-
-class Interrupts:
-    """Ctrl-C and SIGTERM: before the engine runs they abort start-up; after, they ask it to stop."""
-
-    def __init__(self) -> None:
-        self.engine = None
-        self.signal: int | None = None
-        self._old: dict[int, object] = {}
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # signals are the main thread's (an embedding test drives stop itself)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._old[sig] = signal.signal(sig, self._handle)
-
-    def restore(self) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        self._old.clear()
-
-    def _handle(self, signum, frame) -> None:
-        self.signal = signum
-        if self.engine is None:
-            raise KeyboardInterrupt
-        self.engine.put(ev.StopRun())  # SimpleQueue.put is safe from a signal handler
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -219,6 +123,8 @@ def _run(config: Config, options: RunOptions, clock: Clock | None) -> int:
     interactive = sys.stdout.isatty() and not options.headless
     confirm_real(config, settings, options.yes)
 
+    from kiwoom_cli.cli.interrupts import Interrupts
+    from kiwoom_cli.cli.runlog import close_log, open_log
     from kiwoom_cli.core import lock
 
     interrupts = Interrupts()
@@ -243,13 +149,9 @@ def _run(config: Config, options: RunOptions, clock: Clock | None) -> int:
 def _run_locked(config, settings, options, until, interactive, clock, started, log_path, interrupts,
                 stack: contextlib.ExitStack) -> int:
     from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
-    from kiwoom_cli.cli.session import broker, journal_account, rate_limiter
+    from kiwoom_cli.cli.session import Broker, broker_address, journal_account
     from kiwoom_cli.core.engine import Engine
     from kiwoom_cli.core.journal import journal_path
-    from kiwoom_cli.kiwoom.endpoint import Credentials
-    from kiwoom_cli.kiwoom.rest import RestClient
-    from kiwoom_cli.kiwoom.tokens import TokenStore
-    from kiwoom_cli.paths import state_dir
 
     account = journal_account(config)
     feed = Feed(None if interactive else sys.stdout)
@@ -258,21 +160,14 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
     recovered = journal.ahead_recovered  # a previous release's killed run, committed on open (core/journal/)
     if journal.ahead_set_aside:  # a damaged record, moved aside and never executed (logged by the journal)
         sys.stderr.write(f"kiwoom: warning: {journal.ahead_set_aside}\n")
-    address = stack.enter_context(broker_endpoint(config))
-    rest_url, ws_url = address
-    endpoint = broker(config, rest_url, ws_url, address.ca_file)
-    creds = Credentials(config.credentials.app_key, config.credentials.app_secret)
-    tokens = TokenStore(state_dir() / "tokens", clock)  # shared by every client (and other processes)
-    limiter = rate_limiter(config, clock)
-
-    def make_rest() -> RestClient:  # one per thread (docs/decisions.md §2)
-        return RestClient(endpoint, creds, tokens=tokens, clock=clock, limiter=limiter, timeout=REST_TIMEOUT_S,
-                          exchange=config.exchange)
-
+    address = stack.enter_context(broker_address(config, run=True))
+    rest_url = address.rest_url
+    root = Broker(config, address, clock)  # one TokenStore and RateLimiter shared by every client
+    make_rest = root.rest  # one RestClient per thread (docs/decisions.md §2)
     token_rest = make_rest()
     stack.callback(token_rest.close)
     engine_events: queue.SimpleQueue = queue.SimpleQueue()
-    socket = _RunSocket(endpoint, token_rest.token, engine_events, clock=clock, exchange=config.exchange)
+    socket = root.socket(token_rest.token, engine_events, cls=_RunSocket, exchange=config.exchange)
     socket.start()
     stack.callback(socket.stop)  # idempotent: the engine stops it too
     buy, sell = resolve_conditions(settings, socket.conditions())
@@ -311,7 +206,9 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
             journal.detach()
         else:
             journal.release_unlinked()  # order events still waiting for a number: reported as they are
-    return _finish(engine, feed, reason, interrupts, interactive, started, clock, log_path)
+    from kiwoom_cli.cli.runend import finish
+
+    return finish(engine, feed, reason, interrupts, interactive, started, clock, log_path)
 
 
 GC_GEN0_THRESHOLD = 10_000  # None keeps Python's 700
@@ -344,44 +241,6 @@ def _watch(engine, config, account, buy, sell, settings, journal, started, inter
                    sell_cond=(sell.name, sell.seq) if sell else None, settings=settings,
                    journal_path=journal.path, started_at=started)
     return run_dashboard(engine, info) or engine.exit_reason
-
-
-def _finish(engine, feed, reason, interrupts, interactive, started, clock, log_path) -> int:
-    from kiwoom_cli.cli.runfeed import summary
-
-    feed.close()
-    if interrupts.signal is not None and reason in ("", "stopped"):
-        reason = "interrupted" if interrupts.signal == signal.SIGINT else "terminated"
-    if engine.error is not None:
-        reason = engine.exit_reason or "internal error"
-    done = summary(feed, engine.latest, exit_reason=reason, started=started, now=clock.now())
-    if interactive:
-        feed_line = (f"kiwoom: run ended ({reason}): {done['buys']} buys, {done['sells']} sells, "
-                     f"realised P&L {done['realised_pnl']:,} KRW, {len(done['open_positions'])} open positions; "
-                     f"{_unanswered(done)}log {log_path}\n")
-        log.info("%s", feed_line.strip())
-        sys.stdout.write(feed_line)
-        sys.stdout.flush()
-    else:
-        feed.write(done)
-    if engine.error is not None:
-        sys.stderr.write(f"kiwoom: {reason}; traceback in {log_path}\n")
-        return int(ExitCode.INTERNAL)
-    if reason.startswith("kicked"):
-        sys.stderr.write(f"kiwoom: error: {reason} (another login with the same app key took the socket)\n")
-        return int(AccountBusy.exit_code)
-    if interrupts.signal is not None:
-        return int(ExitCode.INTERRUPTED)
-    return int(ExitCode.OK)
-
-
-def _unanswered(done: dict) -> str:
-    """The end line's word on orders still waiting (a sell refused for a rate limit until the end)."""
-    waiting = done["unanswered"]
-    if not waiting:
-        return ""
-    what = ", ".join(f"{w['side'] or w['action']} {w['code']}" for w in waiting)
-    return f"{len(waiting)} orders not placed ({what}: still waiting to be sent); "
 
 
 def _plain(settings: RunSettings) -> dict:
