@@ -305,7 +305,7 @@ def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price
         if kind == "amend":
             # An explicit quantity rather than 0, which kt10002 reads as all that remains (docs/protocol.md, Request bodies).
             intent = service.prepare_amend(target.order_no, target.code, qty or target.remaining_qty, price,
-                                           side=target.side)
+                                           side=target.side, old_price=target.price)
         else:
             intent = service.prepare_cancel(target.order_no, target.code, qty or 0)
         confirm_real(config, _describe(intent, config, session.endpoint), yes)

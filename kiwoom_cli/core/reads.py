@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiwoom_cli.core import daypnl
 from kiwoom_cli.market import net_return_pct
 from kiwoom_cli.models import Side
 
@@ -55,10 +56,8 @@ class Reads:
     def unrealised(self) -> float:
         """P&L of managed positions if sold at their last price, after costs; a price that does not
         count (none inside a quote's limits yet, as a start-up balance's) counts for nothing."""
-        c = self.costs
-        keep = 1 - c.commission - c.sell_tax
         return sum(
-            p.qty * (p.price * keep - p.avg_price * (1 + c.commission))
+            daypnl.position_pnl(p.qty, p.avg_price, p.price, self.costs)
             for p in self.positions.values()
             if p.managed and p.price > 0 and self.price_counts(p.code, p.price)
         )
@@ -69,7 +68,8 @@ class Reads:
         return m is not None and m.quoted is not None and m.lower <= price <= m.upper
 
     def day_pnl(self) -> float:
-        """Realised + unrealised P&L of the day, after costs."""
+        """Realised + unrealised P&L of the day, after costs: the figure the dashboard shows and
+        max_daily_loss is checked against (core/daypnl.py)."""
         return self.realised + self.unrealised()
 
     def unknown_orders(self) -> list:

@@ -185,7 +185,7 @@ class State(Reads):
         if isinstance(event, ev.OrdersQueried):
             self.query_in_flight, self.query_retry_at = False, None
             return settle(self, event, now)
-        if isinstance(event, ev.Pause):
+        if isinstance(event, (ev.Pause, ev.SellAll)):  # sell all pauses buying too (docs/decisions.md §7)
             self.paused = True
         elif isinstance(event, ev.Resume):
             self.paused = False

@@ -81,8 +81,8 @@ class Strategy:
             return retry.after_refusal(event, view, now)
         if isinstance(event, ev.SellCode):
             return self.sell(view, event.code, "manual", now, origin="manual", reason="user asked")
-        if isinstance(event, ev.SellAll):
-            out: list = []
+        if isinstance(event, ev.SellAll):  # the state paused buying on it (State.apply)
+            out: list = [ev.Decision("user", None, "info", "sell all: buying paused (p resumes it)")]
             for code in list(view.positions):
                 out += self.sell(view, code, "manual", now, origin="manual", reason="user asked: sell all")
             return out
@@ -118,6 +118,11 @@ class Strategy:
         due = [c for c in dict.fromkeys(codes)
                if c not in view.quotes_asked or (now - view.quotes_asked[c]).total_seconds() >= LIMITS_RETRY_S]
         return [ev.NeedQuotes(tuple(due[:MAX_QUOTE_CODES]))] if due else []
+
+    def at_start(self, view, now: dt.datetime) -> list:
+        """The first outputs of a run: halt buying if the day's loss is already past max_daily_loss
+        (realised earlier today, docs/decisions.md §7), and quote what it holds."""
+        return self._check_max_loss(view, now, " at start: no buys today") + self.limits_at_start(view, now)
 
     def limits_at_start(self, view, now: dt.datetime) -> list:
         """Held codes and open buys get a quote first: none of their prices counts before it (prices.py)."""
@@ -173,6 +178,9 @@ class Strategy:
             return self.sell(view, c.code, "sell_cond", now, reason=f"entered sell condition {c.seq}")
         if s.buy_cond is not None and c.seq != s.buy_cond:
             return []
+        halt = self._check_max_loss(view, now)  # the loss may have come with a quote, not a tick
+        if halt:
+            return [*halt, ev.Decision("buy_cond", c.code, "deny", "max daily loss reached: buying halted")]
         denial = risk.precheck_buy(view, s, c.code, now)
         if denial:
             return [ev.Decision("buy_cond", c.code, "deny", denial.reason)]
@@ -220,7 +228,7 @@ class Strategy:
             limit = add_ticks(round_up_to_tick(price), s.buy_ticks)
             if upper:
                 limit = max(lower, min(upper, limit))
-        reserve = risk.reservation(qty, limit, upper, price, s)
+        reserve = risk.run_reservation(qty, limit, upper, price, s)
         denial = risk.check_buy(view, s, code, qty, limit, price, reserve, now, "run", planned, prechecked)
         if denial:
             return [ev.Decision("buy_cond", code, "deny", denial.reason)]
@@ -278,14 +286,14 @@ class Strategy:
                 out += self.sell(view, code, rule, now, reason=reason, ignore_window=True)
         return out
 
-    def _check_max_loss(self, view, now: dt.datetime) -> list:
+    def _check_max_loss(self, view, now: dt.datetime, when: str = "") -> list:
         limit = self.s.max_daily_loss
         if limit is None or "max_loss" in view.flags:
             return []
         pnl = view.day_pnl()
         if pnl > -limit:
             return []
-        reason = f"day P&L {pnl:,.0f} <= -{limit:,}"
+        reason = f"day P&L {pnl:,.0f} <= -{limit:,}{when}"
         out: list = [ev.SetFlag("max_loss", reason), ev.Decision("max_daily_loss", None, "halt", reason)]
         if self.s.liquidate_on_max_loss:
             for code, pos in list(view.positions.items()):
