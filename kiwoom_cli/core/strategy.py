@@ -79,17 +79,21 @@ class Strategy:
             return [ev.Decision("order", None, "info", f"outcome unknown for {event.intent_id}: {event.reason}")]
         if isinstance(event, ev.OrderRefused):
             return retry.after_refusal(event, view, now)
+        if isinstance(event, (ev.SellCode, ev.SellAll, ev.Pause, ev.Resume)):
+            return self._on_user(event, view, now)
+        return []
+
+    def _on_user(self, event, view, now: dt.datetime) -> list:
+        """The dashboard's keys: sell one, sell all (which pauses buying too: State.apply), pause, resume."""
         if isinstance(event, ev.SellCode):
             return self.sell(view, event.code, "manual", now, origin="manual", reason="user asked")
-        if isinstance(event, ev.SellAll):  # the state paused buying on it (State.apply)
+        if isinstance(event, ev.SellAll):
             out: list = [ev.Decision("user", None, "info", "sell all: buying paused (p resumes it)")]
             for code in list(view.positions):
                 out += self.sell(view, code, "manual", now, origin="manual", reason="user asked: sell all")
             return out
-        if isinstance(event, (ev.Pause, ev.Resume)):
-            word = "paused" if isinstance(event, ev.Pause) else "resumed"
-            return [ev.Decision("user", None, "info", f"buying {word}")]
-        return []
+        word = "paused" if isinstance(event, ev.Pause) else "resumed"
+        return [ev.Decision("user", None, "info", f"buying {word}")]
 
     # ------------------------------------------------------------------ prices that did not count
 
