@@ -1,7 +1,8 @@
 """`kiwoom order buy|sell|amend|cancel` and `kiwoom orders`.
 
 Everything the user typed is checked before anything is sent; the price against the tick grid
-and the day's limits from a quote. Real mode shows exactly what will be sent and asks once
+and the day's limits from a quote, and a buy against the run's own checks (core/pretrade.py: the
+day's loss, max_order_value, the orderable cash); a failed check exits 2. Real mode shows exactly what will be sent and asks once
 (unless --yes). Then the order is followed for --wait seconds and its fills reported.
 """
 

@@ -151,7 +151,8 @@ class OrderService:
     def prepare_place(self, side: Side | str, code: str, qty: object, price: int | None = None, *,
                       ticks: int | None = None, origin: str = "manual", rule: str | None = None,
                       quote: Quote | None = None) -> ev.PlaceOrder:
-        """Validate a new order and return its intent (nothing is sent or journaled)."""
+        """Validate a new order, a buy against the pre-trade checks (core/pretrade.py), and return its
+        intent (no order is sent, nothing journaled)."""
         side = Side(side)
         code = check_code(code)
         qty = check_qty(qty)
@@ -171,10 +172,6 @@ class OrderService:
         )
         self._asked[intent.intent_id] = (asked, ticks)
         return intent
-
-    def _check_value(self, side: Side, qty: int, price: int | None, quote: Quote) -> None:
-        if side is Side.BUY:
-            self.checks.value(qty, price, quote)
 
     def _reserve(self, side: Side, qty: int, price: int | None, quote: Quote) -> int:
         return self.checks.reserve(qty, price, quote) if side is Side.BUY else 0
@@ -270,10 +267,12 @@ class OrderService:
         price = price_for(quote, asked, ticks, intent.side)
         if price is not None:
             check_price(price, quote)
-        self._check_value(intent.side, intent.qty, price, quote)
+        reserve = self._reserve(intent.side, intent.qty, price, quote)
+        if intent.side is Side.BUY:
+            self.checks.buy(intent.qty, price, quote, reserve)
         return dataclasses.replace(
             intent, price=price, ref_price=quote.price, upper=quote.upper_limit, lower=quote.lower_limit,
-            reserve=self._reserve(intent.side, intent.qty, price, quote),
+            reserve=reserve,
         )
 
     def submit(self, intent) -> ev.OrderAcked | ev.OrderFailed | ev.OrderUnknown | ev.OrderRefused:
