@@ -15,6 +15,8 @@ from kiwoom_cli.core.records import FillApplied, Position
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import OrderType, Side
 from tests.core.harness import T0, Driver, entry, quote, quotes, settings
+from tests.ui.samples import view
+from tests.ui.test_board import draw
 
 CODE = "005930"
 
@@ -78,7 +80,8 @@ def test_sell_all_pauses_buying_and_says_so(path):
     assert [o.code for o in out if isinstance(o, ev.PlaceOrder) and o.side is Side.SELL] == [CODE]
     said = [r for r in d.decisions() if r["rule"] == "user"]
     assert said and "buying paused" in said[-1]["reason"]
-    assert d.state.paused and d.state.snapshot().paused  # the dashboard's status shows paused
+    assert d.state.paused and d.state.snapshot().paused
+    assert "PAUSED" in draw(view(d.state, now=d.clock.now()), 80)[0]  # the dashboard's status
     d.feed(entry("000660"), ev.Idle())
     assert [o.code for o in buys(d)] == [CODE]
     assert d.decisions()[-1]["reason"] == "paused"
