@@ -21,6 +21,7 @@ def test_sell_all_pauses_buying(rig):
     board.dash._on_text("x")
     board.dash._on_text("y")
     wait_until(lambda: "PAUSED" in board.last, timeout=10, message="paused on the dashboard")
+    wait_until(lambda: "buying paused (p resumes)" in board.last, timeout=10, message="the footer says so")
     wait_until(lambda: said(engine, "user", None, "sell all: buying paused"), timeout=10, message="said")
     wait_until(lambda: any(o["api_id"] == "kt10001" for o in sim.order_log), timeout=10, message="sold")
     sim.push_condition("1", "000660", "I")
