@@ -1,7 +1,8 @@
 """`kiwoom order buy|sell|amend|cancel` and `kiwoom orders`.
 
 Everything the user typed is checked before anything is sent; the price against the tick grid
-and the day's limits from a quote. Real mode shows exactly what will be sent and asks once
+and the day's limits from a quote, and a buy against the run's own checks (core/pretrade.py: the
+day's loss, max_order_value, the orderable cash); a failed check exits 2. Real mode shows exactly what will be sent and asks once
 (unless --yes). Then the order is followed for --wait seconds and its fills reported.
 """
 
@@ -307,7 +308,7 @@ def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price
         if kind == "amend":
             # An explicit quantity rather than 0, which kt10002 reads as all that remains (docs/protocol.md, Request bodies).
             intent = service.prepare_amend(target.order_no, target.code, qty or target.remaining_qty, price,
-                                           side=target.side)
+                                           side=target.side, old_price=target.price)
         else:
             intent = service.prepare_cancel(target.order_no, target.code, qty or 0)
         confirm_real(config, _describe(intent, config, session.endpoint), yes)

@@ -160,9 +160,11 @@ class Session:
         if self._orders is None:
             from kiwoom_cli.core.orders import OrderService
 
+            run = self.config.run  # a manual buy passes the run's checks (core/pretrade.py)
             self._orders = OrderService(self.rest, self.journal(), self.clock,
-                                        commission=self.config.costs.commission,
-                                        max_order_value=self.config.run.max_order_value)
+                                        costs=self.config.costs_on(self.clock.now().date()),
+                                        max_order_value=run.max_order_value, max_daily_loss=run.max_daily_loss,
+                                        check_cash=True)
         return self._orders
 
     def close(self) -> None:

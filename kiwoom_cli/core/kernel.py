@@ -89,7 +89,7 @@ class Kernel:
             self._journal_notes(notes, now)
             for d in result.decisions:
                 self.journal.record_decision(d, now)
-            intents = self._outputs([*outs, *self.strategy.limits_at_start(self.state, now)], now)
+            intents = self._outputs([*outs, *self.strategy.at_start(self.state, now)], now)
             self.decisions = list(result.decisions) + self.decisions
             return intents
 

@@ -15,7 +15,6 @@ sells, amends and cancels keep trying. An order whose answer never came is Outco
 from __future__ import annotations
 
 import dataclasses
-import math
 import uuid
 from typing import Protocol
 
@@ -23,6 +22,7 @@ from kiwoom_cli import inputs, market
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import outcomes, retry
+from kiwoom_cli.core.pretrade import ManualChecks
 from kiwoom_cli.errors import (
     ApiError,
     BadInput,
@@ -33,7 +33,7 @@ from kiwoom_cli.errors import (
     TokenInvalid,
 )
 from kiwoom_cli.kiwoom.gateway import OrderGateway
-from kiwoom_cli.models import OpenOrder, OrderAck, OrderType, Quote, Side
+from kiwoom_cli.models import Cash, OpenOrder, OrderAck, OrderType, Quote, Side
 
 _UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # docs/protocol.md, Errors we act on
 UNKNOWN_HINT = "check `kiwoom orders` before doing anything else; never resend blindly"
@@ -43,6 +43,8 @@ class OrderRest(Protocol):
     """The part of RestClient the order service uses."""
 
     def quote(self, code: str) -> Quote: ...
+    def quotes(self, codes: list[str]) -> list[Quote]: ...
+    def cash(self) -> Cash: ...
     def buy(self, code: str, qty: int, price: int | None) -> OrderAck: ...
     def sell(self, code: str, qty: int, price: int | None) -> OrderAck: ...
     def amend(self, order_no: str, code: str, qty: int, price: int) -> OrderAck: ...
@@ -109,14 +111,18 @@ class OrderService:
     """Every order, manual or automatic, goes through here (docs/decisions.md §7)."""
 
     def __init__(self, rest: OrderRest, journal, clock: Clock, *, id_prefix: str = "m",
-                 commission: float = market.DEFAULT_COMMISSION, max_order_value: int | None = None) -> None:
+                 commission: float = market.DEFAULT_COMMISSION, max_order_value: int | None = None,
+                 costs: market.CostRates | None = None, max_daily_loss: int | None = None,
+                 check_cash: bool = False) -> None:
         self._rest = rest
         self._gateway = OrderGateway(rest)  # every order leaves through it
-        self._max_value = max_order_value  # run.max_order_value: caps a manual buy too
+        # the pre-trade checks a manual buy passes, as a run's (core/pretrade.py)
+        self.checks = ManualChecks(rest, journal, clock, costs or market.CostRates(commission=commission),
+                                   max_order_value=max_order_value, max_daily_loss=max_daily_loss,
+                                   check_cash=check_cash)
         self._journal = journal  # kiwoom_cli.core.journal.Journal, or None for tests of validation only
         self._clock = clock
         self._prefix = id_prefix
-        self._commission = commission
         self._asked: dict[str, tuple[int | None, int | None]] = {}  # intent id -> (price, ticks) asked
 
     # ------------------------------------------------------------------ look-ups
@@ -147,7 +153,8 @@ class OrderService:
     def prepare_place(self, side: Side | str, code: str, qty: object, price: int | None = None, *,
                       ticks: int | None = None, origin: str = "manual", rule: str | None = None,
                       quote: Quote | None = None) -> ev.PlaceOrder:
-        """Validate a new order and return its intent (nothing is sent or journaled)."""
+        """Validate a new order, a buy against the pre-trade checks (core/pretrade.py), and return its
+        intent (no order is sent, nothing journaled)."""
         side = Side(side)
         code = check_code(code)
         qty = check_qty(qty)
@@ -156,39 +163,33 @@ class OrderService:
         price = price_for(quote, price, ticks, side)
         if price is not None:
             check_price(price, quote)
-        self._check_value(side, qty, price, quote)
+        reserve = self._reserve(side, qty, price, quote)
+        if side is Side.BUY:
+            self.checks.buy(qty, price, quote, reserve)
         intent = ev.PlaceOrder(
             intent_id=self._new_id(), side=side, code=code, qty=qty, price=price,
             order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
             rule=rule or origin, origin=origin, name=quote.name, ref_price=quote.price,
-            upper=quote.upper_limit, lower=quote.lower_limit, reserve=self._reserve(side, qty, price, quote),
+            upper=quote.upper_limit, lower=quote.lower_limit, reserve=reserve,
         )
         self._asked[intent.intent_id] = (asked, ticks)
         return intent
 
-    def _check_value(self, side: Side, qty: int, price: int | None, quote: Quote) -> None:
-        # as the run counts it (core/risk.py check_buy); a market buy with no price yet at the upper limit
-        value = qty * (price or quote.price or quote.upper_limit)
-        if side is Side.BUY and self._max_value is not None and value > self._max_value:
-            raise BadInput(f"order value {value:,} won is above max_order_value {self._max_value:,}",
-                           hint="a smaller quantity, or raise run.max_order_value")
-
     def _reserve(self, side: Side, qty: int, price: int | None, quote: Quote) -> int:
-        if side is not Side.BUY:
-            return 0
-        # a market buy is reserved at the upper limit (docs/decisions.md §7)
-        return math.ceil(qty * (price or quote.upper_limit) * (1 + self._commission))
+        return self.checks.reserve(qty, price, quote) if side is Side.BUY else 0
 
     def prepare_amend(self, order_no: str, code: str, qty: object, price: int, *,
-                      quote: Quote | None = None, side: Side | str | None = None) -> ev.AmendOrder:
-        """Validate an amend (qty 0 = all remaining) and return its intent; a buy's new value is
-        checked against max_order_value like a new order's (`side`: the order's, from ka10075)."""
+                      quote: Quote | None = None, side: Side | str | None = None,
+                      old_price: int | None = None) -> ev.AmendOrder:
+        """Validate an amend (qty 0 = all remaining) and return its intent; a buy's (`side`: the
+        order's, from ka10075) new value is checked against max_order_value, and what it reserves
+        beyond `old_price` (0: market) against the orderable cash (ManualChecks.amend_buy)."""
         order_no, code = _order_no(order_no), check_code(code)
         qty = check_qty(qty, allow_zero=True)
         quote = quote or self.lookup(code)
         check_price(price, quote)
-        if side is not None:
-            self._check_value(Side(side), qty, price, quote)
+        if side is not None and Side(side) is Side.BUY:
+            self.checks.amend_buy(qty, price, old_price, quote)
         return ev.AmendOrder(self._new_id(), self._target(order_no), order_no, code, qty, price)
 
     def prepare_cancel(self, order_no: str, code: str, qty: object = 0) -> ev.CancelOrder:
@@ -268,10 +269,12 @@ class OrderService:
         price = price_for(quote, asked, ticks, intent.side)
         if price is not None:
             check_price(price, quote)
-        self._check_value(intent.side, intent.qty, price, quote)
+        reserve = self._reserve(intent.side, intent.qty, price, quote)
+        if intent.side is Side.BUY:
+            self.checks.buy(intent.qty, price, quote, reserve)
         return dataclasses.replace(
             intent, price=price, ref_price=quote.price, upper=quote.upper_limit, lower=quote.lower_limit,
-            reserve=self._reserve(intent.side, intent.qty, price, quote),
+            reserve=reserve,
         )
 
     def submit(self, intent) -> ev.OrderAcked | ev.OrderFailed | ev.OrderUnknown | ev.OrderRefused:

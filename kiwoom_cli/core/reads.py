@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiwoom_cli.core import daypnl
 from kiwoom_cli.market import net_return_pct
 from kiwoom_cli.models import Side
 
@@ -65,8 +66,7 @@ class Reads:
         """P&L of one position if sold at its last price, after costs (0 without a price)."""
         if p.price <= 0:
             return 0.0
-        c = self.costs
-        return p.qty * (p.price * (1 - c.commission - c.sell_tax) - p.avg_price * (1 + c.commission))
+        return daypnl.position_pnl(p.qty, p.avg_price, p.price, self.costs)
 
     def price_counts(self, code: str, price: int) -> bool:
         """Tell whether a quote has given the code's limits and `price` is inside them (core/prices.py)."""
@@ -74,7 +74,8 @@ class Reads:
         return m is not None and m.quoted is not None and m.lower <= price <= m.upper
 
     def day_pnl(self) -> float:
-        """Realised + unrealised P&L of the day, after costs."""
+        """Realised + unrealised P&L of the day, after costs: the figure the dashboard shows and
+        max_daily_loss is checked against (core/daypnl.py)."""
         return self.realised + self.unrealised()
 
     def unknown_orders(self) -> list:

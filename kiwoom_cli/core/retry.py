@@ -180,7 +180,7 @@ def _redo_buy(view, s, intent, order, mark, now: dt.datetime):
     limit = None
     if intent.order_type is OrderType.LIMIT:
         limit = _clamp(add_ticks(round_up_to_tick(price), s.buy_ticks), upper, lower)
-    reserve = risk.reservation(intent.qty, limit, upper, price, s)
+    reserve = risk.run_reservation(intent.qty, limit, upper, price, s)
     denial = _recheck_buy(view, s, intent, order, limit, price, reserve, now)
     if denial:
         return intent, f"checks: {denial}"
@@ -197,16 +197,13 @@ def _recheck_buy(view, s, intent, order, limit, price, reserve, now) -> str | No
             return "paused"
         if "max_loss" in view.flags or "liquidated" in view.flags:
             return "buying halted for the day"
-    value = intent.qty * (limit or price)
-    if s.max_order_value is not None and value > s.max_order_value:
-        return f"order value {value:,} above max_order_value {s.max_order_value:,}"
     cash = view.available_cash()
-    if cash is None:
-        return "orderable cash unknown"
-    cash += order.reserved_now  # what this order holds now is free for its own new price
-    if reserve > cash:
-        return f"cash: needs {reserve:,} reserved, {max(cash, 0):,} available"
-    return None
+    if cash is not None:
+        cash += order.reserved_now  # what this order holds now is free for its own new price
+    denial = (risk.check_day_loss(view.day_pnl(), s.max_daily_loss)
+              or risk.check_value(intent.qty * (limit or price), s.max_order_value)
+              or risk.check_cash(reserve, cash))
+    return denial.reason if denial else None
 
 
 def _clamp(price: int, upper: int, lower: int) -> int:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.market import CostRates, price_limits
+from kiwoom_cli.market import price_limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,22 +30,47 @@ class Planned:
         self.registers += int(registers)
 
 
-def reservation(qty: int, limit_price: int | None, upper: int, ref_price: int, settings: RunSettings) -> int:
-    """Return KRW to hold for a buy: qty x (limit price, or the upper limit for market buys or when
-    amends may raise the price to it) plus the commission (docs/decisions.md §7)."""
+def reservation(qty: int, limit_price: int | None, upper: int, ref_price: int, commission: float,
+                amends_to_upper: bool = False) -> int:
+    """Return KRW to hold for a buy, the one rule for a run's buys and manual ones (docs/decisions.md §7):
+    qty x (the limit price, or the upper limit for a market buy or when amends may raise the price
+    to it) plus the commission, rounded up to the next 10 won so it never falls short of the fee."""
     if upper <= 0:
         upper = price_limits(ref_price).upper  # no known limits: take them from the price (upper bound)
-    if limit_price is None or settings.amend_after_s is not None:
-        unit = upper
-    else:
-        unit = limit_price
+    unit = upper if limit_price is None or amends_to_upper else limit_price
     amount = qty * unit
-    return amount + _commission(amount, settings.costs)
+    return amount + -(-int(amount * commission) // 10) * 10
 
 
-def _commission(amount: int, costs: CostRates) -> int:
-    # rounded up to the next 10 won so the reservation never falls short of the floored fee
-    return -(-int(amount * costs.commission) // 10) * 10
+def run_reservation(qty: int, limit_price: int | None, upper: int, ref_price: int, s: RunSettings) -> int:
+    """`reservation` for a run's buy: its amends (amend_after_s) may raise the price to the upper limit."""
+    return reservation(qty, limit_price, upper, ref_price, s.costs.commission, s.amend_after_s is not None)
+
+
+# --------------------------------------------------------------------------- the checks every buy passes
+
+
+def check_value(value: int, max_order_value: int | None) -> Denial | None:
+    """The cap on one order's value (qty x limit price, or x the current price for a market buy)."""
+    if max_order_value is not None and value > max_order_value:
+        return Denial(f"order value {value:,} above max_order_value {max_order_value:,}")
+    return None
+
+
+def check_cash(reserve: int, cash: int | None) -> Denial | None:
+    """The buy's reservation against orderable cash already net of pending reservations."""
+    if cash is None:
+        return Denial("orderable cash unknown")
+    if reserve > cash:
+        return Denial(f"cash: needs {reserve:,} reserved, {max(cash, 0):,} available")
+    return None
+
+
+def check_day_loss(pnl: float, max_daily_loss: int | None) -> Denial | None:
+    """No buy once the day's P&L (daypnl.py: the figure the dashboard shows) is at -max_daily_loss."""
+    if max_daily_loss is not None and pnl <= -max_daily_loss:
+        return Denial(f"max daily loss reached: day P&L {pnl:,.0f} <= -{max_daily_loss:,}")
+    return None
 
 
 def precheck_buy(view, s: RunSettings, code: str, now: dt.datetime, origin: str = "run",
@@ -63,6 +88,9 @@ def precheck_buy(view, s: RunSettings, code: str, now: dt.datetime, origin: str 
             return Denial("liquidated for the day")
         if "bad_answer" in view.flags:  # core/halt.py
             return Denial(f"buying halted: unexpected answer from the broker ({view.flags['bad_answer']})")
+    denial = check_day_loss(view.day_pnl(), s.max_daily_loss)  # manual buys too
+    if denial:
+        return denial
     why = view.busy(code) or ("duplicate entry" if code in planned.codes else None)
     if why:
         return Denial(f"duplicate: {why}")
@@ -90,17 +118,13 @@ def check_buy(view, s: RunSettings, code: str, qty: int, order_price: int | None
     if qty <= 0:
         return Denial(f"quantity 0: price {ref_price:,} is above buy_amount {s.buy_amount:,}")
     value = qty * (order_price or ref_price)
-    if s.max_order_value is not None and value > s.max_order_value:
-        return Denial(f"order value {value:,} above max_order_value {s.max_order_value:,}")
+    denial = check_value(value, s.max_order_value)
+    if denial:
+        return denial
     if s.max_order_value is None and origin == "run" and value > 2 * s.buy_amount:
         return Denial(f"order value {value:,} above twice buy_amount (the run's cap while max_order_value is off)")
     cash = view.available_cash()
-    if cash is None:
-        return Denial("orderable cash unknown")
-    cash -= planned.cash
-    if reserve > cash:
-        return Denial(f"cash: needs {reserve:,} reserved, {max(cash, 0):,} available")
-    return None
+    return check_cash(reserve, None if cash is None else cash - planned.cash)
 
 
 def check_sell(view, s: RunSettings, code: str, now: dt.datetime, origin: str = "run",

@@ -108,7 +108,7 @@ class State(Reads):
             self.cash = event.cash.orderable
             seen = event.fills_seen
             self.spent = {} if seen is None else {s: a for s, a in self.spent.items() if s > seen}
-        elif isinstance(event, ev.Pause):
+        elif isinstance(event, (ev.Pause, ev.SellAll)):  # sell all pauses buying too (docs/decisions.md §7)
             self.paused = True
         elif isinstance(event, ev.Resume):
             self.paused = False

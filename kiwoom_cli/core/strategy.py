@@ -80,17 +80,21 @@ class Strategy:
             return [ev.Decision("order", None, "info", f"outcome unknown for {event.intent_id}: {event.reason}")]
         if isinstance(event, ev.OrderRefused):
             return retry.after_refusal(event, view, now)
+        if isinstance(event, (ev.SellCode, ev.SellAll, ev.Pause, ev.Resume)):
+            return self._on_user(event, view, now)
+        return []
+
+    def _on_user(self, event, view, now: dt.datetime) -> list:
+        """The dashboard's keys: sell one, sell all (which pauses buying too: State.apply), pause, resume."""
         if isinstance(event, ev.SellCode):
             return self.sell(view, event.code, "manual", now, origin="manual", reason="user asked")
         if isinstance(event, ev.SellAll):
-            out: list = []
+            out: list = [ev.Decision("user", None, "info", "sell all: buying paused (p resumes it)")]
             for code in list(view.positions):
                 out += self.sell(view, code, "manual", now, origin="manual", reason="user asked: sell all")
             return out
-        if isinstance(event, (ev.Pause, ev.Resume)):
-            word = "paused" if isinstance(event, ev.Pause) else "resumed"
-            return [ev.Decision("user", None, "info", f"buying {word}")]
-        return []
+        word = "paused" if isinstance(event, ev.Pause) else "resumed"
+        return [ev.Decision("user", None, "info", f"buying {word}")]
 
     # ------------------------------------------------------------------ prices that did not count
 
@@ -123,6 +127,11 @@ class Strategy:
         due = [c for c in dict.fromkeys(codes)
                if c not in view.quotes_asked or (now - view.quotes_asked[c]).total_seconds() >= LIMITS_RETRY_S]
         return [ev.NeedQuotes(tuple(due[:MAX_QUOTE_CODES]))] if due else []
+
+    def at_start(self, view, now: dt.datetime) -> list:
+        """The first outputs of a run: halt buying if the day's loss is already past max_daily_loss
+        (realised earlier today, docs/decisions.md §7), and quote what it holds."""
+        return self._check_max_loss(view, now, " at start: no buys today") + self.limits_at_start(view, now)
 
     def limits_at_start(self, view, now: dt.datetime) -> list:
         """Held codes and open buys get a quote first: none of their prices counts before it (prices.py)."""
@@ -188,6 +197,9 @@ class Strategy:
             return self.sell(view, c.code, "sell_cond", now, reason=f"entered sell condition {c.seq}")
         if s.buy_cond is not None and c.seq != s.buy_cond:
             return []
+        halt = self._check_max_loss(view, now)  # the loss may have come with a quote, not a tick
+        if halt:
+            return [*halt, ev.Decision("buy_cond", c.code, "deny", "max daily loss reached: buying halted")]
         denial = risk.precheck_buy(view, s, c.code, now)
         if denial:
             return [ev.Decision("buy_cond", c.code, "deny", denial.reason)]
@@ -235,7 +247,7 @@ class Strategy:
             limit = add_ticks(round_up_to_tick(price), s.buy_ticks)
             if upper:
                 limit = max(lower, min(upper, limit))
-        reserve = risk.reservation(qty, limit, upper, price, s)
+        reserve = risk.run_reservation(qty, limit, upper, price, s)
         denial = risk.check_buy(view, s, code, qty, limit, price, reserve, now, "run", planned, prechecked)
         if denial:
             return [ev.Decision("buy_cond", code, "deny", denial.reason)]
@@ -293,14 +305,14 @@ class Strategy:
                 out += self.sell(view, code, rule, now, reason=reason, ignore_window=True)
         return out
 
-    def _check_max_loss(self, view, now: dt.datetime) -> list:
+    def _check_max_loss(self, view, now: dt.datetime, when: str = "") -> list:
         limit = self.s.max_daily_loss
         if limit is None or "max_loss" in view.flags:
             return []
         pnl = view.day_pnl()
         if pnl > -limit:
             return []
-        reason = f"day P&L {pnl:,.0f} <= -{limit:,}"
+        reason = f"day P&L {pnl:,.0f} <= -{limit:,}{when}"
         out: list = [ev.SetFlag("max_loss", reason), ev.Decision("max_daily_loss", None, "halt", reason)]
         if self.s.liquidate_on_max_loss:
             for code, pos in list(view.positions.items()):

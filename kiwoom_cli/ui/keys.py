@@ -55,7 +55,7 @@ class KeyPad:
         if self.mode == "confirm":
             self.mode = "normal"
             if key in ("y", "Y"):
-                self.notice = "selling every position"
+                self.notice = "selling every position; buying paused (p resumes)"
                 return [ev.SellAll()]
             self.notice = "sell all: cancelled"
             return []

@@ -211,10 +211,11 @@ def test_wrong_keys_exit_3(mock_env, monkeypatch):
 
 
 def test_broker_rejection_exits_1(mock_env, sim):
-    ran = kiwoom(*BUY, "005930", "100000", "--market")
+    # a buy over the cash no longer reaches the broker (issue 13); a sell of shares not held does
+    ran = kiwoom("order", "sell", "005930", "100000", "--market")
     assert ran.code == 1, ran.err
-    assert "RC4025" in ran.err and len(ran.err.strip().splitlines()) == 1
-    assert [e["api_id"] for e in sim.order_log] == ["kt10000"]  # it was sent; the broker said no
+    assert "800033" in ran.err and len(ran.err.strip().splitlines()) == 1
+    assert [e["api_id"] for e in sim.order_log] == ["kt10001"]  # it was sent; the broker said no
 
 
 def test_debug_shows_a_traceback(mock_env, sim):

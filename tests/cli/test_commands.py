@@ -130,8 +130,9 @@ def test_outcome_unknown_exits_5_pointing_at_orders(mock_env, sim, monkeypatch):
     assert kiwoom("account").code == 0
     sim.call(lambda: setattr(sim.ctx.faults, "delay_order_s", 2.0))
     sim.fault("delay_order", 1)
-    # more than the cash covers: the broker refuses it, but the refusal never reaches us in time
-    ran = kiwoom("order", "buy", "005930", "2000", "--market", "--wait", "0")
+    # shares not held (a buy over the cash is refused before it is sent, issue 13): the broker
+    # refuses it, but the refusal never reaches us in time
+    ran = kiwoom("order", "sell", "005930", "2000", "--market", "--wait", "0")
     assert ran.code == 5, ran.err
     assert "kiwoom orders" in ran.err and "Traceback" not in ran.err
     listed = kiwoom("orders", "--json")
@@ -139,7 +140,7 @@ def test_outcome_unknown_exits_5_pointing_at_orders(mock_env, sim, monkeypatch):
     [unknown] = json.loads(listed.out)["unknown_outcomes"]
     assert unknown["code"] == "005930" and unknown["status"] == "unknown"
     assert json.loads(listed.out)["settled"] == []
-    assert "no answer came for buy 005930 2,000 @ market" in kiwoom("orders").err
+    assert "no answer came for sell 005930 2,000 @ market" in kiwoom("orders").err
 
 
 def journal_rows():

@@ -47,9 +47,12 @@ def test_mock_mode_against_a_running_simulator(sim):
     ok(kiwoom_proc("conditions", "list", env=env))
     ok(kiwoom_proc("order", "buy", "005930", "2", "--market", env=env))
     assert "005930" in ok(kiwoom_proc("account", env=env)).stdout
-    rejected = kiwoom_proc("order", "buy", "005930", "100000", "--market", env=env)
-    assert rejected.returncode == 1 and rejected.stderr.count("\n") == 1 and "RC4025" in rejected.stderr
-    assert [e["api_id"] for e in sim.order_log] == ["kt10000", "kt10000"]
+    # over the orderable cash: refused before it is sent (issue 13), exit 2
+    refused = kiwoom_proc("order", "buy", "005930", "100000", "--market", env=env)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "cash: needs" in refused.stderr
+    rejected = kiwoom_proc("order", "sell", "005930", "100000", "--market", env=env)  # the broker says no
+    assert rejected.returncode == 1 and rejected.stderr.count("\n") == 1 and "800033" in rejected.stderr
+    assert [e["api_id"] for e in sim.order_log] == ["kt10000", "kt10001"]
 
 
 def test_mock_mode_with_the_urls_in_the_config_file(sim, tmp_path):

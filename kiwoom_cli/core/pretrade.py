@@ -1,0 +1,69 @@
+"""A manual order's pre-trade checks: core/risk.py's rules, the ones a run's buy passes, over what
+the broker and the journal say now (docs/decisions.md §7).
+
+A buy is refused, before anything is journaled or sent, when the day's P&L is at -max_daily_loss
+(core/daypnl.py, from the journal and a quote per managed position), when its value is above
+max_order_value, or when its reservation (risk.reservation) is above the broker's orderable cash
+(kt00001). A refusal is BadInput: exit 2 with the reason. While a run holds the account, the
+broker's orderable cash does not yet hold the run's own pending buys.
+"""
+
+from __future__ import annotations
+
+from kiwoom_cli.clock import Clock
+from kiwoom_cli.core import daypnl, risk
+from kiwoom_cli.errors import BadInput
+from kiwoom_cli.market import CostRates
+from kiwoom_cli.models import Quote
+
+LOSS_HINT = "the day's P&L counts today's fills a run journaled and the positions kiwoom manages"
+
+
+class ManualChecks:
+    """The checks of OrderService.prepare_place / prepare_amend; each limit None is not checked."""
+
+    def __init__(self, rest, journal, clock: Clock, costs: CostRates, *, max_order_value: int | None = None,
+                 max_daily_loss: int | None = None, check_cash: bool = False) -> None:
+        self._rest, self._journal, self._clock, self.costs = rest, journal, clock, costs
+        self._max_value = max_order_value
+        self._max_loss = None if max_daily_loss is None else abs(max_daily_loss)
+        self._check_cash = check_cash  # off for a service with no broker account behind it (tests of validation)
+
+    def reserve(self, qty: int, price: int | None, quote: Quote) -> int:
+        """What a buy holds of the cash: the run's rule (risk.reservation; a market buy at the upper limit)."""
+        return risk.reservation(qty, price, quote.upper_limit, quote.price, self.costs.commission)
+
+    def buy(self, qty: int, price: int | None, quote: Quote, reserve: int) -> None:
+        """A new buy's checks, in a run's order: the day's loss, the cap, the orderable cash."""
+        if self._max_loss is not None and self._journal is not None:
+            _refuse(risk.check_day_loss(self.day_pnl(), self._max_loss), LOSS_HINT)
+        self.value(qty, price, quote)
+        if self._check_cash:
+            _refuse(risk.check_cash(reserve, self._rest.cash().orderable), "a smaller quantity or a lower price")
+
+    def value(self, qty: int, price: int | None, quote: Quote) -> None:
+        """The cap, counted as the run counts it; a market buy with no price yet at the upper limit."""
+        value = qty * (price or quote.price or quote.upper_limit)
+        _refuse(risk.check_value(value, self._max_value), "a smaller quantity, or raise run.max_order_value")
+
+    def amend_buy(self, qty: int, price: int, old_price: int | None, quote: Quote) -> None:
+        """A buy re-priced: the cap on its new value; what it reserves beyond the old price (0: a
+        market order, held at the upper limit) against the orderable cash."""
+        self.value(qty, price, quote)
+        if old_price is None or not self._check_cash:
+            return
+        more = self.reserve(qty, price, quote) - self.reserve(qty, old_price or None, quote)
+        if more > 0:
+            _refuse(risk.check_cash(more, self._rest.cash().orderable), "a lower price")
+
+    def day_pnl(self) -> float:
+        """The day's P&L as a run and its dashboard count it (core/daypnl.py)."""
+        stored = self._journal.load(self._clock.now().date())
+        codes = [p.code for p in stored.positions if p.qty > 0]
+        quotes = self._rest.quotes(codes) if codes else []
+        return daypnl.from_journal(stored.realised, stored.positions, quotes, self.costs)
+
+
+def _refuse(denial: risk.Denial | None, hint: str) -> None:
+    if denial is not None:
+        raise BadInput(denial.reason, hint=hint)
