@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.records import FillApplied, Position
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.market import round_down_to_tick
 from kiwoom_cli.models import Side
 from tests.cli.conftest import instrument, kiwoom

@@ -14,7 +14,7 @@ from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import outcomes
 from kiwoom_cli.core.orders import OrderService
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.core.workers import OrderWorker
 from kiwoom_cli.errors import ExitCode, KiwoomError, OutcomeUnknown
 from kiwoom_cli.kiwoom.codec import ProtocolError

@@ -7,7 +7,7 @@ import signal
 
 from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.records import FillApplied
-from kiwoom_cli.core.store import Journal, journal_path
+from kiwoom_cli.core.journal import Journal, journal_path
 from kiwoom_cli.models import Side
 from tests.helpers import wait_until
 from tests.run.runkit import ANY_HOUR, orders_for, subscribed
