@@ -237,10 +237,11 @@ def run(config: Config, options: RunOptions, *, clock: Clock | None = None) -> i
 
 def _run_locked(config, settings, options, until, interactive, clock, started, log_path, interrupts,
                 stack: contextlib.ExitStack) -> int:
-    from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
+    from kiwoom_cli.cli.runfeed import Feed
     from kiwoom_cli.cli.session import broker, journal_account, rate_limiter
     from kiwoom_cli.core.engine import Engine
-    from kiwoom_cli.core.store import journal_path
+    from kiwoom_cli.core.kernel import Kernel
+    from kiwoom_cli.core.store import Journal, journal_path
     from kiwoom_cli.kiwoom.endpoint import Credentials
     from kiwoom_cli.kiwoom.rest import RestClient
     from kiwoom_cli.kiwoom.tokens import TokenStore
@@ -248,7 +249,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
 
     account = journal_account(config)
     feed = Feed(None if interactive else sys.stdout)
-    journal = ObservedJournal(journal_path(config.mode, account), feed, clock)
+    journal = Journal(journal_path(config.mode, account))
     stack.callback(journal.close)
     # order turns go through the journal's ahead file (core/ahead.py); first, commit what a killed run left there
     recovered = journal.write_ahead()
@@ -278,7 +279,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
 
     # Intent ids are primary keys in a journal that outlives runs: a fresh prefix per run.
     prefix = f"r{started:%y%m%d%H%M%S}{uuid.uuid4().hex[:4]}-"
-    kernel = ObservedKernel(settings, journal, id_prefix=prefix, feed=feed)
+    kernel = Kernel(settings, journal, id_prefix=prefix, sinks=[feed.consume])  # the feed reads the facts
     lines = None  # over https every order leaves through the order worker's RestClient (kiwoom/tls.py)
     if urlsplit(rest_url).scheme == "http":
         from kiwoom_cli.kiwoom.orderline import OrderLines
@@ -312,8 +313,6 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
         if engine.alive:  # stuck past the join's timeout: never close its journal under it
             log.error("the engine did not stop in time; its journal is left open")
             journal.detach()
-        else:
-            journal.release_unlinked()  # order events still waiting for a number: reported as they are
     return _finish(engine, feed, reason, interrupts, interactive, started, clock, log_path)
 
 

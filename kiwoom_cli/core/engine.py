@@ -233,7 +233,7 @@ class Engine:
             self._queued.discard(event.intent_id)
         elif isinstance(event, ev.OrderRefused) and event.kind == ev.REFUSED_RATE:
             self._queued.add(event.intent_id)  # waiting to go again: later orders queue behind it
-        self.kernel.handle(event, now, self._dispatch)  # the orders leave as soon as they are durable
+        self._dispatch(self.kernel.handle(event, now))  # the orders leave once the turn is committed
         if type(event) is ConditionListed:  # what the gap hid, shown with the pushes
             self.conditions.extend((now, c) for c in as_condition_events(self.kernel.state.members.last))
         self._note(now)
