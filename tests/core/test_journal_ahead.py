@@ -202,22 +202,14 @@ def test_each_record_is_written_over_the_last_and_checked_against_its_checksum(t
     assert waiting(path) is None
 
 
-def test_the_kernel_sends_once_the_turn_is_durable_and_commits_after(tmp_path):
+def test_the_kernel_returns_a_turns_orders_once_the_turn_is_committed(tmp_path):
     d = Driver(tmp_path / "j.sqlite3")
     d.journal.write_ahead()
-    seen = []
-
-    def send(intents):
-        place_ = next(i for i in intents if isinstance(i, ev.PlaceOrder))
-        on_disk = waiting(d.journal.path)
-        seen.append((place_.intent_id, [on_disk.ids], intent_ids(d.journal.path)))
-
     try:
         d.feed(entry("005930"), ev.Idle())
-        out = d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now(), send)
+        out = d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now())
         placed = [i.intent_id for i in out if isinstance(i, ev.PlaceOrder)]
-        assert seen == [(placed[0], [tuple(placed)], [])]  # in the ahead file, not in SQLite, when sent
-        assert intent_ids(d.journal.path) == placed
+        assert intent_ids(d.journal.path) == placed  # in SQLite when handed back (core/facts.py)
         assert waiting(d.journal.path) is None
     finally:
         d.close()
@@ -253,17 +245,21 @@ def test_a_flush_that_fails_keeps_the_turn_waiting_and_the_next_batch_commits_it
     assert intent_ids(journal.path) == ["a1", "a2"]
 
 
-def test_a_send_that_fails_still_has_its_turn_committed_and_its_error_raised(tmp_path):
+def test_a_turn_that_fails_half_way_still_has_its_turn_committed_and_its_error_raised(tmp_path):
     d = Driver(tmp_path / "j.sqlite3")
     d.journal.write_ahead()
+    apply_output = d.state.apply_output
 
-    def broken_send(intents):
-        raise ConnectionError("order worker gone")
+    def broken(out, now):  # fails on the turn's registration, after its order was recorded
+        if isinstance(out, ev.Register):
+            raise ConnectionError("order worker gone")
+        return apply_output(out, now)
 
     try:
         d.feed(entry("005930"), ev.Idle())
+        d.state.apply_output = broken
         with pytest.raises(ConnectionError, match="order worker gone"):
-            d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now(), broken_send)
+            d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now())
         assert len(intent_ids(d.journal.path)) == 1
         assert waiting(d.journal.path) is None
     finally:
@@ -271,7 +267,7 @@ def test_a_send_that_fails_still_has_its_turn_committed_and_its_error_raised(tmp
 
 
 def test_the_engine_hands_orders_over_only_once_their_turn_is_durable(tmp_path):
-    """The Engine's own wiring of send: what its dispatch sees when an order goes out."""
+    """The Engine's own wiring: what its dispatch sees when an order goes out."""
     import queue
 
     from kiwoom_cli.core.engine import Engine
@@ -280,13 +276,12 @@ def test_the_engine_hands_orders_over_only_once_their_turn_is_durable(tmp_path):
     d.journal.write_ahead()
     engine = Engine(d.kernel, socket=None, rest_factory=None, clock=d.clock, events=queue.SimpleQueue())
     seen = []
-    engine._order = lambda intent: seen.append((intent.intent_id, waiting(d.journal.path).ids,
-                                                intent_ids(d.journal.path)))
+    engine._order = lambda intent: seen.append((intent.intent_id, intent_ids(d.journal.path)))
     try:
         d.feed(entry("005930"), ev.Idle())
         engine._process(quotes(quote("005930", 70_000)))
         (placed,) = [i for i in d.state.orders]
-        assert seen == [(placed, (placed,), [])]
+        assert seen == [(placed, [placed])]  # committed to SQLite before it is handed over
         assert intent_ids(d.journal.path) == [placed]
     finally:
         d.close()
