@@ -23,6 +23,10 @@ from kiwoom_cli.models import ConditionEvent, OrderEvent, SocketStatus
 
 log = logging.getLogger("kiwoom.run")
 _STOP = object()
+# After a turn wakes it, the feed's thread lets the engine and the order worker have the CPU first:
+# it waits this long before writing (the turns that came meanwhile are written with it). Woken at
+# once, its JSON and writes took the interpreter from the order on its way out (benchmarks/entry_to_order.py).
+AFTER_TURN_S = 0.002
 
 
 def _ts(now: dt.datetime) -> str:
@@ -80,6 +84,7 @@ class Feed:
         self._out = out
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="kiwoom-feed", daemon=True)
+        self._closing = threading.Event()  # set by close(): no more waiting after a turn
         # Tallies for the summary; written only by the feed's thread, read after close().
         self.intents: collections.Counter = collections.Counter()  # "place" / "amend" / "cancel"
         self.closed: collections.Counter = collections.Counter()  # close status -> count
@@ -130,19 +135,27 @@ class Feed:
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued (and the order events still held), then stop the writer."""
+        self._closing.set()
         self._q.put(_STOP)
         self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:
             item = self._q.get()
+            if type(item) is Turn:
+                self._closing.wait(AFTER_TURN_S)  # once per wake-up: what queues meanwhile follows at once
+            while item is not _STOP:
+                try:
+                    self._take(item)
+                except Exception:  # reporting only: the journal has the facts
+                    log.exception("feed: a turn could not be reported")
+                try:
+                    item = self._q.get_nowait()
+                except queue.Empty:
+                    break
             if item is _STOP:
                 self._release_unlinked()  # not ours, or the run ends: reported as they are
                 return
-            try:
-                self._take(item)
-            except Exception:  # reporting only: the journal has the facts
-                log.exception("feed: a turn could not be reported")
 
     def _take(self, item) -> None:
         if type(item) is Turn:
