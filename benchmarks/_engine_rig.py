@@ -308,8 +308,8 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
     """Wire Engine + Kernel + Journal + SocketClient + RestClients (as tests/core/test_engine_sim.py);
     orders leave from the engine's order worker, through its OrderService, as in `kiwoom run`.
 
-    feed: what `kiwoom run` adds on the engine thread (cli/runner.py): the ObservedKernel and
-    ObservedJournal reporting to a Feed, whose writer thread logs every event to a run log file.
+    feed: what `kiwoom run` adds (cli/runner.py): a Feed as the kernel's sink, whose thread logs
+    every fact to a run log file.
     """
     from kiwoom_cli.clock import SystemClock
     from kiwoom_cli.core.engine import Engine
@@ -334,18 +334,15 @@ def build_engine(rest_url: str, ws_url: str, settings, *, limits=None, events=No
     socket = SocketClient(endpoint, token_rest.token, events, backoff=(0.05, 0.5))
     run_feed = None
     if feed:
-        from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
+        from kiwoom_cli.cli.runfeed import Feed
         from kiwoom_cli.cli.runlog import open_log
 
         os.environ["KIWOOM_HOME"] = tmp.name  # the run log goes under the rig's temporary state dir
         _, log_handler = open_log(dt.datetime.now())
         run_feed = Feed(None)  # the dashboard's case: no JSON lines on stdout, every event in the log
         run_feed.start()
-        journal = ObservedJournal(Path(tmp.name) / "journal.sqlite3", run_feed, SystemClock())
-        kernel = ObservedKernel(settings, journal, id_prefix="b", feed=run_feed)
-    else:
-        journal = Journal(Path(tmp.name) / "journal.sqlite3")
-        kernel = Kernel(settings, journal, id_prefix="b")
+    journal = Journal(Path(tmp.name) / "journal.sqlite3")
+    kernel = Kernel(settings, journal, id_prefix="b", sinks=[run_feed.consume] if run_feed is not None else ())
     engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=SystemClock(), events=events)
     rig = Rig(engine, journal, token_rest, tmp)
     if run_feed is not None:

@@ -6,8 +6,8 @@
 - tick, code not held (price mark only);
 - a new trailing high per tick (one journal commit each);
 - condition entry -> NeedQuotes -> quote -> PlaceOrder journaled (one commit per event);
-- the quote's turn as kiwoom run journals it: committed, then handed to send (warm figures:
-  benchmarks/entry_to_order.py shows the same path right after a wake-up);
+- the quote's turn with the run's feed as the kernel's fact sink, as kiwoom run wires it (warm
+  figures: benchmarks/entry_to_order.py shows the path right after a wake-up);
 - snapshot() of the state (what the dashboard gets).
 """
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from kiwoom_cli.cli.runfeed import Feed
 from kiwoom_cli.core import events as ev
 from tests.core.harness import Driver, entry, quote, quotes, settings, tick
 
@@ -78,21 +79,22 @@ def main() -> None:
             times += per_call(one_buy, [code])
             forget(code)
         show("entry -> Idle -> quote -> PlaceOrder journaled", times)
-        # kiwoom run's way: the quote's turn is committed to SQLite, then its orders are handed to `send`
+        # kiwoom run's way: the run's feed as the kernel's sink (its thread writes the lines)
         d4 = Driver(Path(tmp) / "j4.sqlite3", settings(buy_amount=10_000), cash=10**12)
-        to_send: list[float] = []
+        feed = Feed(None)
+        feed.start()
+        d4.kernel.sinks = (feed.consume,)
         whole: list[float] = []
         for code in codes:
-            d4.kernel.handle(entry(code), now, lambda _: None)
-            d4.kernel.handle(ev.Idle(), now, lambda _: None)
+            d4.kernel.handle(entry(code), now)
+            d4.kernel.handle(ev.Idle(), now)
             t0 = time.perf_counter()
-            d4.kernel.handle(quotes(quote(code, 5_000)), now,
-                             lambda _, t0=t0: to_send.append((time.perf_counter() - t0) * 1e6))
+            d4.kernel.handle(quotes(quote(code, 5_000)), now)
             whole.append((time.perf_counter() - t0) * 1e6)
             (intent_id,) = list(d4.state.orders)
-            d4.kernel.handle(ev.OrderFailed(intent_id, "benchmark"), now, lambda _: None)
-        show("quote -> order committed, handed to send", to_send)
-        show("  the whole turn, send included", whole)
+            d4.kernel.handle(ev.OrderFailed(intent_id, "benchmark"), now)
+        show("quote -> order committed, feed sink", whole)
+        feed.close()
         show("snapshot() with 1 position", per_call(lambda _: d.state.snapshot(), range(2_000)))
         for x in (d, d2, d3, d4):
             x.close()

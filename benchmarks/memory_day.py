@@ -4,8 +4,8 @@
     python benchmarks/memory_day.py --short   # a scaled-down day (30 minutes), well under a minute
 
 What runs (cli/runner.py's wiring, without the network): the Engine's event loop (_process, Idle,
-_publish, the decision and condition logs) around an ObservedKernel and an ObservedJournal,
-reporting to a Feed whose writer thread writes every event as a JSON line (to
+_publish, the decision and condition logs) around the Kernel and its journal, with a Feed as the
+kernel's fact sink, whose thread writes every fact as a JSON line (to
 /dev/null, as headless) and to the run's log file. Once a simulated second the dashboard's frame
 is rendered from the published snapshot (ui/board.render_board). The clock is a ManualClock.
 
@@ -65,10 +65,12 @@ class Day:
     def __init__(self, tmp: Path, seed: int = 1, render_every_s: int = 1) -> None:
         from rich.console import Console
 
-        from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
+        from kiwoom_cli.cli.runfeed import Feed
         from kiwoom_cli.cli.runlog import open_log
         from kiwoom_cli.core.engine import Engine
+        from kiwoom_cli.core.kernel import Kernel
         from kiwoom_cli.core.settings import RunSettings
+        from kiwoom_cli.core.store import Journal
         from kiwoom_cli.ui.board import RunInfo
 
         os.environ["KIWOOM_HOME"] = str(tmp)  # the run log goes under the temporary state dir
@@ -79,8 +81,8 @@ class Day:
         self.sink = open(os.devnull, "w")  # noqa: SIM115 - closed in close()
         self.feed = Feed(self.sink)  # headless: every event a JSON line on "stdout", and in the log
         self.feed.start()
-        self.journal = ObservedJournal(tmp / "journal.sqlite3", self.feed, self.clock)
-        self.kernel = ObservedKernel(self.settings, self.journal, id_prefix="m", feed=self.feed)
+        self.journal = Journal(tmp / "journal.sqlite3")
+        self.kernel = Kernel(self.settings, self.journal, id_prefix="m", sinks=[self.feed.consume])
         self.engine = Engine(self.kernel, socket=_NoSocket(), rest_factory=lambda: None, clock=self.clock)
         self.rng = random.Random(seed)
         prices = {f"{100000 + i:06d}": self.rng.choice((5_000, 12_000, 48_000, 150_000)) for i in range(CODES)}
@@ -157,14 +159,12 @@ class Day:
 
     def settle(self) -> None:
         """Wait until the feed's writer has written everything queued (RSS is read after)."""
-        self.feed.release()
-        while not self.feed._q.empty():
-            time.sleep(0.01)
+        if not self.feed.drain(60.0):
+            raise TimeoutError("the feed did not write what was queued")
 
     def close(self) -> None:
         from kiwoom_cli.cli.runlog import close_log
 
-        self.journal.release_unlinked()
         self.feed.close()
         close_log(self.log_handler)
         self.journal.close()

@@ -148,14 +148,15 @@ def _run(config: Config, options: RunOptions, clock: Clock | None) -> int:
 
 def _run_locked(config, settings, options, until, interactive, clock, started, log_path, interrupts,
                 stack: contextlib.ExitStack) -> int:
-    from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
+    from kiwoom_cli.cli.runfeed import Feed
     from kiwoom_cli.cli.session import Broker, broker_address, journal_account
     from kiwoom_cli.core.engine import Engine
-    from kiwoom_cli.core.journal import journal_path
+    from kiwoom_cli.core.journal import Journal, journal_path
+    from kiwoom_cli.core.kernel import Kernel
 
     account = journal_account(config)
     feed = Feed(None if interactive else sys.stdout)
-    journal = ObservedJournal(journal_path(config.mode, account), feed, clock)
+    journal = Journal(journal_path(config.mode, account))
     stack.callback(journal.close)
     recovered = journal.ahead_recovered  # a previous release's killed run, committed on open (core/journal/)
     if journal.ahead_set_aside:  # a damaged record, moved aside and never executed (logged by the journal)
@@ -175,7 +176,7 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
 
     # Intent ids are primary keys in a journal that outlives runs: a fresh prefix per run.
     prefix = f"r{started:%y%m%d%H%M%S}{uuid.uuid4().hex[:4]}-"
-    kernel = ObservedKernel(settings, journal, id_prefix=prefix, feed=feed)
+    kernel = Kernel(settings, journal, id_prefix=prefix, sinks=[feed.consume])  # the feed reads the facts
     engine = Engine(kernel, socket=socket, rest_factory=make_rest, clock=clock,
                     order_factory=lambda: _worker_orders(make_rest(), clock, config.costs.commission),
                     events=engine_events, until=until, stop_at_window_end=not interactive,
@@ -204,8 +205,6 @@ def _run_locked(config, settings, options, until, interactive, clock, started, l
         if engine.alive:  # stuck past the join's timeout: never close its journal under it
             log.error("the engine did not stop in time; its journal is left open")
             journal.detach()
-        else:
-            journal.release_unlinked()  # order events still waiting for a number: reported as they are
     from kiwoom_cli.cli.runend import finish
 
     return finish(engine, feed, reason, interrupts, interactive, started, clock, log_path)

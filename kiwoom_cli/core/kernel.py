@@ -1,34 +1,47 @@
 """The single-threaded trading core: state + strategy + journal, one event at a time.
 
-`handle(event, now)` applies the event, asks the strategy, records its outputs in the state and
-journals everything in one commit, then returns the intents for the workers. The commit happens
-before handle() returns, so every intent is durable before its order bytes can leave (docs/decisions.md §7). The
-engine (threads, queues, deadline heap) wraps this; tests drive it directly with a ManualClock.
-
-`handle(event, now, send)` (the engine's way) hands the intents to `send` itself, once the turn is
-committed.
+`handle(event, now)` applies the event, asks the strategy and records its outputs in the state;
+what the turn established is one ordered tuple of facts (core/facts.py), journaled in one commit
+and then handed to the sinks (the run's feed), before handle() returns the intents for the
+workers: every intent is durable before its order can leave (docs/decisions.md §7). The engine
+(threads, queues, deadlines) wraps this; tests drive it directly with a ManualClock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import halt
+from kiwoom_cli.core.catchup import catching_up
+from kiwoom_cli.core.facts import (
+    CatchUp,
+    JournalWriter,
+    OrderAdopted,
+    OrderEventSeen,
+    OrderProgress,
+    Outage,
+    PositionSaved,
+    Turn,
+    copy_order,
+)
 from kiwoom_cli.core.reconcile import close_not_open, missing_tracked, reconcile
 from kiwoom_cli.core.records import (
     FillApplied,
     OrderClosed,
     OrderSettled,
     PositionChanged,
+    PositionView,
+    freeze,
 )
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import settle
 from kiwoom_cli.core.state import State
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.core.strategy import Strategy
-from kiwoom_cli.models import Balance, Cash, OpenOrder, OrderEvent, Tick
+from kiwoom_cli.models import Balance, Cash, ConditionEvent, ConditionListed, OpenOrder, OrderEvent, SocketStatus, Tick
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +49,24 @@ _FOR_WORKERS = (
     ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.RetryOrder, ev.GiveUp, ev.Register, ev.Unregister, ev.NeedQuotes,
     ev.QueryOrders, ev.RefreshCash,
 )
+_OUTPUT_FACTS = frozenset((ev.Decision, ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.RetryOrder, ev.SetFlag))
+_NOTE_FACTS = frozenset((FillApplied, OrderClosed, OrderSettled))
+_ANSWERS = frozenset((ev.OrderAcked, ev.OrderFailed, ev.OrderUnknown, ev.OrderRefused))
+_SAVES_ALL_ORDERS = (ev.OrderAcked, ev.OrderUnknown, ev.OrdersQueried)
+
+Sink = Callable[[Turn], None]
 
 
 class Kernel:
     def __init__(self, settings: RunSettings, journal: Journal, *, id_prefix: str = "i",
-                 strategy: Strategy | None = None) -> None:
+                 strategy: Strategy | None = None, sinks: Sequence[Sink] = ()) -> None:
         self.settings = settings
         self.journal = journal
+        self.writer = JournalWriter(journal)  # the first consumer of every turn's facts
+        self.sinks = tuple(sinks)  # then these, in order (core/facts.py)
         self.state = State(settings.costs)
         self.strategy = strategy or Strategy(settings, id_prefix)
-        self.decisions: list[ev.Decision] = []  # the latest call's, for the dashboard's log
+        self.decisions: list[ev.Decision] = []  # the latest turn's, for the dashboard's log
         self.day: dt.date | None = None
         self.halts = halt.Halts(self.state)  # buying halted by malformed broker answers
 
@@ -76,60 +97,44 @@ class Kernel:
                                          f"own fill found after the restart: {n.qty} @ {n.price:,} ({n.intent_id})")
                              for n in notes if isinstance(n, FillApplied)]
         outs = [*self.halts.at_start(balance, cash, bad or {}), *self.strategy.sync_registrations(self.state)]
-        with self.journal.batch():
-            for code in result.dropped:
-                self.journal.delete_position(code, "no longer held at start", now)
-            for closed in result.closed:
-                self.journal.close_order(closed.intent_id, closed.status, closed.reason, now)
-            for order in result.attached:
-                self.journal.adopt_order(order, now)
-            for pos in self.state.positions.values():
-                if pos.managed:
-                    self.journal.save_position(pos, "start", now)
-            self._journal_notes(notes, now)
-            for d in result.decisions:
-                self.journal.record_decision(d, now)
-            intents = self._outputs([*outs, *self.strategy.at_start(self.state, now)], now)
-            self.decisions = list(result.decisions) + self.decisions
-            return intents
+        facts: list = [PositionSaved(code, "no longer held at start", None) for code in result.dropped]
+        facts += result.closed
+        facts += [OrderAdopted(copy_order(order)) for order in result.attached]
+        facts += [PositionSaved(p.code, "start", freeze(p, PositionView))
+                  for p in self.state.positions.values() if p.managed]
+        self._note_facts(notes, facts)
+        facts += result.decisions
+        try:
+            return self._outputs([*outs, *self.strategy.at_start(self.state, now)], now, facts)
+        finally:
+            self._finish(now, facts)
 
-    def handle(self, event: object, now: dt.datetime, send=None) -> list:
+    def handle(self, event: object, now: dt.datetime) -> list:
         """Process one event; return the intents to hand to workers (already journaled).
 
-        send: called with the intents once they are committed (before handle() returns).
+        The turn's facts are journaled (one commit) and handed to the sinks before this returns,
+        also when the turn fails half-way (what it did is kept, its error raised).
         """
-        intents = self._handle(event, now)
-        if send is not None and intents:
-            send(intents)
-        return intents
-
-    def _handle(self, event: object, now: dt.datetime) -> list:
         if now.date() != self.day:  # a run across midnight (the sim is always open): a new trading day
             self.day = now.date()
             self.state.realised = 0.0
             self.state.flags.clear()
             self.halts.restore()
-        if type(event) is Tick:  # the hot path: no journal unless a rule speaks
+        if type(event) is Tick:  # the hot path: no fact, no journal unless a rule speaks
             notes = self.state.apply(event, now)  # a price that did not count: only its note speaks
             outs = self.strategy.on_notes(notes, self.state, now) if notes else self.strategy.decide(event, self.state, now)
             if not outs:
                 return []
-            with self.journal.batch():
-                return self._outputs(outs, now)
-        with self.journal.batch():
-            intent_id = self.state.by_no.get(event.order_no) if isinstance(event, OrderEvent) else None
-            notes = self.state.apply(event, now)
-            if isinstance(event, OrderEvent):
-                intent_id = intent_id or self.state.by_no.get(event.order_no)
-                self.journal.record_order_event(event, intent_id, now)
-            elif isinstance(event, ev.ORDER_OUTCOMES):
-                self.journal.record_outcome(event, now)
-            elif isinstance(event, ev.OrderRefused):
-                self.journal.record_refusal(event, now)
-            self._journal_notes(notes, now)
-            self._save_open_orders(event, now)
-            outs = self.strategy.on_notes(notes, self.state, now) + self.strategy.decide(event, self.state, now)
-            return self._outputs([*self.halts.on(event, now), *outs], now)
+            facts: list = []
+            try:
+                return self._outputs(outs, now, facts)
+            finally:
+                self._finish(now, facts)
+        facts = [event] if type(event) in (ConditionEvent, SocketStatus) else []
+        try:
+            return self._turn(event, now, facts)
+        finally:
+            self._finish(now, facts)
 
     def next_deadline(self, now: dt.datetime) -> dt.datetime | None:
         """When the engine should deliver the next TimerFired."""
@@ -137,51 +142,84 @@ class Kernel:
 
     # ------------------------------------------------------------------ internals
 
-    def _outputs(self, outs: list, now: dt.datetime) -> list:
+    def _turn(self, event: object, now: dt.datetime, facts: list) -> list:
+        state = self.state
+        intent_id = state.by_no.get(event.order_no) if isinstance(event, OrderEvent) else None
+        notes = state.apply(event, now)
+        if isinstance(event, OrderEvent):
+            facts.append(OrderEventSeen(event, intent_id or state.by_no.get(event.order_no)))
+        elif type(event) in _ANSWERS:
+            facts.append(event)
+        self._note_facts(notes, facts)
+        self._progress_facts(event, facts)
+        outs = self.strategy.on_notes(notes, state, now) + self.strategy.decide(event, state, now)
+        intents = self._outputs([*self.halts.on(event, now), *outs], now, facts)
+        if isinstance(event, (SocketStatus, ConditionListed)):
+            self._outage_facts(event, now, facts)
+        return intents
+
+    def _finish(self, now: dt.datetime, facts: list) -> None:
+        """Journal the turn's facts (one commit), then hand them to each sink; a sink's error is logged."""
+        if not facts:
+            self.decisions = []
+            return
+        turn = Turn(now, tuple(facts), any(o.order_no is None for o in self.state.orders.values()))
+        self.writer.write(turn)  # committed: from here the intents may leave
+        self.decisions = [f for f in turn.facts if type(f) is ev.Decision]
+        for sink in self.sinks:
+            try:
+                sink(turn)
+            except Exception:  # reporting only: the turn is committed and its orders must still leave
+                log.exception("a fact sink failed on a turn; the journal has it")
+
+    def _outputs(self, outs: list, now: dt.datetime, facts: list) -> list:
         intents: list = []
-        self.decisions = []
         for out in outs:
             notes = self.state.apply_output(out, now)
-            if isinstance(out, ev.Decision):
-                self.journal.record_decision(out, now)
-                self.decisions.append(out)
-            elif isinstance(out, ev.ORDER_INTENTS):
-                self.journal.record_intent(out, now)
-            elif isinstance(out, ev.RetryOrder):
-                self.journal.record_retry(out.intent, out.attempt, now)
-            elif isinstance(out, ev.GiveUp):
-                self.journal.record_outcome(ev.OrderFailed(out.intent_id, out.reason, out.error_code), now)
-            elif isinstance(out, ev.SetFlag):
-                self.journal.set_flag(now.date(), out.name, out.reason)
-            self._journal_notes(notes, now)
+            kind = type(out)
+            if kind in _OUTPUT_FACTS:
+                facts.append(out)
+            elif kind is ev.GiveUp:
+                facts.append(ev.OrderFailed(out.intent_id, out.reason, out.error_code))
+            if notes:
+                self._note_facts(notes, facts)
             if isinstance(out, _FOR_WORKERS):
                 intents.append(out)
         return intents
 
-    def _journal_notes(self, notes: list, now: dt.datetime) -> None:
-        j = self.journal
+    def _note_facts(self, notes: list, facts: list) -> None:
         for n in notes:
-            if isinstance(n, FillApplied):
-                j.record_fill(n, now)
-            elif isinstance(n, PositionChanged):
+            kind = type(n)
+            if kind in _NOTE_FACTS:
+                facts.append(n)
+            elif kind is PositionChanged:
                 pos = self.state.positions.get(n.code)
                 if n.removed or pos is None:
-                    j.delete_position(n.code, n.reason, now)
+                    facts.append(PositionSaved(n.code, n.reason, None))
                 elif pos.managed:
-                    j.save_position(pos, n.reason, now)
-            elif isinstance(n, OrderClosed):
-                j.close_order(n.intent_id, n.status, n.reason, now)
-            elif isinstance(n, OrderSettled):
-                j.record_request(n.intent_id, "settle", "found", n.order_no, now)
-                j.link_order(n.intent_id, n.order_no)
+                    facts.append(PositionSaved(n.code, n.reason, freeze(pos, PositionView)))
 
-    def _save_open_orders(self, event: object, now: dt.datetime) -> None:
+    def _progress_facts(self, event: object, facts: list) -> None:
         # order progress (numbers, cumulative fills, unknown) must survive a restart
+        orders = self.state.orders
         if isinstance(event, OrderEvent):
             intent_id = self.state.by_no.get(event.order_no)
-            order = self.state.orders.get(intent_id) if intent_id else None
+            order = orders.get(intent_id) if intent_id else None
             if order is not None:
-                self.journal.save_order(order, now)
-        elif isinstance(event, (ev.OrderAcked, ev.OrderUnknown, ev.OrdersQueried)):
-            for order in self.state.orders.values():
-                self.journal.save_order(order, now)
+                facts.append(OrderProgress(copy_order(order)))
+        elif isinstance(event, _SAVES_ALL_ORDERS):
+            facts += [OrderProgress(copy_order(o)) for o in orders.values()]
+
+    def _outage_facts(self, event: object, now: dt.datetime, facts: list) -> None:
+        """An Outage when the socket is back, a CatchUp for each condition listed after it."""
+        members = self.state.members
+        if isinstance(event, SocketStatus):
+            if event.detail == "reconnected" and members.outage is not None and members.outage[1] == now:
+                facts.append(Outage(members.outage[0], members.outage_s))
+            return
+        r = members.last
+        if r is not None and r.seq == event.seq:
+            entered = tuple(r.entered)
+            acted = catching_up(self.settings, r.seq, r.gap_s)
+            facts.append(CatchUp(r.seq, r.gap_s, entered, entered if acted else (), () if acted else entered,
+                                 tuple(r.left)))

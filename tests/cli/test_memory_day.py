@@ -1,6 +1,6 @@
 """The short simulated day of benchmarks/memory_day.py (30 minutes, 100 codes, entries and exits)
-through the path `kiwoom run` wires (engine loop, ObservedKernel/ObservedJournal, the JSON lines
-feed, the dashboard frame): what the run keeps per event stays within its documented bound.
+through the path `kiwoom run` wires (engine loop, the Kernel with the JSON-lines feed as its
+sink, the dashboard frame): what the run keeps per event stays within its documented bound.
 RSS is the benchmark's to print, never asserted here."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def sizes(day) -> dict[str, int]:
         "by_no": len(s.by_no), "orphans": len(s.orphans), "side_intents": len(s.side_intents),
         "spent": len(s.spent), "awaiting": len(s.awaiting), "marks": len(s.marks),
         "quotes_asked": len(s.quotes_asked), "price_drops": len(s.price_drops),
-        "unlinked": len(day.journal._unlinked), "filled_intents": len(day.feed.filled_intents),
+        "unlinked": len(day.feed._unlinked), "filled_intents": len(day.feed.filled_intents),
     }
 
 

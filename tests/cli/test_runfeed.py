@@ -1,45 +1,54 @@
-"""The run's feed reports a turn's events after the turn's orders left (runfeed.Feed.hold)."""
+"""The run's feed is a sink of the kernel's fact stream (core/facts.py): it reports each turn's
+facts after the journal committed them, on its own thread."""
 
 from __future__ import annotations
 
 import io
 import json
+import sqlite3
 
-from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
-from kiwoom_cli.clock import ManualClock
+from kiwoom_cli.cli.runfeed import Feed
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import Cash, OrderStatus, OrderType, Side
 from tests.core.harness import T0, balance, entry, oe, quote, quotes, settings
 
 
-def test_a_turns_events_reach_the_writer_only_after_its_orders_were_sent(tmp_path):
+def test_a_turns_facts_reach_the_feed_only_after_the_journal_committed_them(tmp_path):
     out = io.StringIO()
     feed = Feed(out)
-    clock = ManualClock(T0)
-    journal = ObservedJournal(tmp_path / "j.sqlite3", feed, clock)
-    kernel = ObservedKernel(settings(), journal, id_prefix="f", feed=feed)
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    committed_at_feed = []
+
+    def consume(turn) -> None:  # what another connection sees when the feed is handed the turn
+        with sqlite3.connect(path) as db:
+            committed_at_feed.append(db.execute("SELECT count(*) FROM intents").fetchone()[0])
+        feed.consume(turn)
+
+    kernel = Kernel(settings(), journal, id_prefix="f", sinks=[consume])
     kernel.start(balance(), [], Cash(10**8, 10**8, 10**8), T0)
-    kernel.handle(entry("005930"), T0, lambda intents: None)
-    kernel.handle(ev.Idle(), T0, lambda intents: None)
-    while not feed._q.empty():  # the earlier turns' events: not what this test looks at
-        feed._q.get()
-    queued_at_send = []
+    kernel.handle(entry("005930"), T0)
+    kernel.handle(ev.Idle(), T0)
     try:
-        kernel.handle(quotes(quote("005930", 70_000)), T0,
-                      lambda intents: queued_at_send.append(feed._q.empty()))
-        assert queued_at_send == [True]  # nothing of this turn was handed to the writer thread yet
+        while not feed._q.empty():  # the earlier turns' facts: not what this test looks at
+            feed._q.get()
+        committed_at_feed.clear()
+        kernel.handle(quotes(quote("005930", 70_000)), T0)
+        assert committed_at_feed == [1]  # the intent was in SQLite before the feed saw it
         feed.start()
     finally:
         feed.close()
         journal.close()
     kinds = [json.loads(line)["kind"] for line in out.getvalue().splitlines()]
-    assert kinds == ["decision", "order"]  # reported once the send was done, in order
+    assert kinds == ["decision", "order"]  # reported in the turn's order
 
 
 def _run_kernel(tmp_path, out):
     feed = Feed(out)
-    journal = ObservedJournal(tmp_path / "j.sqlite3", feed, ManualClock(T0))
-    kernel = ObservedKernel(settings(), journal, id_prefix="f", feed=feed)
+    journal = Journal(tmp_path / "j.sqlite3")
+    kernel = Kernel(settings(), journal, id_prefix="f", sinks=[feed.consume])
     kernel.start(balance(), [], Cash(10**8, 10**8, 10**8), T0)
     return feed, journal, kernel
 

@@ -7,9 +7,11 @@ import json
 
 import pytest
 
-from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
+from kiwoom_cli.cli.runfeed import Feed
 from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.kernel import Kernel
+from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import Cash, ConditionListed, SocketStatus
 from tests.core.harness import T0, Driver, balance, entry, quote, quotes, settings
 
@@ -104,15 +106,15 @@ def test_a_reconnected_status_without_a_drop_is_no_outage(make):
 def test_the_json_lines_show_the_outage_and_what_was_missed(tmp_path):
     out = io.StringIO()
     feed = Feed(out)
-    journal = ObservedJournal(tmp_path / "j.sqlite3", feed, ManualClock(T0))
-    kernel = ObservedKernel(settings(catch_up_s=30), journal, id_prefix="f", feed=feed)
+    journal = Journal(tmp_path / "j.sqlite3")
+    kernel = Kernel(settings(catch_up_s=30), journal, id_prefix="f", sinks=[feed.consume])
     kernel.start(balance(), [], Cash(10**8, 10**8, 10**8), T0)
     kernel.state.members.seed("1", ("000660",))
     later = T0.replace(second=45)
     try:
-        kernel.handle(DOWN, T0, lambda intents: None)
-        kernel.handle(ConditionListed("1", ("005930",)), later, lambda intents: None)
-        kernel.handle(BACK, later, lambda intents: None)
+        kernel.handle(DOWN, T0)
+        kernel.handle(ConditionListed("1", ("005930",)), later)
+        kernel.handle(BACK, later)
         feed.start()
     finally:
         feed.close()

@@ -99,33 +99,31 @@ def test_a_run_killed_after_the_commit_has_its_intent_and_nothing_twice(tmp_path
         j.close()
 
 
-def test_the_kernel_sends_once_the_turn_is_committed(tmp_path):
+def test_the_kernel_returns_a_turns_orders_once_the_turn_is_committed(tmp_path):
     d = Driver(tmp_path / "j.sqlite3")
-    seen = []
-
-    def send(intents):
-        place_ = next(i for i in intents if isinstance(i, ev.PlaceOrder))
-        seen.append((place_.intent_id, intent_ids(d.journal.path)))
-
     try:
         d.feed(entry("005930"), ev.Idle())
-        out = d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now(), send)
+        out = d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now())
         placed = [i.intent_id for i in out if isinstance(i, ev.PlaceOrder)]
-        assert seen == [(placed[0], placed)]  # in SQLite, as another connection reads it, when sent
+        assert placed and intent_ids(d.journal.path) == placed  # in SQLite, as another connection reads it
     finally:
         d.close()
 
 
-def test_a_send_that_fails_has_its_turn_committed_and_its_error_raised(tmp_path):
+def test_a_turn_that_fails_half_way_still_has_its_turn_committed_and_its_error_raised(tmp_path):
     d = Driver(tmp_path / "j.sqlite3")
+    apply_output = d.state.apply_output
 
-    def broken_send(intents):
-        raise ConnectionError("order worker gone")
+    def broken(out, now):  # fails on the turn's registration, after its order was recorded
+        if isinstance(out, ev.Register):
+            raise ConnectionError("order worker gone")
+        return apply_output(out, now)
 
     try:
         d.feed(entry("005930"), ev.Idle())
+        d.state.apply_output = broken
         with pytest.raises(ConnectionError, match="order worker gone"):
-            d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now(), broken_send)
+            d.kernel.handle(quotes(quote("005930", 70_000)), d.clock.now())
         assert len(intent_ids(d.journal.path)) == 1
     finally:
         d.close()

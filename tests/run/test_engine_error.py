@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from kiwoom_cli.cli.main import invoke
-from kiwoom_cli.cli.runfeed import ObservedKernel
+from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.models import ConditionEvent
 from kiwoom_cli.paths import state_dir
 from tests.helpers import wait_until
@@ -15,14 +15,14 @@ from tests.run.runkit import ANY_HOUR, mock_env, subscribed
 def test_engine_bug_exits_70_with_one_line(sim, monkeypatch, capsys):
     for key, value in mock_env(sim).items():
         monkeypatch.setenv(key, value)
-    handle = ObservedKernel.handle
+    handle = Kernel.handle
 
-    def broken(self, event, now, send=None):  # a fault injected into the kernel, the rest is the real run
+    def broken(self, event, now):  # a fault injected into the kernel, the rest is the real run
         if isinstance(event, ConditionEvent):
             raise RuntimeError("injected bug")  # noqa: TRY004 - any bug, not a type check
-        return handle(self, event, now, send)
+        return handle(self, event, now)
 
-    monkeypatch.setattr(ObservedKernel, "handle", broken)
+    monkeypatch.setattr(Kernel, "handle", broken)
 
     def push() -> None:
         wait_until(lambda: subscribed(sim, seq="1"), timeout=15, message="run subscribed")
