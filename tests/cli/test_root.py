@@ -34,7 +34,7 @@ def test_every_client_of_one_root_shares_its_limiter_and_token(mock_env, sim):
         try:
             session.rest.cash()
             # mock mode: burst 1 per api-id; the command's call took the one slot every client draws on
-            assert not root.limiter.try_acquire(protocol.CASH)
+            assert root.limiter.reserve(protocol.CASH) > 0  # the next one waits (the clock stands still)
             assert worker.token() == session.rest.token()
             socket = root.socket(worker.token, queue.SimpleQueue(), reconnect=False)
             socket.start()  # logs in on the root's endpoint with the shared token
