@@ -102,22 +102,32 @@ def follow_rest(rest, order_no: str, code: str, kind: str, qty: int, wait: float
     while True:
         if kind == "place":
             row = next((f for f in rest.fills(code) if same(f.order_no)), None)
-            if row is not None and row.filled_qty > progress.filled:
-                note = FillNote(row.filled_qty - progress.filled, row.fill_price, row.time)
-                progress.filled = row.filled_qty
-                progress.fills.append(note)
-                on_fill(note, progress)
+            _note_rest_fill(progress, row, on_fill)
         is_open = next((o for o in rest.open_orders(code) if same(o.order_no)), None)
-        if is_open is not None:
-            progress.remaining = is_open.remaining_qty
-            if kind == "amend":
-                progress.status = "confirmed"
-        elif kind == "place":
-            progress.remaining = max(qty - progress.filled, 0)
-            # Gone from the open list: filled, or cancelled/rejected (ka10076 does not say which: unverified).
-            progress.status = "filled" if progress.filled >= qty else "closed"
-        else:  # a cancel follows its target: gone from the open list means cancelled
-            progress.status, progress.remaining = ("confirmed" if kind == "cancel" else "closed"), 0
+        _note_rest_open(progress, is_open, kind, qty)
         left = deadline - monotonic()
         if progress.done or left <= 0 or stop.wait(min(REST_INTERVAL_S, left)):
             return progress
+
+
+def _note_rest_fill(progress: Progress, row, on_fill: OnFill) -> None:
+    """Count what a ka10076 row filled since the last look."""
+    if row is not None and row.filled_qty > progress.filled:
+        note = FillNote(row.filled_qty - progress.filled, row.fill_price, row.time)
+        progress.filled = row.filled_qty
+        progress.fills.append(note)
+        on_fill(note, progress)
+
+
+def _note_rest_open(progress: Progress, is_open, kind: str, qty: int) -> None:
+    """Read the order's ka10075 row (None: gone from the open list) into its progress."""
+    if is_open is not None:
+        progress.remaining = is_open.remaining_qty
+        if kind == "amend":
+            progress.status = "confirmed"
+    elif kind == "place":
+        progress.remaining = max(qty - progress.filled, 0)
+        # Gone from the open list: filled, or cancelled/rejected (ka10076 does not say which: unverified).
+        progress.status = "filled" if progress.filled >= qty else "closed"
+    else:  # a cancel follows its target: gone from the open list means cancelled
+        progress.status, progress.remaining = ("confirmed" if kind == "cancel" else "closed"), 0

@@ -56,36 +56,14 @@ def sim(
     """Serve the simulator (REST + WebSocket) until Ctrl-C; other commands find it via sim.json."""
     from kiwoom_cli.config import sim_config
     from kiwoom_cli.sim import embedded
-    from kiwoom_cli.sim.server import SimServer
 
-    if hours is not None and hours not in ("always", "krx"):
-        raise BadInput(f'--hours: expected "always" or "krx", got {hours!r}')
-    if always_open and hours == "krx":
-        raise BadInput("--always-open and --hours krx contradict each other")
+    _check_hours(hours, always_open)
     settings = ctx.obj.config()
     config = sim_config(settings)
     tls = tls or settings.sim.tls
-    overrides: dict = {}
-    if seed is not None:
-        overrides["seed"] = seed
-    if static:
-        overrides["static"] = True
-    if always_open or hours is not None:
-        overrides["always_open"] = always_open or hours == "always"
-    if cash is not None:
-        overrides["cash"] = cash
-    if tick_rate is not None:
-        overrides["tick_rate"] = tick_rate
-    if rate_limit is not None:
-        overrides["rate_limit"] = _rate_limit(rate_limit)
-    if (app_key is None) != (secret_key is None):
-        raise BadInput("--app-key and --secret-key go together (or KIWOOM_SIM_APPKEY and KIWOOM_SIM_SECRETKEY)")
-    if app_key is not None:
-        if not app_key or not secret_key:
-            raise BadInput("--app-key / --secret-key must not be empty")
-        overrides["fixed_keys"] = (app_key, secret_key)
-    if token_lifetime is not None:
-        overrides["token_lifetime_s"] = token_lifetime
+    overrides = _overrides(seed=seed, static=static, always_open=always_open, hours=hours, cash=cash,
+                           tick_rate=tick_rate, rate_limit=rate_limit, token_lifetime=token_lifetime)
+    overrides.update(_fixed_keys(app_key, secret_key))
     config = dataclasses.replace(config, **overrides)
     if embedded.running_sim() is not None:
         raise BadInput("a simulator is already serving this state directory (see sim.json); stop it first")
@@ -97,33 +75,73 @@ def sim(
     # Ctrl-C and SIGTERM take the same path: wake the main thread, then shut down in order.
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with contextlib.ExitStack() as stack:
-            if persist or reset:  # AccountBusy (exit 6) while another process holds the account
-                stack.enter_context(embedded.account_lock(paper))
-            if reset:
-                paper.unlink(missing_ok=True)
-            certs = None
-            if tls:  # cryptography is imported on this path only
-                from kiwoom_cli.sim import certs as sim_certs
-
-                certs = sim_certs.make(embedded.ca_path())
-            server = SimServer(config, host=host, port=port, ws_port=ws_port, scenario=scenario, tls=certs)
-            try:
-                server.start()
-            except OSError as exc:  # port taken, address not ours: the user's to fix
-                raise BadInput(f"cannot serve on {host} (--port {port}, --ws-port {ws_port}): "
-                               f"{exc.strerror or exc}") from None
-            stack.push(server)
-            embedded.publish(server.rest_url, server.ws_url, server.ca_file)
-            stack.callback(embedded.unpublish)
-            typer.echo(f"REST       {server.rest_url}")
-            typer.echo(f"WebSocket  {server.ws_url}")
-            typer.echo(f"Account    {paper if persist else 'in memory (--seed/--scenario)'}")
-            if certs is not None:
-                typer.echo(f"CA file    {certs.ca_file}")
-            typer.echo("Serving; Ctrl-C to stop.")
-            stop.wait()
+        _serve(config, stop, host=host, port=port, ws_port=ws_port, scenario=scenario, tls=tls,
+               persist=persist, reset=reset, paper=paper)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     typer.echo("Simulator stopped.")
+
+
+def _check_hours(hours: str | None, always_open: bool) -> None:
+    if hours is not None and hours not in ("always", "krx"):
+        raise BadInput(f'--hours: expected "always" or "krx", got {hours!r}')
+    if always_open and hours == "krx":
+        raise BadInput("--always-open and --hours krx contradict each other")
+
+
+def _overrides(*, seed, static, always_open, hours, cash, tick_rate, rate_limit, token_lifetime) -> dict:
+    """The SimConfig fields the options set (an option left out keeps the configured value)."""
+    given = {"seed": seed, "cash": cash, "tick_rate": tick_rate, "token_lifetime_s": token_lifetime}
+    overrides: dict = {name: value for name, value in given.items() if value is not None}
+    if static:
+        overrides["static"] = True
+    if always_open or hours is not None:
+        overrides["always_open"] = always_open or hours == "always"
+    if rate_limit is not None:
+        overrides["rate_limit"] = _rate_limit(rate_limit)
+    return overrides
+
+
+def _fixed_keys(app_key: str | None, secret_key: str | None) -> dict:
+    if (app_key is None) != (secret_key is None):
+        raise BadInput("--app-key and --secret-key go together (or KIWOOM_SIM_APPKEY and KIWOOM_SIM_SECRETKEY)")
+    if app_key is None:
+        return {}
+    if not app_key or not secret_key:
+        raise BadInput("--app-key / --secret-key must not be empty")
+    return {"fixed_keys": (app_key, secret_key)}
+
+
+def _serve(config, stop: threading.Event, *, host: str, port: int, ws_port: int | None,
+           scenario: Path | None, tls: bool, persist: bool, reset: bool, paper: Path) -> None:
+    """Start the server, publish it in sim.json and serve until `stop`; undo both on the way out."""
+    from kiwoom_cli.sim import embedded
+    from kiwoom_cli.sim.server import SimServer
+
+    with contextlib.ExitStack() as stack:
+        if persist or reset:  # AccountBusy (exit 6) while another process holds the account
+            stack.enter_context(embedded.account_lock(paper))
+        if reset:
+            paper.unlink(missing_ok=True)
+        certs = None
+        if tls:  # cryptography is imported on this path only
+            from kiwoom_cli.sim import certs as sim_certs
+
+            certs = sim_certs.make(embedded.ca_path())
+        server = SimServer(config, host=host, port=port, ws_port=ws_port, scenario=scenario, tls=certs)
+        try:
+            server.start()
+        except OSError as exc:  # port taken, address not ours: the user's to fix
+            raise BadInput(f"cannot serve on {host} (--port {port}, --ws-port {ws_port}): "
+                           f"{exc.strerror or exc}") from None
+        stack.push(server)
+        embedded.publish(server.rest_url, server.ws_url, server.ca_file)
+        stack.callback(embedded.unpublish)
+        typer.echo(f"REST       {server.rest_url}")
+        typer.echo(f"WebSocket  {server.ws_url}")
+        typer.echo(f"Account    {paper if persist else 'in memory (--seed/--scenario)'}")
+        if certs is not None:
+            typer.echo(f"CA file    {certs.ca_file}")
+        typer.echo("Serving; Ctrl-C to stop.")
+        stop.wait()

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import prices, retry, risk
+from kiwoom_cli.core import deadlines, prices, retry, risk
 from kiwoom_cli.core.catchup import catch_up, outage_note
 from kiwoom_cli.core.exits import stop_loss_price, trailing_price
 from kiwoom_cli.core.records import FillFlagged, OrderRecheck, PriceDropped
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
 from kiwoom_cli.core.venue import market_orders_ok
 from kiwoom_cli.market import (
     add_ticks,
@@ -359,47 +357,17 @@ class Strategy:
         out: list = []
         if s.liquidate_at is not None and "liquidated" not in view.flags and now.time() >= s.liquidate_at:
             out += self._liquidate(view, now, "liquidate_at", f"liquidate_at {s.liquidate_at:%H:%M}")
-        for order, due in self._amend_deadlines(view):
+        for order, due in deadlines.amend_deadlines(view, s.amend_after_s):
             if due <= now:
                 price = order.upper if order.side is Side.BUY else order.lower
                 out.append(ev.AmendOrder(self.new_id(), order.intent_id, order.order_no, order.code,
                                          order.remaining, price))
                 why = f"unfilled after {s.amend_after_s}s: {order.remaining} re-priced to {price:,}"
                 out.append(ev.Decision("amend", order.code, "amend", why))
-        if not view.query_in_flight and any(d <= now for d in self._settle_deadlines(view)):
+        if not view.query_in_flight and any(d <= now for d in deadlines.settle_deadlines(view)):
             out.append(ev.QueryOrders("settle unknown orders"))
         return out + retry.due_outputs(view, s, now)
 
-    def _amend_deadlines(self, view) -> Iterable:
-        after = self.s.amend_after_s
-        if after is None:
-            return
-        for o in view.orders.values():
-            if (o.order_no and not o.amended and not o.cancel_sent and o.remaining > 0
-                    and o.order_type is OrderType.LIMIT):
-                # market orders are never amended: kt10002 has no trde_tp, repricing one is unverified
-                target = o.upper if o.side is Side.BUY else o.lower
-                if target > 0 and target != o.price:
-                    yield o, o.created + dt.timedelta(seconds=after)
-
-    @staticmethod
-    def _settle_deadlines(view) -> list[dt.datetime]:
-        times = [o.unknown_since + dt.timedelta(seconds=SETTLE_GRACE_S)
-                 for o in view.orders.values() if o.unknown and o.unknown_since and not o.missing_since]
-        times += [o.missing_since + dt.timedelta(seconds=CONFIRM_S)  # the confirming second query
-                  for o in view.orders.values() if o.missing_since]
-        retry = view.query_retry_at
-        return [max(t, retry) for t in times] if retry else times
-
     def next_deadline(self, view, now: dt.datetime) -> dt.datetime | None:
         """Return when the engine should send a TimerFired next (None: nothing scheduled)."""
-        times = [due for _, due in self._amend_deadlines(view)]
-        if not view.query_in_flight:
-            times += self._settle_deadlines(view)
-        s = self.s
-        if s.liquidate_at is not None and "liquidated" not in view.flags:
-            times.append(dt.datetime.combine(now.date(), s.liquidate_at, tzinfo=now.tzinfo))
-        due = retry.deadline(view)
-        if due is not None:
-            times.append(due)
-        return min(times) if times else None
+        return deadlines.next_deadline(view, self.s, now)

@@ -287,28 +287,39 @@ def error_for(body: object, http_status: int, api_id: str) -> ApiError | None:
     code, numbers = _numbers(rc, message)
     detail = f"{api_id}: {message or f'HTTP {http_status}'}"
     kwargs = dict(return_code=rc, code=code, api_id=api_id, http_status=http_status)
-    if numbers & TOKEN_REFUSED:
-        return TokenInvalid(detail, **kwargs)
-    if numbers & RATE_LIMITED:
-        return RateLimited(detail, **kwargs)
-    if http_status == 401:
-        return TokenInvalid(detail, **kwargs)
-    if http_status == 429:
-        return RateLimited(detail, **kwargs)
-    if SERVER_FAILED in numbers or http_status >= 500:
-        return TemporaryError(detail, **kwargs)
-    if rc is None or rc == 0:
+    cls = _retry_class(numbers, http_status)
+    if cls is None and (rc is None or rc == 0):
         why = why if rc is None else "return_code 0"
         return ProtocolError(f"{api_id}: unexpected answer from the broker (HTTP {http_status}, {why})",
                              **kwargs)
+    return (cls or _refusal_class(numbers, rc, code))(detail, **kwargs)
+
+
+def _retry_class(numbers: set[str], http_status: int) -> type[ApiError] | None:
+    """The error a caller may retry after (new token, wait, check), by number then HTTP status."""
+    if numbers & TOKEN_REFUSED:
+        return TokenInvalid
+    if numbers & RATE_LIMITED:
+        return RateLimited
+    if http_status == 401:
+        return TokenInvalid
+    if http_status == 429:
+        return RateLimited
+    if SERVER_FAILED in numbers or http_status >= 500:
+        return TemporaryError
+    return None
+
+
+def _refusal_class(numbers: set[str], rc: int, code: str | None) -> type[ApiError]:
+    """The error of a well-formed refusal (nonzero return_code, none of _retry_class's cases)."""
     if numbers & NOT_AUTH:
-        return BrokerRejected(detail, **kwargs)
+        return BrokerRejected
     # the rest of the table's 8xxx (keys, issuance, terminal, IP) is authentication
     if any(len(n) == 4 and n.startswith("8") for n in numbers) or (rc == 3 and code is None):
-        return AuthError(detail, **kwargs)
+        return AuthError
     if rc == 5:
-        return RateLimited(detail, **kwargs)
-    return BrokerRejected(detail, **kwargs)
+        return RateLimited
+    return BrokerRejected
 
 
 def ws_error_for(frame: dict) -> ApiError | None:

@@ -70,50 +70,26 @@ def json_response(status: int, body: dict, headers: dict | None = None) -> web.R
                         content_type="application/json", charset="UTF-8")
 
 
+class _Call:
+    """What one REST call has learned so far; kept when a check stops it part-way."""
+
+    __slots__ = ("api_id", "headers", "api", "armed", "parsed")
+
+    def __init__(self, api_id: str) -> None:
+        self.api_id = api_id
+        self.headers = {"api-id": api_id, "cont-yn": "N", "next-key": ""}
+        self.api = None
+        self.armed = None
+        self.parsed: object = None
+
+
 async def kiwoom_endpoint(request: web.Request) -> web.Response:
     """Answer one REST call: checks, faults, rate limit, handler, logs, save."""
     ctx: SimContext = request.app[CTX_KEY]
-    path = request.path
-    api_id = request.headers.get("api-id", "")
     raw = await request.read()
-    parsed: object = None
-    headers = {"api-id": api_id, "cont-yn": "N", "next-key": ""}
-    api = armed = None
+    call = _Call(request.headers.get("api-id", ""))
     try:
-        if request.method != "POST":
-            # unverified: the broker's answer to other methods was never captured.
-            raise _Answer(*server_error(f"{request.method} is not allowed; use POST", status=405))
-        if path in TOKEN_PATHS:
-            api_id = api_id or TOKEN_PATHS[path]
-            headers["api-id"] = api_id
-        if not api_id:
-            raise input_error("1501")
-        api = APIS.get(api_id)
-        if api is None:
-            raise input_error("1505", api_id)
-        if api.path != path:
-            raise input_error("1504", api_id, path)
-        token = _bearer(request) if api.auth else ""
-        armed = ctx.faults.answer_for(api_id, api.auth)
-        if armed is not None and not armed.effect:
-            raise _Answer(0, {})  # answered below, nothing done
-        if ctx.faults.take("rate_limit") or not request.app[LIMITER_KEY].allow(api_id):
-            raise _Answer(*rate_limited(api_id))
-        if ctx.faults.take("rest_error"):
-            raise _Answer(*server_error("injected fault rest_error"))
-        parsed = _parse_body(raw)
-        if api.auth:
-            ctx.exchange.app_key_for_token(token)  # SimAuthError 8005 when invalid/expired
-        rq = Request(ctx, api_id, parsed, token, request.headers.get("cont-yn", "") == "Y",
-                     request.headers.get("next-key", ""), int(ctx.config.extra.get("page_size", 20)))
-        try:
-            reply = api.handler(rq)
-        finally:
-            if api.mutating:
-                ctx.exchange.save()
-        if reply.next_key:
-            headers.update({"cont-yn": "Y", "next-key": reply.next_key})
-        status, body = 200, reply.body
+        status, body = _serve(request, ctx, call, raw)
     except _Answer as answer:
         status, body = answer.status, answer.body
     except SimError as exc:
@@ -122,22 +98,75 @@ async def kiwoom_endpoint(request: web.Request) -> web.Response:
         log.exception("simulator REST handler failed")
         ctx.errors.append(exc)
         status, body = server_error(type(exc).__name__)
-    if armed is not None:
-        status, body = _armed_reply(armed, api_id)
-    sent = parsed if parsed is not None else _as_sent(raw)
-    if api is not None and api.order:
-        _log_order(ctx, api_id, sent, body)
+    if call.armed is not None:
+        status, body = _armed_reply(call.armed, call.api_id)
+    await _record(ctx, request.path, call, raw, status, body)
+    if isinstance(body, str):  # a bad_answer fault: exactly these bytes
+        return web.Response(status=status, body=body.encode(), headers=call.headers,
+                            content_type="application/json")
+    return json_response(status, body, call.headers)
+
+
+def _resolve(request: web.Request, call: _Call):
+    """Find the TR of a call: POST, an api-id (implied on the token paths), served on this path."""
+    path = request.path
+    if request.method != "POST":
+        # unverified: the broker's answer to other methods was never captured.
+        raise _Answer(*server_error(f"{request.method} is not allowed; use POST", status=405))
+    if path in TOKEN_PATHS:
+        call.api_id = call.api_id or TOKEN_PATHS[path]
+        call.headers["api-id"] = call.api_id
+    if not call.api_id:
+        raise input_error("1501")
+    api = call.api = APIS.get(call.api_id)
+    if api is None:
+        raise input_error("1505", call.api_id)
+    if api.path != path:
+        raise input_error("1504", call.api_id, path)
+    return api
+
+
+def _serve(request: web.Request, ctx: SimContext, call: _Call, raw: bytes) -> tuple[int, dict]:
+    """Run the checks and faults in order, then the handler; raise _Answer/SimError to stop."""
+    api = _resolve(request, call)
+    api_id = call.api_id
+    token = _bearer(request) if api.auth else ""
+    call.armed = ctx.faults.answer_for(api_id, api.auth)
+    if call.armed is not None and not call.armed.effect:
+        raise _Answer(0, {})  # answered by the caller, nothing done
+    if ctx.faults.take("rate_limit") or not request.app[LIMITER_KEY].allow(api_id):
+        raise _Answer(*rate_limited(api_id))
+    if ctx.faults.take("rest_error"):
+        raise _Answer(*server_error("injected fault rest_error"))
+    parsed = call.parsed = _parse_body(raw)
+    if api.auth:
+        ctx.exchange.app_key_for_token(token)  # SimAuthError 8005 when invalid/expired
+    rq = Request(ctx, api_id, parsed, token, request.headers.get("cont-yn", "") == "Y",
+                 request.headers.get("next-key", ""), int(ctx.config.extra.get("page_size", 20)))
+    try:
+        reply = api.handler(rq)
+    finally:
+        if api.mutating:
+            ctx.exchange.save()
+    if reply.next_key:
+        call.headers.update({"cont-yn": "Y", "next-key": reply.next_key})
+    return 200, reply.body
+
+
+async def _record(ctx: SimContext, path: str, call: _Call, raw: bytes, status: int,
+                  body: dict | str) -> None:
+    """Log the call (orders also in the order log, after an armed delay) with secrets redacted."""
+    sent = call.parsed if call.parsed is not None else _as_sent(raw)
+    if call.api is not None and call.api.order:
+        _log_order(ctx, call.api_id, sent, body)
         if ctx.faults.take("delay_order"):
             await asyncio.sleep(ctx.faults.delay_order_s)
     _trim(ctx.request_log, int(ctx.config.extra.get("request_log_max", REQUEST_LOG_MAX)))
     ctx.request_log.append({
-        "time": ctx.clock.now().timestamp(), "path": path, "api_id": api_id,
+        "time": ctx.clock.now().timestamp(), "path": path, "api_id": call.api_id,
         "body": _redact(sent), "status": status,
         "result": _redact(body),
     })
-    if isinstance(body, str):  # a bad_answer fault: exactly these bytes
-        return web.Response(status=status, body=body.encode(), headers=headers, content_type="application/json")
-    return json_response(status, body, headers)
 
 
 def _armed_reply(armed, api_id: str) -> tuple[int, dict | str]:

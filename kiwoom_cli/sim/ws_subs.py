@@ -27,26 +27,37 @@ def parse_pairs(data: Any) -> list[Pair]:
         raise RegError("data 항목이 없습니다")
     pairs: list[Pair] = []
     for element in data:
-        if not isinstance(element, dict):
-            raise RegError("data 형식 오류")
-        types = element.get("type")
-        items = element.get("item", [])
-        if not isinstance(types, list) or not types or not isinstance(items, list):
-            raise RegError("type/item 형식 오류")
-        for rt in types:
-            if not isinstance(rt, str) or len(rt) != 2:
-                raise RegError(f"실시간 항목 오류 (type={rt!r})")
-            if rt in ACCOUNT_TYPES:
-                pairs.append((rt, ""))
-                continue
-            codes = [i for i in items if i != ""]
-            if not codes:
-                raise RegError(f"종목코드 누락 (type={rt})")
-            for item in codes:
-                if not isinstance(item, str):
-                    raise RegError(f"종목코드 형식 오류 ({item!r})")
-                pairs.append((rt, item))
+        pairs.extend(_element_pairs(element))
     return pairs
+
+
+def _element_pairs(element: Any) -> list[Pair]:
+    """Return the pairs of one `data` element: every type x every item."""
+    if not isinstance(element, dict):
+        raise RegError("data 형식 오류")
+    types = element.get("type")
+    items = element.get("item", [])
+    if not isinstance(types, list) or not types or not isinstance(items, list):
+        raise RegError("type/item 형식 오류")
+    pairs: list[Pair] = []
+    for rt in types:
+        pairs.extend(_type_pairs(rt, items))
+    return pairs
+
+
+def _type_pairs(rt: Any, items: list[Any]) -> list[Pair]:
+    """Return the pairs of one real-time type; account types take no item."""
+    if not isinstance(rt, str) or len(rt) != 2:
+        raise RegError(f"실시간 항목 오류 (type={rt!r})")
+    if rt in ACCOUNT_TYPES:
+        return [(rt, "")]
+    codes = [i for i in items if i != ""]
+    if not codes:
+        raise RegError(f"종목코드 누락 (type={rt})")
+    for item in codes:
+        if not isinstance(item, str):
+            raise RegError(f"종목코드 형식 오류 ({item!r})")
+    return [(rt, item) for item in codes]
 
 
 class Registrations:

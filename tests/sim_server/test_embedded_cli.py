@@ -119,6 +119,21 @@ def test_kiwoom_sim_rejects_bad_options(isolated_home):
     assert proc.returncode == 2 and "--rate-limit" in proc.stderr
 
 
+@pytest.mark.parametrize("args, said", [
+    (["--hours", "x"], '--hours: expected "always" or "krx"'),
+    (["--always-open", "--hours", "krx"], "--always-open and --hours krx contradict each other"),
+    (["--app-key", "a"], "--app-key and --secret-key go together"),
+    (["--app-key", "a", "--secret-key", ""], "--app-key / --secret-key must not be empty"),
+    (["--rate-limit", "fast", "--app-key", "a"], "--rate-limit: "),  # the rate limit is checked first
+])
+def test_kiwoom_sim_names_the_contradicting_option(isolated_home, args, said):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("KIWOOM_SIM_APPKEY", None), env.pop("KIWOOM_SIM_SECRETKEY", None)
+    proc = subprocess.run([sys.executable, "-m", "kiwoom_cli", "sim", *args],
+                          capture_output=True, text=True, env=env, timeout=30, check=False)
+    assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+
+
 def test_kiwoom_sim_exits_6_while_the_account_is_held(isolated_home):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with embedded.account_lock(embedded.paper_path()):
