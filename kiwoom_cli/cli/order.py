@@ -186,6 +186,14 @@ def _result(intent, ack, progress) -> dict:
     return doc
 
 
+def _journal_fills(service, fills=None) -> None:
+    """Journal the fills of earlier manual orders the journal lacks (core/manualfills.py), before
+    this command's checks: the day's loss counts them."""
+    for f in service.journal_fills(fills):
+        note(f"journaled a fill of manual order {f.order_no}: {f.side.value} {f.code} {f.qty:,} @ {f.price:,}"
+             + (f", realised {f.realised:+,.0f}" if f.side is Side.SELL else ""))
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -208,6 +216,7 @@ def _place(ctx: typer.Context, side: Side, code: str, qty: str, price: str | Non
             venue.check_manual_market(config.exchange, session.clock.now())
         venue.check_nxt_listed(config.exchange, code, session.rest.stock_info)
         service = session.orders()
+        _journal_fills(service)
         intent = service.prepare_place(side, code, quantity, limit, ticks=ticks)
         confirm_real(config, _describe(intent, config, session.endpoint), yes)
         how = _prepare_follow(session, wait)
@@ -300,6 +309,7 @@ def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price
     config = ctx.obj.config(exchange=exchange)  # validates --exchange before anything is asked
     with open_session(config) as session:
         service = session.orders()
+        _journal_fills(service)
         target = service.find_open(order_no)
         # an amend or cancel goes to the venue the order was placed on, as ka10075 reports it
         session.rest.exchange = venue.order_venue(target.exchange, exchange, config.exchange, target.order_no)
@@ -341,6 +351,7 @@ def orders(
         all_fills = session.rest.fills() if (fills or pending) else None
         fill_rows = all_fills if fills else None
         settled = service.settle_unknown(open_orders, all_fills or []) if pending else []
+        _journal_fills(service, all_fills)  # asks for the fills itself only when an order lacks them
         unknown = service.unknown_outcomes()
     if as_json:
         doc = {"open_orders": open_orders, "unknown_outcomes": unknown,
