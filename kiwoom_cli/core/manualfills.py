@@ -56,14 +56,23 @@ def journal_facts(journal, fills: Iterable[FillRow] | Callable[[], Iterable[Fill
     waiting, by_broker = _sold_unmanaged(journal, state, orders, balance, now.date())
     facts: list = []
     for order in orders:
-        if order.code in waiting:
-            continue
-        held = state.positions.get(order.code) if order.code in by_broker else None
-        before = (held.qty, held.avg_price) if held is not None else None
-        facts += _take(state, order, rows, managed)
-        if held is not None and before is not None:  # the broker's holding already has its buys
-            held.qty, held.avg_price = before
+        if order.code not in waiting:
+            facts += _take_priced(state, order, rows, managed, order.code in by_broker)
     return facts
+
+
+def _take_priced(state: State, order: Order, rows: dict[str, FillRow], managed: dict[str, Position],
+                 by_broker: bool) -> list:
+    """_take(), leaving a holding the broker priced as it was: the broker's average has its buys."""
+    held = state.positions.get(order.code) if by_broker else None
+    if held is None:
+        return _take(state, order, rows, managed)
+    before = held.qty, held.avg_price
+    try:
+        return _take(state, order, rows, managed)
+    finally:
+        held.qty, held.avg_price = before
+        state.positions[order.code] = held  # a sell of all of it removed it from the scratch State
 
 
 def _sold_unmanaged(journal, state: State, orders: list[Order], balance: Callable[[], Balance | None],
