@@ -186,10 +186,13 @@ def _result(intent, ack, progress) -> dict:
     return doc
 
 
-def _journal_fills(service, fills=None) -> None:
+def _journal_fills(service, fills=None, *, say_so: bool = False) -> None:
     """Journal the fills of earlier manual orders the journal lacks (core/manualfills.py), before
-    this command's checks: the day's loss counts them."""
+    this command's checks: the day's loss counts them. `kiwoom orders` lists them (say_so); an
+    order command keeps its output (and an error's one line) as it was: the journal has them."""
     for f in service.journal_fills(fills):
+        if not say_so:
+            continue
         note(f"journaled a fill of manual order {f.order_no}: {f.side.value} {f.code} {f.qty:,} @ {f.price:,}"
              + (f", realised {f.realised:+,.0f}" if f.side is Side.SELL else ""))
 
@@ -351,7 +354,7 @@ def orders(
         all_fills = session.rest.fills() if (fills or pending) else None
         fill_rows = all_fills if fills else None
         settled = service.settle_unknown(open_orders, all_fills or []) if pending else []
-        _journal_fills(service, all_fills)  # asks for the fills itself only when an order lacks them
+        _journal_fills(service, all_fills, say_so=True)  # asks for the fills itself only when an order lacks them
         unknown = service.unknown_outcomes()
     if as_json:
         doc = {"open_orders": open_orders, "unknown_outcomes": unknown,

@@ -46,7 +46,8 @@ def test_a_manual_sell_at_a_loss_counts_against_the_next_manual_buy(mock_env, si
     sent = list(sim.order_log)
     ran = kiwoom(*BUY, CODE, "1", "--market")
     assert ran.code == 2, (ran.code, ran.out, ran.err)
-    assert "max daily loss" in ran.err and "-100,000" in ran.err, ran.err
+    assert ran.err.startswith("kiwoom: ") and len(ran.err.strip().splitlines()) == 1, ran.err  # one clear line
+    assert "max daily loss" in ran.err and "<= -100,000" in ran.err, ran.err
     assert sim.order_log == sent  # nothing sent
     [(_, _, bought, _), (side, qty, sold, realised)] = fills()
     assert (side, qty) == ("sell", 100)
