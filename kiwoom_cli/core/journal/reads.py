@@ -54,7 +54,6 @@ class JournalReads:
             (day.isoformat(), OrderState.FAILED.value, OrderState.REJECTED.value, OrderState.NOT_PLACED.value))
         orders = [_order(r) for r in rows]
         for order in orders:
-            order.numbers.setdefault(order.order_no, "new")
             for r in self._db.execute("SELECT order_no FROM intents WHERE target_id=? AND kind='amend'"
                                       " AND order_no IS NOT NULL", (order.intent_id,)):
                 order.numbers.setdefault(r["order_no"], "amend")
@@ -97,9 +96,14 @@ def _order(r: sqlite3.Row) -> Order:
         r["intent_id"], Side(r["side"]), r["code"], r["qty"], r["price"], OrderType(r["order_type"]),
         r["rule"] or "", r["origin"] or "run", dt.datetime.fromisoformat(r["ts"]), name=r["name"] or "",
         upper=r["upper"] or 0, lower=r["lower"] or 0, reserve=r["reserve"] or 0, order_no=r["order_no"],
-        numbers=json.loads(r["numbers"]), filled_by_no=json.loads(r["filled_by_no"]),
+        numbers=json.loads(r["numbers"]) or _first_number(r), filled_by_no=json.loads(r["filled_by_no"]),
         remaining=r["remaining"], filled=r["filled"], amended=bool(r["amended"]),
         cancel_sent=bool(r["cancel_sent"]), state=loaded_state(r["status"]),
         unknown_since=dt.datetime.fromisoformat(r["unknown_since"]) if r["unknown_since"]
         else (dt.datetime.fromisoformat(r["ts"]) if r["status"] != OrderState.ACKED.value else None),
     )
+
+
+def _first_number(r: sqlite3.Row) -> dict[str, str]:
+    """A one-shot command's order keeps its number in order_no only (its progress is never saved)."""
+    return {r["order_no"]: "new"} if r["order_no"] else {}
