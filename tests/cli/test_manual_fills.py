@@ -98,3 +98,17 @@ def test_a_sell_of_a_code_not_managed_counts_against_the_brokers_average(mock_en
     [(_, qty, price, realised)] = [r for r in fills() if r[0] == "sell"]
     assert qty == 4 and realised == position_pnl(4, held["avg_price"], price, CostRates())
     assert rows("SELECT count(*) FROM positions") == [(0,)]
+
+
+def test_the_fill_of_an_amended_manual_sell_is_journaled_under_its_new_number(mock_env, sim):
+    inst = instrument(sim)
+    ok(*BUY, CODE, "10", "--market")
+    ok(*SELL, CODE, "10", "--price", str(inst.upper_limit), "--wait", "0")  # rests: far above the price
+    [resting] = json.loads(ok("orders", "--json").out)["open_orders"]
+    amended = ok("order", "amend", resting["order_no"], "--price", str(inst.lower_limit), "--json")
+    new_no = json.loads(amended.out)["order_no"]
+    assert new_no != resting["order_no"]
+    ok("orders")
+    [place] = rows("SELECT intent_id, status FROM intents WHERE kind='place' AND side='sell'")
+    assert place[1] == "filled"
+    assert rows("SELECT order_no, qty FROM fills WHERE intent_id=?", (place[0],)) == [(new_no, 10)]
