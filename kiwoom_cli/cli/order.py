@@ -186,6 +186,21 @@ def _result(intent, ack, progress) -> dict:
     return doc
 
 
+def _journal_fills(session, service, fills=None, *, say_so: bool = False) -> None:
+    """Journal the fills of earlier manual orders the journal lacks (core/manualfills.py), before
+    this command's checks: the day's loss counts them. `kiwoom orders` lists them (say_so); an
+    order command keeps its output (and an error's one line) as it was: the journal has them.
+    While a run holds the account it alone journals fills (it may hold these orders too): its next
+    start journals them (docs/decisions.md §7)."""
+    if session.socket_allowed() is not None:
+        return
+    for f in service.journal_fills(fills):
+        if not say_so:
+            continue
+        note(f"journaled a fill of manual order {f.order_no}: {f.side.value} {f.code} {f.qty:,} @ {f.price:,}"
+             + (f", realised {f.realised:+,.0f}" if f.side is Side.SELL else ""))
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -208,6 +223,7 @@ def _place(ctx: typer.Context, side: Side, code: str, qty: str, price: str | Non
             venue.check_manual_market(config.exchange, session.clock.now())
         venue.check_nxt_listed(config.exchange, code, session.rest.stock_info)
         service = session.orders()
+        _journal_fills(session, service)
         intent = service.prepare_place(side, code, quantity, limit, ticks=ticks)
         confirm_real(config, _describe(intent, config, session.endpoint), yes)
         how = _prepare_follow(session, wait)
@@ -300,6 +316,7 @@ def _change(ctx: typer.Context, kind: str, order_no: str, qty: int | None, price
     config = ctx.obj.config(exchange=exchange)  # validates --exchange before anything is asked
     with open_session(config) as session:
         service = session.orders()
+        _journal_fills(session, service)
         target = service.find_open(order_no)
         # an amend or cancel goes to the venue the order was placed on, as ka10075 reports it
         session.rest.exchange = venue.order_venue(target.exchange, exchange, config.exchange, target.order_no)
@@ -341,6 +358,7 @@ def orders(
         all_fills = session.rest.fills() if (fills or pending) else None
         fill_rows = all_fills if fills else None
         settled = service.settle_unknown(open_orders, all_fills or []) if pending else []
+        _journal_fills(session, service, all_fills, say_so=True)  # asks for the fills itself only when an order lacks them
         unknown = service.unknown_outcomes()
     if as_json:
         doc = {"open_orders": open_orders, "unknown_outcomes": unknown,

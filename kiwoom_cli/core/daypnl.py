@@ -1,6 +1,7 @@
 """The day's P&L: one figure for the dashboard, the run's max_daily_loss and a manual buy's check.
 
-It is today's (KST) realised P&L of the fills kiwoom journaled (a run's), plus the unrealised
+It is today's (KST) realised P&L of the fills kiwoom journaled (a run's and, core/manualfills.py,
+those of manual orders), plus the unrealised
 P&L of the positions kiwoom manages, each valued at a live price that counts (one inside the day's limits a
 quote gave). Trades made outside kiwoom are not counted (docs/decisions.md §7). A run reads it off
 its State (`Reads.day_pnl`, which the dashboard's snapshot shows); a manual order builds it from

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import halt
+from kiwoom_cli.core import halt, manualfills
 from kiwoom_cli.core.catchup import catching_up
 from kiwoom_cli.core.facts import (
     CatchUp,
@@ -74,15 +74,18 @@ class Kernel:
               now: dt.datetime, fills=(), recheck=None, bad=None) -> list:
         """Load the journal, reconcile with the broker, return the first intents (registrations).
 
-        fills: today's ka10076 rows (the run's own fills the journal missed are applied from them);
+        fills: today's ka10076 rows (the run's own fills the journal missed are applied from them, and
+        manual orders' fills journaled: core/manualfills.py);
         balance None / cash None: that answer was malformed (buying halts, exits keep working);
         recheck: returns a second balance answer GONE_CONFIRM_S later (None if malformed), asked
         only when tracked positions are missing; without it nothing tracked is dropped;
         bad: api-id -> what was wrong with a start-up answer (the halt's reason).
         """
         self.day = now.date()
-        stored = self.journal.load(self.day)
         fills = tuple(fills)
+        # manual orders' fills the journal lacks, first: the day's realised P&L counts them
+        self._finish(now, manualfills.journal_facts(self.journal, fills, lambda: balance, self.settings.costs, now))
+        stored = self.journal.load(self.day)
         gone = None
         if balance is not None and recheck is not None:
             missing = missing_tracked(stored, balance, open_orders, fills)

@@ -292,7 +292,8 @@ def _bought(state, order: Order, order_no: str, qty: int, price: int, name: str)
     state.spent[state.fill_seq] = qty * price + c.commission_on(qty * price)
     pos = state.positions.get(order.code)
     if pos is None:
-        pos = Position(order.code, name or order.name, 0, 0, 0.0, price)
+        # a manual order's shares are shown, not managed (docs/decisions.md §7: only adopt_holdings adopts)
+        pos = Position(order.code, name or order.name, 0, 0, 0.0, price, managed=order.origin != "manual")
         state.positions[order.code] = pos
     pos.avg_price = (pos.avg_price * pos.qty + price * qty) / (pos.qty + qty)
     pos.qty += qty

@@ -21,7 +21,7 @@ from typing import Protocol
 from kiwoom_cli import inputs, market
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core import outcomes, retry
+from kiwoom_cli.core import manualfills, outcomes, retry
 from kiwoom_cli.core.pretrade import ManualChecks
 from kiwoom_cli.errors import (
     ApiError,
@@ -33,7 +33,7 @@ from kiwoom_cli.errors import (
     TokenInvalid,
 )
 from kiwoom_cli.kiwoom.gateway import OrderGateway
-from kiwoom_cli.models import Cash, OpenOrder, OrderAck, OrderType, Quote, Side
+from kiwoom_cli.models import Balance, Cash, FillRow, OpenOrder, OrderAck, OrderType, Quote, Side
 
 _UNKNOWN_CODE_ERRORS = {"1901", "1902", "1903"}  # docs/protocol.md, Errors we act on
 UNKNOWN_HINT = "check `kiwoom orders` before doing anything else; never resend blindly"
@@ -50,6 +50,8 @@ class OrderRest(Protocol):
     def amend(self, order_no: str, code: str, qty: int, price: int) -> OrderAck: ...
     def cancel(self, order_no: str, code: str, qty: int = 0) -> OrderAck: ...
     def open_orders(self, code: str | None = None) -> list[OpenOrder]: ...
+    def fills(self, code: str | None = None) -> list[FillRow]: ...
+    def balance(self) -> Balance: ...
 
 
 # --------------------------------------------------------------------------- validation (pure)
@@ -326,6 +328,13 @@ class OrderService:
         """Journal how a followed order ended ("filled", "cancelled", "rejected", "gone")."""
         if self._journal is not None and intent_id:
             self._journal.close_order(intent_id, status, reason, self._clock.now())
+
+    def journal_fills(self, fills=None) -> list:
+        """Journal the fills of today's manual orders the journal lacks (core/manualfills.py); fills
+        None: asked of the broker only when some order lacks them. Return the fills journaled."""
+        if self._journal is None:
+            return []
+        return manualfills.record(self._journal, self._rest, self.checks.costs, self._clock.now(), fills)
 
     def settle_unknown(self, open_orders, fills) -> list[tuple[dict, str]]:
         """Match today's unknown orders to the broker's lists (same code, side and quantity, an order

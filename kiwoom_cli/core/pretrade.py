@@ -16,7 +16,7 @@ from kiwoom_cli.errors import BadInput
 from kiwoom_cli.market import CostRates
 from kiwoom_cli.models import Quote
 
-LOSS_HINT = "the day's P&L counts today's fills a run journaled and the positions kiwoom manages"
+LOSS_HINT = "the day's P&L counts today's fills kiwoom journaled (manual and a run's) and the positions it manages"
 
 
 class ManualChecks:

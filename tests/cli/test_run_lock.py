@@ -157,3 +157,24 @@ def test_a_one_shot_command_does_not_touch_a_lock_when_no_ahead_file_is_there(is
         assert taken == []
     finally:
         journal.close()
+
+
+def test_manual_fills_are_left_to_the_run_while_it_holds_the_account(mock_env, sim, run_holder):
+    """The run may hold a manual order it found at its start and journal its fills itself: a
+    one-shot command journals none meanwhile (the run's next start does, core/manualfills.py)."""
+    assert kiwoom("order", "buy", "005930", "1", "--market", "--wait", "0").code == 0
+    assert kiwoom("orders").code == 0
+    journal = Journal.open_for("mock", "default")
+    try:
+        [intent] = journal.intents()
+        assert journal.orders_for(intent["intent_id"])["fills"] == []
+    finally:
+        journal.close()
+    run_holder.stdin.close()
+    run_holder.wait(timeout=10)
+    assert kiwoom("orders").code == 0  # the account is free: journaled now
+    journal = Journal.open_for("mock", "default")
+    try:
+        assert [f["qty"] for f in journal.orders_for(intent["intent_id"])["fills"]] == [1]
+    finally:
+        journal.close()

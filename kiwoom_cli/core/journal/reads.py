@@ -44,6 +44,27 @@ class JournalReads:
                               (day.isoformat(),)).fetchone()[0]
         return Stored(positions, orders, flags, float(realised))
 
+    def manual_unjournaled(self, day: dt.date) -> list[Order]:
+        """Today's manual place intents that reached the broker (an order number) and whose fills the
+        journal does not hold in full; each with its amends' order numbers (core/manualfills.py)."""
+        rows = self._db.execute(
+            "SELECT i.* FROM intents i WHERE i.kind='place' AND i.origin='manual' AND i.day=?"
+            " AND i.order_no IS NOT NULL AND i.qty > (SELECT COALESCE(SUM(f.qty), 0) FROM fills f"
+            " WHERE f.intent_id=i.intent_id) AND i.status NOT IN (?,?,?) ORDER BY i.ts, i.rowid",
+            (day.isoformat(), OrderState.FAILED.value, OrderState.REJECTED.value, OrderState.NOT_PLACED.value))
+        orders = [_order(r) for r in rows]
+        for order in orders:
+            for r in self._db.execute("SELECT order_no FROM intents WHERE target_id=? AND kind='amend'"
+                                      " AND order_no IS NOT NULL", (order.intent_id,)):
+                order.numbers.setdefault(r["order_no"], "amend")
+        return orders
+
+    def bought(self, day: dt.date, code: str) -> tuple[int, int]:
+        """(shares, won) of the buy fills journaled on `day` for `code`."""
+        row = self._db.execute("SELECT COALESCE(SUM(qty), 0), COALESCE(SUM(qty * price), 0) FROM fills"
+                               " WHERE day=? AND code=? AND side=?", (day.isoformat(), code, Side.BUY.value)).fetchone()
+        return int(row[0]), int(row[1])
+
     def decisions(self, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[dict]:
         """Return decisions in time order, optionally between two times."""
         sql, args = "SELECT ts, rule, code, action, reason FROM decisions WHERE 1=1", []
@@ -75,9 +96,14 @@ def _order(r: sqlite3.Row) -> Order:
         r["intent_id"], Side(r["side"]), r["code"], r["qty"], r["price"], OrderType(r["order_type"]),
         r["rule"] or "", r["origin"] or "run", dt.datetime.fromisoformat(r["ts"]), name=r["name"] or "",
         upper=r["upper"] or 0, lower=r["lower"] or 0, reserve=r["reserve"] or 0, order_no=r["order_no"],
-        numbers=json.loads(r["numbers"]), filled_by_no=json.loads(r["filled_by_no"]),
+        numbers=json.loads(r["numbers"]) or _first_number(r), filled_by_no=json.loads(r["filled_by_no"]),
         remaining=r["remaining"], filled=r["filled"], amended=bool(r["amended"]),
         cancel_sent=bool(r["cancel_sent"]), state=loaded_state(r["status"]),
         unknown_since=dt.datetime.fromisoformat(r["unknown_since"]) if r["unknown_since"]
         else (dt.datetime.fromisoformat(r["ts"]) if r["status"] != OrderState.ACKED.value else None),
     )
+
+
+def _first_number(r: sqlite3.Row) -> dict[str, str]:
+    """A one-shot command's order keeps its number in order_no only (its progress is never saved)."""
+    return {r["order_no"]: "new"} if r["order_no"] else {}
