@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from kiwoom_cli.core import events as ev
-from tests.core.harness import Driver, entry, quote, quotes, settings, tick
+from tests.kit.core import Driver, entry, quote, quotes, settings, tick
 
 
 def per_call(fn, items) -> list[float]:

@@ -11,7 +11,7 @@ import pytest
 
 from kiwoom_cli.core import lock
 from kiwoom_cli.errors import AccountBusy
-from tests.cli.conftest import kiwoom
+from tests.kit.cli import kiwoom
 
 HOLD = ("from kiwoom_cli.core import lock; held = lock.acquire(); print('held', flush=True); "
         "import sys; sys.stdin.read(); lock.release(held)")
@@ -139,7 +139,7 @@ def test_a_one_shot_command_does_not_touch_the_lock_when_no_turn_waits(isolated_
     from kiwoom_cli.core import events as ev
     from kiwoom_cli.core.store import Journal
     from kiwoom_cli.models import OrderType, Side
-    from tests.core.harness import T0
+    from tests.kit.core import T0
 
     journal = Journal.open_for("sim", "paper")
     journal.write_ahead()

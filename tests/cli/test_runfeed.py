@@ -9,7 +9,7 @@ from kiwoom_cli.cli.runfeed import Feed, ObservedJournal, ObservedKernel
 from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.models import Cash, OrderStatus, OrderType, Side
-from tests.core.harness import T0, balance, entry, oe, quote, quotes, settings
+from tests.kit.core import T0, balance, entry, oe, quote, quotes, settings
 
 
 def test_a_turns_events_reach_the_writer_only_after_its_orders_were_sent(tmp_path):

@@ -9,8 +9,8 @@ from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.errors import BrokerRejected, OutcomeUnknown, TokenInvalid
 from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
-from tests.client.simkit import api_ids, rest_client, running_sim
-from tests.helpers import wait_until
+from tests.kit.helpers import wait_until
+from tests.kit.sim import api_ids, rest_client, running_sim
 
 
 @pytest.fixture(scope="module")

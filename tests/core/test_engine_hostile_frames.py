@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import queue
 
-from tests.client.simkit import running_sim
 from tests.client.test_socket_hostile import HOSTILE, _push
-from tests.core.test_engine_sim import snapshot
-from tests.engine_rig import engine_on
-from tests.helpers import wait_until
+from tests.kit.engine import snapshot
+from tests.kit.engine import engine_on
+from tests.kit.helpers import wait_until
+from tests.kit.sim import running_sim
 
 
 def test_malformed_frames_stop_neither_the_next_buy_nor_the_stop_loss(tmp_path):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import queue
 
 from kiwoom_cli.models import OrderAction, OrderEvent, OrderStatus, OrderType, Side, Tick
-from tests.cli.conftest import instrument
-from tests.client.simkit import running_sim
-from tests.engine_rig import engine_on
-from tests.helpers import wait_until
+from tests.kit.engine import engine_on, snapshot
+from tests.kit.helpers import wait_until
+from tests.kit.sim import instrument
+from tests.kit.sim import running_sim
 
 CODE = "005930"
 
@@ -20,13 +20,6 @@ CODE = "005930"
 def one_won_tick(code: str = CODE) -> Tick:
     """What wsparsers makes of a 0B trade at 1 won (the change field is not trusted either)."""
     return Tick(code, 1, 0, 0.0, 1, 100, "100000")
-
-
-def snapshot(engine):
-    engine.changed.clear()
-    engine.request_snapshot()
-    assert engine.changed.wait(5)
-    return engine.latest
 
 
 def price_drops(engine) -> list:

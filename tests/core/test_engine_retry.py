@@ -12,9 +12,9 @@ from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.models import OrderType
-from tests.client.simkit import running_sim
-from tests.engine_rig import engine_on, give_limits
-from tests.helpers import wait_until
+from tests.kit.engine import engine_on, give_limits, snapshot
+from tests.kit.helpers import wait_until
+from tests.kit.sim import running_sim
 
 
 @pytest.fixture(params=[True, False], ids=["lines", "worker-sends"])
@@ -23,13 +23,6 @@ def rig(request, tmp_path):
     with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), lines=request.param, clock=clock,
                                          buy_order=OrderType.LIMIT, buy_ticks=1) as (engine, journal):
         yield sim, engine, journal, clock, tmp_path
-
-
-def snapshot(engine):
-    engine.changed.clear()
-    engine.request_snapshot()
-    assert engine.changed.wait(5)
-    return engine.latest
 
 
 def buys(sim, placed_only: bool = False) -> list[dict]:

@@ -21,7 +21,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.ahead import AheadFile, ahead_path
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.models import OrderType, Side
-from tests.core.harness import T0, Driver, entry, quote, quotes
+from tests.kit.core import T0, Driver, entry, quote, quotes
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ import sqlite3
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import store
 from kiwoom_cli.core.store import Journal
-from tests.helpers import wait_until
+from tests.kit.helpers import wait_until
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 

@@ -11,7 +11,7 @@ from kiwoom_cli.core.ahead import AheadFile, ahead_path
 from kiwoom_cli.core.journal_check import marker_path
 from kiwoom_cli.core.records import Position
 from kiwoom_cli.core.store import Journal, journal_path
-from tests.core.harness import T0
+from tests.kit.core import T0
 
 INTENT = ("INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
           ["x1", T0.isoformat(), "2026-11-25", "place", "000660", "pending"])

@@ -11,8 +11,9 @@ import subprocess
 
 from kiwoom_cli.core.store import Journal, journal_path
 from kiwoom_cli.sim.embedded import paper_path, sim_json_path
-from tests.helpers import wait_until
-from tests.run.runkit import Run, kiwoom_exe
+from tests.kit.cli import kiwoom_exe
+from tests.kit.helpers import wait_until
+from tests.kit.run import Run
 
 BUY, SELL = "급등주 포착", "단기 과열(매도)"  # seq 0 and 2 of the simulator's saved conditions
 

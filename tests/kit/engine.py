@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 from kiwoom_cli.clock import SystemClock
@@ -12,25 +13,32 @@ from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.store import Journal
 from kiwoom_cli.kiwoom.orderline import OrderLines
 from kiwoom_cli.kiwoom.socket import SocketClient
-from tests.client.simkit import endpoint, rest_client
-from tests.core.harness import settings
+from tests.kit.sim import endpoint, rest_client
+from tests.kit.core import settings
 
 
 @contextlib.contextmanager
-def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
-              lines: bool = True, clock=None, exchange: str = "KRX", **rules) -> Iterator[tuple[Engine, Journal]]:
+def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s", lines: bool = True, clock=None,
+              exchange: str = "KRX", gate: threading.Event | None = None,
+              **rules) -> Iterator[tuple[Engine, Journal]]:
     """Yield (engine, journal): buy on condition 1, sell on condition 2; stopped and closed on exit.
 
     lines: the engine writes orders on order lines, as `kiwoom run` does; False: the order worker
     sends every order (the path an order takes when one would have to wait).
     clock: the engine's (default: the system clock); exchange: where orders go, as the setting.
+    gate: the socket's token waits for it to be set, so a reconnect is held while a test shuts it.
     rules: other RunSettings (buy_order="limit", ...).
     """
     def rest_factory():
         return rest_client(sim, tmp_path / "tokens", limiter=limiter, exchange=exchange)
 
     token_rest = rest_factory()
-    socket = SocketClient(endpoint(sim), token_rest.token, events, backoff=(0.05, 0.5), exchange=exchange)
+
+    def token(force: bool = False) -> str:
+        assert gate is None or gate.wait(30), "the test never reopened the gate"
+        return token_rest.token(force)
+
+    socket = SocketClient(endpoint(sim), token, events, backoff=(0.05, 0.5), exchange=exchange)
     journal = Journal(tmp_path / "journal.sqlite3")
     journal.write_ahead()  # order turns through the ahead file, as `kiwoom run` journals them
     kernel = Kernel(settings(buy_cond="1", sell_cond="2", exchange=exchange, **rules), journal, id_prefix=prefix)
@@ -40,6 +48,8 @@ def engine_on(sim, tmp_path, events, *, limiter=None, prefix: str = "s",
     try:
         yield engine, journal
     finally:
+        if gate is not None:
+            gate.set()
         if not engine.done.is_set() and engine._thread.is_alive():
             engine.stop()
         if order_lines is not None:
@@ -57,3 +67,11 @@ def give_limits(engine: Engine, sim, tmp_path, codes) -> None:
     finally:
         rest.close()
     engine.put(ev.QuotesArrived(found, ()))
+
+
+def snapshot(engine: Engine, timeout: float = 5.0):
+    """Ask the engine for a snapshot and wait for it to be published (engine.changed), not polled."""
+    engine.changed.clear()
+    engine.request_snapshot()
+    assert engine.changed.wait(timeout), "no snapshot published"
+    return engine.latest
