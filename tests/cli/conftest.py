@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit import sim as kit_sim
+from tests.kit import cli as kit_cli
 
 
 @pytest.fixture
 def mock_env(sim, monkeypatch):
     """Point mock mode at the test's simulator with fake keys (environment, as a user would)."""
-    env = kit_sim.mock_env(sim)
+    env = kit_cli.mock_env(sim)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit.sim import Events, rest_client, running_sim
+from tests.kit.events import Events
+from tests.kit.sim import rest_client, running_sim
 
 
 @pytest.fixture(scope="module")

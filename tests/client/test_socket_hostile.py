@@ -13,8 +13,9 @@ from kiwoom_cli.errors import AuthError, TokenInvalid
 from kiwoom_cli.kiwoom import protocol, wsconn, wsparsers
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import ConditionEvent, SocketStatus, Tick
+from tests.kit.events import Events
 from tests.kit.helpers import wait_until
-from tests.kit.sim import Events, endpoint, rest_client, running_sim
+from tests.kit.sim import endpoint, rest_client, running_sim
 
 
 def _client(sim, rest, events, **kw) -> SocketClient:

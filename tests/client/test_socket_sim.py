@@ -19,8 +19,9 @@ from kiwoom_cli.models import (
     SocketStatus,
     Tick,
 )
+from tests.kit.events import Events
 from tests.kit.helpers import wait_until
-from tests.kit.sim import Events, closed_port, endpoint, rest_client, running_sim
+from tests.kit.sim import closed_port, endpoint, rest_client, running_sim
 
 
 @pytest.fixture

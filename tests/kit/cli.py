@@ -12,6 +12,15 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from kiwoom_cli.cli.main import invoke
+from kiwoom_cli.sim.server import SimServer
+from tests.kit.sim import APP_KEY, SECRET
+
+
+def mock_env(sim: SimServer, **extra: str) -> dict[str, str]:
+    """Mock mode pointed at the test's simulator with the kit's keys, the way a user would point it
+    at a server (environment variables)."""
+    return {"KIWOOM_MODE": "mock", "KIWOOM_REST_URL": sim.rest_url, "KIWOOM_WS_URL": sim.ws_url,
+            "KIWOOM_APPKEY": APP_KEY, "KIWOOM_SECRETKEY": SECRET, **extra}
 
 
 @dataclass

@@ -1,9 +1,4 @@
-"""Waiting and fixture files, for every test folder.
-
-`wait_until` is for what only polling can observe (a simulator's logs over HTTP, a child process's
-output, a file): where the code under test signals an event (engine.changed, engine.done, a queue),
-a test waits on that event instead (tests/kit/engine.py `snapshot`).
-"""
+"""Test helpers, for every folder."""
 
 from __future__ import annotations
 

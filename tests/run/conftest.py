@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.kit.cli import mock_env
 from tests.kit.run import Run
-from tests.kit.sim import mock_env
 
 
 @pytest.fixture

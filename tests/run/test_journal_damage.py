@@ -17,9 +17,9 @@ from kiwoom_cli.core.records import Position
 from kiwoom_cli.core.store import Journal, journal_path
 from tests.kit.cli import kiwoom
 from tests.kit.cli import kiwoom_exe
+from tests.kit.cli import mock_env
 from tests.kit.core import T0
 from tests.kit.run import ANY_HOUR
-from tests.kit.sim import mock_env
 from tests.run.journal_damage import AHEAD_DAMAGE, DAMAGE, seeded, truncated
 
 RUN = ("run", "--headless", "--buy-cond", "1", *ANY_HOUR)

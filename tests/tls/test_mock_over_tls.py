@@ -7,7 +7,7 @@ import pytest
 from kiwoom_cli.config import load_config
 from kiwoom_cli.errors import ConfigError
 from tests.kit.cli import kiwoom
-from tests.kit.sim import mock_env
+from tests.kit.cli import mock_env
 from tests.tls.conftest import sim_orders
 
 

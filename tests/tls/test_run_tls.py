@@ -7,10 +7,10 @@ import signal
 
 import pytest
 
+from tests.kit.cli import mock_env
 from tests.kit.helpers import wait_until
 from tests.kit.run import ANY_HOUR, Run
 from tests.kit.sim import subscribed
-from tests.kit.sim import mock_env
 from tests.tls.conftest import sim_orders
 
 CODE = "005930"

@@ -6,9 +6,10 @@ import time
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.models import Tick
-from kiwoom_cli.ui.dashboard import FLOOR_S
 from tests.kit.helpers import wait_until
 from tests.ui.conftest import BoardThread
+
+FLOOR_S = 0.25  # at most 4 redraws a second (docs/decisions.md §9)
 
 
 def positions(frame: str) -> list[str]:
