@@ -9,7 +9,7 @@ import pytest
 
 from kiwoom_cli.clock import ManualClock, SystemClock
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
-from tests.kit.engine import engine_on, give_limits, snapshot
+from tests.kit.engine import engine_on, give_limits, snapshot, wait_state
 from tests.kit.helpers import wait_until
 from tests.kit.sim import running_sim
 
@@ -28,7 +28,7 @@ def test_entry_buys_then_stop_loss_sells_and_unregisters(rig):
     sim.set_price("005930", 100_000)
     engine.start()
     sim.push_condition("1", "005930", "I")
-    pos = wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
+    pos = wait_state(engine, lambda s: s.positions.get("005930"), timeout=10, message="bought")
     assert pos.managed and pos.qty > 0
     wait_until(lambda: "005930" in engine.socket.registered, message="registered")
     sim.set_price("005930", 96_000)  # about -4.2 %: the stop-loss sells everything
@@ -77,7 +77,7 @@ def test_refused_token_order_is_placed_once_with_a_new_token(rig, tmp_path):
     quoted = [e.get("api_id") for e in sim.request_log].count("ka10095")
     sim.fault("expire_token", 1)  # the order carries a token the broker now refuses
     sim.push_condition("1", "005930", "I")
-    pos = wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
+    pos = wait_state(engine, lambda s: s.positions.get("005930"), timeout=10, message="bought")
     engine.stop()
     assert pos.qty > 0 and sim.errors == []
     orders = [(o["body"]["stk_cd"], o["result"].get("return_code")) for o in sim.order_log]

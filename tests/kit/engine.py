@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 
 from kiwoom_cli.clock import SystemClock
@@ -75,3 +76,22 @@ def snapshot(engine: Engine, timeout: float = 5.0):
     engine.request_snapshot()
     assert engine.changed.wait(timeout), "no snapshot published"
     return engine.latest
+
+
+def wait_state(engine: Engine, predicate, timeout: float = 5.0, message: str = ""):
+    """Wait until predicate(snapshot) is truthy and return its value; fail after `timeout` seconds.
+
+    Waits on engine.changed, never polls: after one fresh snapshot it asks the engine to publish only
+    when its state changes (request_snapshot(if_changed=True)) and looks again at each publish.
+    """
+    deadline = time.monotonic() + timeout
+    value = predicate(snapshot(engine, timeout))
+    while not value:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
+        engine.changed.clear()
+        engine.request_snapshot(if_changed=True)
+        if engine.changed.wait(remaining):
+            value = predicate(engine.latest)
+    return value
