@@ -10,7 +10,7 @@ from pathlib import Path
 
 from _drills_kit import RUN_ARGS, SEQ, Place, placed, wait
 
-from tests.run.runkit import kiwoom_exe, mock_env
+from tests.kit.cli import kiwoom_exe, mock_env
 
 BIG = "9" * 5000
 # name -> the frame's bytes (POST /sim/frame sends them as one text frame to every socket)

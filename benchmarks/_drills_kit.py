@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.run.runkit import ANY_HOUR, Run, mock_env  # noqa: E402
+from tests.kit.cli import mock_env  # noqa: E402
+from tests.kit.run import ANY_HOUR, Run  # noqa: E402
 
 SEQ = "1"
 BUY_AMOUNT = 2_000_000  # above the dearest listed stock's price: every code can be bought

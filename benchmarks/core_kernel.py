@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from kiwoom_cli.cli.runfeed import Feed
 from kiwoom_cli.core import events as ev
-from tests.core.harness import Driver, entry, quote, quotes, settings, tick
+from tests.kit.core import Driver, entry, quote, quotes, settings, tick
 
 
 def per_call(fn, items) -> list[float]:

@@ -42,8 +42,8 @@ from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import Tick
 from kiwoom_cli.ui.board import render_board, render_clock
 from kiwoom_cli.ui.dashboard import Dashboard
-from tests.client.simkit import endpoint, rest_client, running_sim
-from tests.core.harness import settings
+from tests.kit.core import settings
+from tests.kit.sim import endpoint, rest_client, running_sim
 from tests.ui.samples import info, view
 
 CODES = ("005930", "000660", "035420", "005380", "051910")

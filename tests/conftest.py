@@ -1,15 +1,12 @@
-"""Shared test fixtures: isolated state, and waiting on events instead of sleeping."""
+"""Fixtures for every folder: isolated state, and the kit's simulator (tests/kit/fixtures.py)."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import wait_until  # noqa: F401  (re-exported for convenience)
-
-FIXTURES = Path(__file__).parent / "fixtures" / "kiwoom"
+from tests.kit.fixtures import clock, sim, sim_clock  # noqa: F401  (fixtures for every folder)
 
 
 @pytest.fixture(autouse=True)

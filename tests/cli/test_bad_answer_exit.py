@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from tests.cli.conftest import kiwoom
-from tests.client.simkit import api_ids, arm
+from tests.kit.cli import kiwoom
+from tests.kit.sim import api_ids, arm
 
 
 @pytest.mark.parametrize("api_id", ["kt00018", "kt00001"])

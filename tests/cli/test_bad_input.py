@@ -13,7 +13,8 @@ from kiwoom_cli.errors import BadInput
 from kiwoom_cli.models import Quote
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.cli.conftest import instrument, kiwoom
+from tests.kit.cli import kiwoom
+from tests.kit.sim import instrument
 
 
 def fails(sim, argv, code, *fragments):

@@ -7,7 +7,8 @@ import re
 import json
 
 from kiwoom_cli import market
-from tests.cli.conftest import instrument, kiwoom
+from tests.kit.cli import kiwoom
+from tests.kit.sim import instrument
 
 
 def order_ids(sim) -> list[str]:

@@ -8,7 +8,8 @@ import json
 import subprocess
 import sys
 
-from tests.cli.conftest import APP_KEY, SECRET, kiwoom_proc
+from tests.kit.cli import kiwoom_proc
+from tests.kit.sim import APP_KEY, SECRET
 
 
 def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

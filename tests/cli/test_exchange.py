@@ -10,7 +10,8 @@ import pytest
 
 from kiwoom_cli import market
 from kiwoom_cli.clock import KST, ManualClock
-from tests.cli.conftest import instrument, kiwoom
+from tests.kit.cli import kiwoom
+from tests.kit.sim import instrument
 
 NOT_ON_NXT = "002630"  # the simulator's stock that NXT does not list (ka10100 nxtEnable "N")
 

@@ -6,8 +6,8 @@ import os
 import signal
 import subprocess
 
-from tests.cli.conftest import kiwoom, kiwoom_exe
-from tests.helpers import wait_until
+from tests.kit.cli import kiwoom, kiwoom_exe
+from tests.kit.helpers import wait_until
 
 
 def test_ctrl_c_during_an_order_request_exits_5_and_says_check_orders(sim, mock_env):

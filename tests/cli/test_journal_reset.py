@@ -5,7 +5,9 @@ from __future__ import annotations
 from kiwoom_cli.core import lock
 from kiwoom_cli.core.journal.check import marker_path
 from kiwoom_cli.core.journal import Journal, journal_path
-from tests.cli.conftest import APP_KEY, SECRET, kiwoom
+from tests.kit.cli import kiwoom
+from tests.kit.sim import APP_KEY, SECRET
+
 
 
 def damaged(mode: str, account: str):

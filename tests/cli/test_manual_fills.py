@@ -11,7 +11,8 @@ from kiwoom_cli.core.daypnl import position_pnl
 from kiwoom_cli.core.journal import Journal, journal_path
 from kiwoom_cli.core.records import Position
 from kiwoom_cli.market import CostRates, round_down_to_tick
-from tests.cli.conftest import instrument, kiwoom
+from tests.kit.cli import kiwoom
+from tests.kit.sim import instrument
 from tests.cli.test_pretrade import config
 
 CODE = "005930"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import pytest
+
 from benchmarks import memory_day as day_bench
 from kiwoom_cli.cli.runfeed import _MAX_UNLINKED, summary
 from kiwoom_cli.core.state import _MAX_ORPHANS
@@ -24,6 +26,7 @@ def sizes(day) -> dict[str, int]:
     }
 
 
+@pytest.mark.slow  # a simulated half hour of 100 codes: about 30 s
 def test_a_short_day_keeps_every_structure_within_its_bound(monkeypatch, tmp_path):
     monkeypatch.setenv("KIWOOM_HOME", str(tmp_path))  # the Day points it at its own directory; restored after
     for name in ("kiwoom", "kiwoom_cli"):  # every event still goes to the run's log file, not to pytest's capture

@@ -13,8 +13,9 @@ from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.tokens import TokenStore
-from tests.cli.conftest import APP_KEY, SECRET, kiwoom
-from tests.client.simkit import arm
+from tests.kit.cli import kiwoom
+from tests.kit.sim import APP_KEY, SECRET
+from tests.kit.sim import arm
 
 
 class Refusing:

@@ -14,8 +14,8 @@ from kiwoom_cli.kiwoom.endpoint import Credentials, Endpoint
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.tokens import TokenStore
 from kiwoom_cli.models import Quote, Side
-from tests.cli.conftest import APP_KEY, SECRET, instrument
-from tests.helpers import wait_until
+from tests.kit.helpers import wait_until
+from tests.kit.sim import APP_KEY, SECRET, instrument
 
 QUOTE = Quote("005930", "삼성전자", 97_500, 0, 0.0, 97_500, 126_700, 68_300)
 

@@ -8,7 +8,8 @@ from kiwoom_cli.core.records import FillApplied, Position
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.market import round_down_to_tick
 from kiwoom_cli.models import Side
-from tests.cli.conftest import instrument, kiwoom
+from tests.kit.cli import kiwoom
+from tests.kit.sim import instrument
 from tests.cli.test_bad_input import BUY, fails
 
 

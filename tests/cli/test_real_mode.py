@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from tests.cli.conftest import APP_KEY, SECRET, kiwoom, kiwoom_exe
+from tests.kit.cli import kiwoom, kiwoom_exe
+from tests.kit.sim import APP_KEY, SECRET
 
 
 @pytest.fixture

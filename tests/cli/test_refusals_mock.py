@@ -10,8 +10,9 @@ from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.tokens import TokenStore
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.cli.conftest import APP_KEY, SECRET, kiwoom
-from tests.client.simkit import arm
+from tests.kit.cli import kiwoom
+from tests.kit.sim import APP_KEY, SECRET
+from tests.kit.sim import arm
 
 
 def test_account_recovers_from_a_top_level_token_refusal(mock_env, sim):

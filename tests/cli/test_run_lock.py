@@ -12,7 +12,7 @@ import pytest
 from kiwoom_cli.core import lock
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.errors import AccountBusy
-from tests.cli.conftest import kiwoom
+from tests.kit.cli import kiwoom
 
 HOLD = ("from kiwoom_cli.core import lock; held = lock.acquire(); print('held', flush=True); "
         "import sys; sys.stdin.read(); lock.release(held)")
@@ -145,7 +145,7 @@ OWN = ("from pathlib import Path; from kiwoom_cli.core import lock; held = lock.
 
 
 def test_a_one_shot_command_does_not_touch_a_lock_when_no_ahead_file_is_there(isolated_home, monkeypatch):
-    from kiwoom_cli.core.journal import journal_path
+    from kiwoom_cli.core.journal import Journal, journal_path
 
     Journal(journal_path("sim", "paper")).close()
     taken = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from tests.cli.conftest import kiwoom
+from tests.kit.cli import kiwoom
 
 
 def test_run_leaves_the_switch_interval_and_the_gc_as_they_were(mock_env, sim):

@@ -12,7 +12,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import Cash, OrderStatus, OrderType, Side
-from tests.core.harness import T0, balance, entry, oe, quote, quotes, settings
+from tests.kit.core import T0, balance, entry, oe, quote, quotes, settings
 
 
 def test_a_turns_facts_reach_the_feed_only_after_the_journal_committed_them(tmp_path):

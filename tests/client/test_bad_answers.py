@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kiwoom_cli.errors import ExitCode
 from kiwoom_cli.kiwoom import parsers
 from kiwoom_cli.kiwoom.codec import ProtocolError
-from tests.client.simkit import api_ids, arm, rest_client, running_sim
+from tests.kit.sim import api_ids, arm, rest_client, running_sim
 
 OK = {"return_code": 0, "return_msg": "ok"}
 ROW_BALANCE = {"stk_cd": "A005930", "stk_nm": "n", "rmnd_qty": "10", "trde_able_qty": "10", "pur_pric": "100"}

@@ -24,7 +24,7 @@ from kiwoom_cli.models import (
     Side,
     Tick,
 )
-from tests.helpers import FIXTURES, fixture
+from tests.kit.helpers import FIXTURES, fixture
 
 
 def load(path: str) -> dict:

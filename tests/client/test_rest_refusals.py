@@ -26,17 +26,11 @@ from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.tokens import TokenStore
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.client.simkit import api_ids, arm, endpoint, running_sim
+from tests.kit.sim import api_ids, arm, endpoint, running_sim
 
 TOKEN_FORMS = list(itertools.product(["http401", "rc3", "top"], ["8005", "8031", "8103"]))
 RATE_FORMS = list(itertools.product(["http429", "top"], ["1700", "1701", "1702"]))
 _keys = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with running_sim() as server:
-        yield server
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from kiwoom_cli.kiwoom.ratelimit import RateLimiter
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.kiwoom.tokens import TokenStore
 from kiwoom_cli.models import Side
-from tests.client.simkit import (
+from tests.kit.sim import (
     APP_KEY,
     SECRET,
     api_ids,
@@ -23,13 +23,7 @@ from tests.client.simkit import (
     rest_client,
     running_sim,
 )
-from tests.helpers import wait_until
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with running_sim() as server:
-        yield server
+from tests.kit.helpers import wait_until
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from kiwoom_cli.errors import AuthError, TokenInvalid
 from kiwoom_cli.kiwoom import protocol, wsconn, wsparsers
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import ConditionEvent, SocketStatus, Tick
-from tests.client.simkit import endpoint, rest_client, running_sim
-from tests.client.test_socket_sim import Events, events, rest  # noqa: F401  (fixtures: on this module's sim)
-from tests.helpers import wait_until
+from tests.kit.events import Events
+from tests.kit.helpers import wait_until
+from tests.kit.sim import endpoint, rest_client, running_sim
 
 
 def _client(sim, rest, events, **kw) -> SocketClient:

@@ -6,8 +6,8 @@ import threading
 
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import ConditionEvent, ConditionListed, SocketStatus
-from tests.client.simkit import endpoint, rest_client, running_sim
-from tests.client.test_socket_sim import Events
+from tests.kit.events import Events
+from tests.kit.sim import endpoint, rest_client, running_sim
 
 
 def test_each_condition_is_listed_again_after_a_reconnect_before_it_is_announced(tmp_path):

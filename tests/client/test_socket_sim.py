@@ -19,55 +19,15 @@ from kiwoom_cli.models import (
     SocketStatus,
     Tick,
 )
-from tests.client.simkit import closed_port, endpoint, rest_client, running_sim
-from tests.helpers import wait_until
-
-
-class Events:
-    """Collects what the reader puts on the queue; waits for a matching event."""
-
-    def __init__(self) -> None:
-        self.queue: queue.Queue = queue.Queue()
-        self.seen: list = []
-
-    def wait_for(self, predicate, timeout: float = 10.0, what: str = "event"):
-        for event in self.seen:
-            if predicate(event):
-                self.seen.remove(event)
-                return event
-        while True:
-            try:
-                event = self.queue.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"no {what} within {timeout}s; saw {self.seen[-10:]}") from None
-            if predicate(event):
-                return event
-            self.seen.append(event)
-
-    def status(self, state: str, detail: str | None = None) -> SocketStatus:
-        return self.wait_for(
-            lambda e: (
-                isinstance(e, SocketStatus) and e.state == state and (detail is None or e.detail == detail)
-            ),
-            what=f"SocketStatus {state} {detail or ''}",
-        )
+from tests.kit.events import Events
+from tests.kit.helpers import wait_until
+from tests.kit.sim import closed_port, endpoint, rest_client, running_sim
 
 
 @pytest.fixture
 def sim():
     with running_sim(extra={"ping_interval_s": 0.05, "ping_misses": 2}) as server:
         yield server
-
-
-@pytest.fixture
-def rest(sim, tmp_path):
-    with rest_client(sim, tmp_path / "tokens") as client:
-        yield client
-
-
-@pytest.fixture
-def events():
-    return Events()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from kiwoom_cli.errors import TemporaryError
 from kiwoom_cli.kiwoom.socket import SocketClient
 from kiwoom_cli.models import ConditionEvent, SocketStatus
-from tests.client.simkit import arm, endpoint, rest_client, running_sim
+from tests.kit.sim import arm, endpoint, rest_client, running_sim
 
 
 @pytest.fixture

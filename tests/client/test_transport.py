@@ -10,13 +10,7 @@ import pytest
 from kiwoom_cli.errors import OutcomeUnknown, TemporaryError
 from kiwoom_cli.kiwoom.endpoint import Endpoint
 from kiwoom_cli.kiwoom.transport import SendError, Transport
-from tests.client.simkit import SECRET, closed_port, rest_client, running_sim
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with running_sim() as server:
-        yield server
+from tests.kit.sim import SECRET, closed_port, rest_client
 
 
 def test_order_through_an_unreachable_proxy_was_not_sent(sim, tmp_path):

@@ -17,8 +17,8 @@ from kiwoom_cli.models import Tick
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.instruments import NOT_ON_NXT
 from kiwoom_cli.sim.server import SimServer
-from tests.client.simkit import endpoint, rest_client
-from tests.helpers import wait_until
+from tests.kit.helpers import wait_until
+from tests.kit.sim import endpoint, rest_client
 
 CODE = "005930"
 AFTER_MARKET = dt.datetime(2026, 11, 25, 16, 0, tzinfo=KST)  # KRX closed, NXT's after-market open

@@ -9,7 +9,7 @@ from kiwoom_cli.kiwoom import protocol
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.kiwoom.venues import merge_balances
 from kiwoom_cli.models import AccountTotals, Balance, Holding
-from tests.client.simkit import rest_client, running_sim
+from tests.kit.sim import rest_client, running_sim
 
 
 @pytest.mark.parametrize("exchange", ["KRX", "NXT", "SOR"])

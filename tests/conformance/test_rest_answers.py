@@ -9,8 +9,8 @@ from kiwoom_cli.kiwoom import protocol
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from tests.conformance import spec_tables as spec
 from tests.conformance.checks import answer_problems, fields_read, unknown_reads
-from tests.helpers import fixture
-from tests.sim_server.conftest import api, clock, sim  # noqa: F401  (fixtures)
+from tests.kit.helpers import fixture
+from tests.kit.sim import APP_KEY, SECRET
 from tests.sim_server.test_fixture_crosscheck import FIXTURES, GARBLED, payloads  # noqa: F401
 
 EXAMPLES = {**FIXTURES, "ka10100": "rest/ka10100.response.json"}
@@ -74,7 +74,7 @@ def test_simulator_answer_headers_are_the_spec_headers(sim, api):  # noqa: F811
 
 
 def test_simulator_revoke_answers_with_the_envelope_only(sim, api):  # noqa: F811
-    body = protocol.revoke_body(protocol.Credentials("test-appkey", "test-secret"), api.token)
+    body = protocol.revoke_body(protocol.Credentials(APP_KEY, SECRET), api.token)
     data = api.ok("au10002", body, path=spec.PATHS["au10002"])
     assert answer_problems("au10002", data, spec.RESPONSE["au10002"], spec.ENVELOPE) == []
 

@@ -10,9 +10,9 @@ from kiwoom_cli.kiwoom import protocol
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from tests.conformance import spec_tables as spec
 from tests.conformance.checks import answer_problems, fields_read, request_problems, unknown_reads
-from tests.helpers import fixture
-from tests.sim_ws.conftest import APPKEY, SECRET, WsClient, instrument, make_server
-from tests.sim_ws.conftest import clients, clock, token  # noqa: F401  (fixtures)
+from tests.kit.helpers import fixture
+from tests.kit.sim import APP_KEY, SECRET, instrument
+from tests.kit.wire import WsClient, make_server
 
 ENTRY_PARSERS = {
     "0B": protocol.parse_tick,
@@ -179,7 +179,7 @@ def test_paged_search_follow_ups_stay_within_the_spec(clock):  # noqa: F811
             server.push_condition("1", inst.code, "I")
         c = WsClient(server.ws_url)
         try:
-            assert c.login(server.call(server.ctx.exchange.issue_token, APPKEY, SECRET)[0])["return_code"] == 0
+            assert c.login(server.call(server.ctx.exchange.issue_token, APP_KEY, SECRET)[0])["return_code"] == 0
             frame, pages = protocol.cnsrreq_frame("1", "0"), 0
             while frame is not None and pages < 10:
                 c.send(frame)

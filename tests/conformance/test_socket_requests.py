@@ -7,7 +7,7 @@ import pytest
 from kiwoom_cli.kiwoom import protocol
 from tests.conformance import spec_tables as spec
 from tests.conformance.checks import request_problems
-from tests.helpers import fixture
+from tests.kit.helpers import fixture
 
 FRAMES = {
     "LOGIN": [protocol.login_frame("W" * 86)],

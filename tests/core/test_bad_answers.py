@@ -12,15 +12,10 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.workers import RestWorker
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.models import Cash, Side
-from tests.core.harness import Driver, entry, quote, quotes, settings, tick
+from tests.kit.core import Driver, entry, quote, quotes, settings, tick
 
 CODE, OTHER = "005930", "000660"
 HALT = "unexpected answer from the broker: kt00001: answer lacks 'entr'; buying halted, exits keep working"
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "journal.sqlite3"
 
 
 def _entry_bought(d: Driver, code: str) -> bool:

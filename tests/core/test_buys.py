@@ -9,12 +9,7 @@ import pytest
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.models import OrderStatus, OrderType, Side
-from tests.core.harness import Driver, entry, fill, oe, quote, quotes, settings, tick
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "journal.sqlite3"
+from tests.kit.core import Driver, entry, fill, oe, quote, quotes, settings, tick
 
 
 @pytest.mark.parametrize(

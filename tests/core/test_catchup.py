@@ -13,7 +13,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import Cash, ConditionListed, SocketStatus
-from tests.core.harness import T0, Driver, balance, entry, quote, quotes, settings
+from tests.kit.core import T0, Driver, balance, entry, quote, quotes, settings
 
 DOWN = SocketStatus("disconnected", "connection closed")
 BACK = SocketStatus("connected", "reconnected")

@@ -14,12 +14,14 @@ import pytest
 
 from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core.engine import Engine
-from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.journal import Journal
+from tests.kit.engine import engine_on, snapshot
+from tests.kit.helpers import wait_until
+from tests.kit.sim import running_sim
+from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.kiwoom.socket import SocketClient
-from tests.client.simkit import endpoint, rest_client, running_sim
-from tests.core.harness import settings
-from tests.helpers import wait_until
+from tests.kit.sim import endpoint, rest_client, running_sim
+from tests.kit.core import settings
 
 
 class Rig:
@@ -27,10 +29,7 @@ class Rig:
         self.sim, self.engine, self.journal, self.clock, self.gate = sim, engine, journal, clock, gate
 
     def snapshot(self):
-        self.engine.changed.clear()
-        self.engine.request_snapshot()
-        assert self.engine.changed.wait(10)
-        return self.engine.latest
+        return snapshot(self.engine, timeout=10)
 
     def count(self, rule: str, code: str | None, action: str, text: str = "") -> int:
         return sum(d.rule == rule and d.code == code and d.action == action and text in d.reason
@@ -66,29 +65,9 @@ class Rig:
 def rig(tmp_path):
     clock, gate = ManualClock(), threading.Event()
     gate.set()
-    with running_sim() as sim:
-        def rest_factory():
-            return rest_client(sim, tmp_path / "tokens", exchange="KRX")
-
-        token_rest = rest_factory()
-
-        def token(force: bool) -> str:  # the socket's: a reconnect waits here while the gate is shut
-            assert gate.wait(30), "the test never reopened the gate"
-            return token_rest.token(force)
-
-        events: queue.SimpleQueue = queue.SimpleQueue()
-        socket = SocketClient(endpoint(sim), token, events, backoff=(0.05, 0.5))
-        journal = Journal(tmp_path / "journal.sqlite3")
-        kernel = Kernel(settings(buy_cond="1", sell_cond="2"), journal, id_prefix="c")
-        engine = Engine(kernel, socket=socket, rest_factory=rest_factory, clock=clock, events=events)
-        try:
-            yield Rig(sim, engine, journal, clock, gate)
-        finally:
-            gate.set()
-            if not engine.done.is_set() and engine._thread.is_alive():
-                engine.stop()
-            journal.close()
-            token_rest.close()
+    with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), prefix="c", clock=clock,
+                                         gate=gate) as (engine, journal):
+        yield Rig(sim, engine, journal, clock, gate)
 
 
 def test_an_entry_pushed_during_a_short_gap_is_bought_once_after_the_reconnect(rig):

@@ -14,7 +14,7 @@ from kiwoom_cli.core.orders import OrderService
 from kiwoom_cli.core.records import FillApplied, Position
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import OrderType, Side
-from tests.core.harness import T0, Driver, entry, quote, quotes, settings
+from tests.kit.core import T0, Driver, entry, quote, quotes, settings
 from tests.ui.samples import view
 from tests.ui.test_board import draw
 

@@ -13,15 +13,10 @@ import pytest
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.models import FillRow, Side
-from tests.core.harness import Driver, balance, entry, fill, holding, open_order, quote, quotes, settings, tick
+from tests.kit.core import Driver, balance, entry, fill, holding, open_order, quote, quotes, settings, tick
 
 CODE = "005930"
 DAY = dt.date(2026, 11, 25)
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "journal.sqlite3"
 
 
 def _row(no, side, order_qty, filled, price=10_000, remaining=0):

@@ -19,8 +19,9 @@ from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.errors import OutcomeUnknown
 from kiwoom_cli.models import Cash, OrderAck, OrderStatus, Side
-from tests.core.harness import balance, entry, oe, quote, settings
-from tests.helpers import wait_until
+from tests.kit.core import balance, entry, oe, quote, settings
+from tests.kit.engine import snapshot
+from tests.kit.helpers import wait_until
 
 
 class PaperBroker:
@@ -109,13 +110,6 @@ def rig(tmp_path):
     yield broker, make
     if "j" in journal_box:
         journal_box["j"].close()
-
-
-def snapshot(engine: Engine):
-    engine.changed.clear()
-    engine.request_snapshot()
-    assert engine.changed.wait(5)
-    return engine.latest
 
 
 def test_burst_is_priced_in_one_request_and_filled(rig):

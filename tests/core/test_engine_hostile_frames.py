@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import queue
 
-from tests.client.simkit import running_sim
 from tests.client.test_socket_hostile import HOSTILE, _push
-from tests.core.test_engine_sim import snapshot
-from tests.engine_rig import engine_on
-from tests.helpers import wait_until
+from tests.kit.engine import engine_on, snapshot, wait_state
+from tests.kit.helpers import wait_until
+from tests.kit.sim import running_sim
 
 
 def test_malformed_frames_stop_neither_the_next_buy_nor_the_stop_loss(tmp_path):
@@ -20,7 +19,7 @@ def test_malformed_frames_stop_neither_the_next_buy_nor_the_stop_loss(tmp_path):
         for frame in HOSTILE:
             _push(sim, frame)
         sim.push_condition("1", "005930", "I")
-        pos = wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
+        pos = wait_state(engine, lambda s: s.positions.get("005930"), timeout=10, message="bought")
         assert pos.managed and pos.qty > 0
         wait_until(lambda: "005930" in engine.socket.registered, message="registered")
         for frame in HOSTILE:  # again, now that a position is held

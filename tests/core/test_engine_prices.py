@@ -9,10 +9,10 @@ from __future__ import annotations
 import queue
 
 from kiwoom_cli.models import OrderAction, OrderEvent, OrderStatus, OrderType, Side, Tick
-from tests.cli.conftest import instrument
-from tests.client.simkit import running_sim
-from tests.engine_rig import engine_on
-from tests.helpers import wait_until
+from tests.kit.engine import engine_on, snapshot, wait_state
+from tests.kit.helpers import wait_until
+from tests.kit.sim import instrument
+from tests.kit.sim import running_sim
 
 CODE = "005930"
 
@@ -20,13 +20,6 @@ CODE = "005930"
 def one_won_tick(code: str = CODE) -> Tick:
     """What wsparsers makes of a 0B trade at 1 won (the change field is not trusted either)."""
     return Tick(code, 1, 0, 0.0, 1, 100, "100000")
-
-
-def snapshot(engine):
-    engine.changed.clear()
-    engine.request_snapshot()
-    assert engine.changed.wait(5)
-    return engine.latest
 
 
 def price_drops(engine) -> list:
@@ -42,11 +35,11 @@ def test_a_one_won_tick_then_an_entry_buys_at_most_buy_amount_at_the_lower_limit
         engine.start()
         engine.socket.register([CODE])  # live ticks for the code: their prices wait for a quote
         sim.set_price(CODE, instrument(sim).price)
-        wait_until(lambda: snapshot(engine).marks.get(CODE), message="the day's limits from a quote")
+        wait_state(engine, lambda s: s.marks.get(CODE), message="the day's limits from a quote")
         engine.put(one_won_tick())
         wait_until(lambda: price_drops(engine), message="the 1-won tick dropped")
         sim.push_condition("1", CODE, "I")
-        pos = wait_until(lambda: snapshot(engine).positions.get(CODE), timeout=10, message="bought")
+        pos = wait_state(engine, lambda s: s.positions.get(CODE), timeout=10, message="bought")
         engine.stop()
         amount = engine.kernel.settings.buy_amount
         (qty,) = bought_qty(sim)
@@ -64,10 +57,10 @@ def test_a_one_won_tick_on_a_held_stock_fires_no_stop_loss(tmp_path):
         sim.set_price(CODE, 100_000)
         engine.start()
         sim.push_condition("1", CODE, "I")
-        wait_until(lambda: snapshot(engine).positions.get(CODE), timeout=10, message="bought")
+        wait_state(engine, lambda s: s.positions.get(CODE), timeout=10, message="bought")
         for _ in range(3):
             engine.put(one_won_tick())
-        wait_until(lambda: snapshot(engine).price_drops.get(CODE) == 3, message="three ticks dropped")
+        wait_state(engine, lambda s: s.price_drops.get(CODE) == 3, message="three ticks dropped")
         assert len(sim.order_log) == 1 and CODE in snapshot(engine).positions  # no stop-loss sell
         assert len(price_drops(engine)) == 1  # logged once, counted three times
         sim.set_price(CODE, 96_000)  # a real -4 %: the stop-loss still sells
@@ -90,7 +83,7 @@ def test_a_fill_at_an_implausible_price_is_applied_flagged_and_checked_over_rest
         queried = [e.get("api_id") for e in sim.request_log].count("ka10076")
         engine.put(OrderEvent(order.order_no, None, CODE, "", Side.BUY, OrderStatus.FILLED, OrderAction.NEW,
                               order.qty, order.price, 0, order.qty, 1, order.qty, "100000", None))
-        pos = wait_until(lambda: snapshot(engine).positions.get(CODE), timeout=10, message="the fill applied")
+        pos = wait_state(engine, lambda s: s.positions.get(CODE), timeout=10, message="the fill applied")
         assert pos.qty == order.qty and pos.avg_price == order.price  # the shares count, at the order's price
         flags = [d for _, d in engine.log if d.rule == "fill" and d.action == "flag"]
         assert len(flags) == 1 and "1" in flags[0].reason

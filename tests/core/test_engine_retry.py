@@ -12,9 +12,9 @@ from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.kiwoom.rest import RestClient
 from kiwoom_cli.models import OrderType
-from tests.client.simkit import running_sim
-from tests.engine_rig import engine_on, give_limits
-from tests.helpers import wait_until
+from tests.kit.engine import engine_on, give_limits, snapshot, wait_state
+from tests.kit.helpers import wait_until
+from tests.kit.sim import running_sim
 
 
 @pytest.fixture
@@ -23,13 +23,6 @@ def rig(tmp_path):
     with running_sim() as sim, engine_on(sim, tmp_path, queue.SimpleQueue(), clock=clock,
                                          buy_order=OrderType.LIMIT, buy_ticks=1) as (engine, journal):
         yield sim, engine, journal, clock, tmp_path
-
-
-def snapshot(engine):
-    engine.changed.clear()
-    engine.request_snapshot()
-    assert engine.changed.wait(5)
-    return engine.latest
 
 
 def buys(sim, placed_only: bool = False) -> list[dict]:
@@ -61,10 +54,10 @@ def test_rate_limited_buy_goes_again_at_the_next_slot_repriced_and_is_placed_onc
     priced(sim, engine, tmp, {"005930": 100_000})
     sim.fault("rate_limit", 1)
     sim.push_condition("1", "005930", "I")
-    wait_until(lambda: snapshot(engine).retries, message="the refusal noted")
+    wait_state(engine, lambda s: s.retries, message="the refusal noted")
     priced(sim, engine, tmp, {"005930": 101_000})  # the price moved while the order waited
     next_slot(engine, clock)
-    wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
+    wait_state(engine, lambda s: s.positions.get("005930"), timeout=10, message="bought")
     engine.stop()
     assert [o["body"]["ord_uv"] for o in buys(sim)] == ["100100", "101100"]  # one tick above each price
     assert len(buys(sim, placed_only=True)) == 1 and sim.errors == []
@@ -82,7 +75,7 @@ def test_a_later_order_waits_behind_the_rate_limited_one(rig):
     priced(sim, engine, tmp, {"005930": 100_000, "000660": 571_000})
     sim.fault("rate_limit", 1)
     sim.push_condition("1", "005930", "I")
-    wait_until(lambda: snapshot(engine).retries, message="the first order refused")
+    wait_state(engine, lambda s: s.retries, message="the first order refused")
     sim.push_condition("1", "000660", "I")
     wait_until(lambda: len(snapshot(engine).orders) == 2, message="the second order decided")
     assert len(buys(sim)) == 1  # held behind the first, not sent
@@ -99,11 +92,11 @@ def test_a_buy_refused_past_five_seconds_is_given_up_and_reported(rig):
     priced(sim, engine, tmp, {"005930": 100_000, "000660": 571_000})
     sim.fault("rate_limit", 1)
     sim.push_condition("1", "005930", "I")
-    wait_until(lambda: snapshot(engine).retries, message="the refusal noted")
+    wait_state(engine, lambda s: s.retries, message="the refusal noted")
     next_slot(engine, clock, 6.0)  # the engine was late: past the 5 s a buy may wait
     wait_until(lambda: not snapshot(engine).orders, message="given up")
     sim.push_condition("1", "000660", "I")  # the order worker holds nothing any more
-    wait_until(lambda: snapshot(engine).positions.get("000660"), timeout=10, message="the next buy placed")
+    wait_state(engine, lambda s: s.positions.get("000660"), timeout=10, message="the next buy placed")
     engine.stop()
     assert [o["body"]["stk_cd"] for o in buys(sim)] == ["005930", "000660"]
     first = journal.intents()[0]
@@ -116,7 +109,7 @@ def test_a_sell_refused_many_times_keeps_trying_and_is_placed(rig):
     engine.start()
     priced(sim, engine, tmp, {"005930": 100_000})
     sim.push_condition("1", "005930", "I")
-    wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
+    wait_state(engine, lambda s: s.positions.get("005930"), timeout=10, message="bought")
     wait_until(lambda: not snapshot(engine).orders, message="the buy done")
     sim.fault("rate_limit", 5)
     sim.push_condition("2", "005930", "I")  # the sell condition
@@ -146,7 +139,7 @@ def test_refused_token_order_is_journaled_as_two_tries(rig):
     priced(sim, engine, tmp, {"005930": 100_000})
     sim.fault("expire_token", 1)
     sim.push_condition("1", "005930", "I")
-    wait_until(lambda: snapshot(engine).positions.get("005930"), timeout=10, message="bought")
+    wait_state(engine, lambda s: s.positions.get("005930"), timeout=10, message="bought")
     engine.stop()
     assert len(buys(sim)) == 2 and len(buys(sim, placed_only=True)) == 1
     [intent] = journal.intents()

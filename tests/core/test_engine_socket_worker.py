@@ -12,9 +12,9 @@ from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.core.workers import SocketWorker
 from kiwoom_cli.errors import BrokerRejected
-from tests.core.harness import entry, settings
 from tests.core.test_engine import PaperBroker
-from tests.helpers import wait_until
+from tests.kit.core import entry, settings
+from tests.kit.helpers import wait_until
 
 
 class SlowAckBroker(PaperBroker):

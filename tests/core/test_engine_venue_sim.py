@@ -12,9 +12,9 @@ from kiwoom_cli.errors import BrokerRejected
 from kiwoom_cli.market import add_ticks, round_down_to_tick
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.client.simkit import rest_client
-from tests.engine_rig import engine_on
-from tests.helpers import wait_until
+from tests.kit.engine import engine_on, snapshot
+from tests.kit.helpers import wait_until
+from tests.kit.sim import rest_client
 
 AFTER_MARKET = dt.datetime(2026, 11, 25, 16, 0, tzinfo=KST)  # KRX closed, NXT's after-market open
 
@@ -48,13 +48,6 @@ def test_the_simulator_refuses_a_market_order_on_nxt_after_krx_hours(tmp_path):
             with pytest.raises(BrokerRejected) as info:
                 rest.buy("005930", 1, 97_500)
             assert info.value.code == "RC4058"  # KRX is closed at 16:00
-
-
-def snapshot(engine):
-    engine.changed.clear()
-    engine.request_snapshot()
-    assert engine.changed.wait(5)
-    return engine.latest
 
 
 def registered_items(sim) -> set[str]:

@@ -12,7 +12,7 @@ from kiwoom_cli.core.exits import stop_loss_price, trailing_price
 from kiwoom_cli.market import CostRates, add_ticks, is_on_tick, net_return_pct
 from kiwoom_cli.models import Side
 from kiwoom_cli.ui.board import BoardView, render_board
-from tests.core.harness import Driver, settings, tick
+from tests.kit.core import Driver, settings, tick
 from tests.ui.samples import info
 
 CODE = "005930"

@@ -13,7 +13,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.facts import OrderEventSeen, PositionSaved, Turn
 from kiwoom_cli.core.records import FillApplied, OrderClosed
 from kiwoom_cli.models import ConditionEvent, Side
-from tests.core.harness import Driver, entry, fill, quote, quotes, tick
+from tests.kit.core import Driver, entry, fill, quote, quotes, tick
 
 
 def driver(tmp_path, *sinks) -> Driver:

@@ -30,8 +30,8 @@ from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import Cash, ConditionEvent, OrderType, Side, SocketStatus, Tick
-from tests.core.harness import BUY_COND, SELL_COND, T0, Driver, balance, fill, holding, quote, quotes, settings, tick
 from tests.core.world import BASES, LIMITS, World, check_intents, check_state
+from tests.kit.core import BUY_COND, SELL_COND, T0, Driver, balance, fill, holding, quote, quotes, settings, tick
 
 CODES = tuple(BASES)
 HOSTILE = (0, 1, -1, -BASES["000020"], 10**30, 2**63)

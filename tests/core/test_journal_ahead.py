@@ -22,7 +22,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.core.journal.legacy_ahead import ahead_path, read_turn
 from kiwoom_cli.models import OrderType, Side
-from tests.core.harness import T0, Driver, entry, quote, quotes
+from tests.kit.core import T0, Driver, entry, quote, quotes
 from tests.core.legacy_ahead import journal_v1, killed_runs_turn, leave, record
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,10 @@ from kiwoom_cli.core.journal.legacy_ahead import DamagedRecord, ahead_path, chec
 from kiwoom_cli.core.journal.schema import SCHEMA, VERSION
 from kiwoom_cli.core.records import FillApplied, Position
 from kiwoom_cli.models import Side
-from tests.core.harness import T0
+from tests.kit.core import T0
 from tests.core.legacy_ahead import leave, record
 from tests.core.test_journal_ahead import place
+from tests.kit.core import T0
 
 
 def test_a_journal_from_before_versions_is_checked_upgraded_and_given_its_marker(tmp_path):

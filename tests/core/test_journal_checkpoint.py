@@ -6,8 +6,9 @@ import datetime as dt
 import sqlite3
 
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.journal import Journal
+from tests.kit.helpers import wait_until
 from kiwoom_cli.core.journal import CHECKPOINT_EVERY, Journal
-from tests.helpers import wait_until
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 

@@ -12,7 +12,7 @@ from kiwoom_cli.core.order_states import OrderState
 from kiwoom_cli.core.records import Position
 from kiwoom_cli.market import CostRates
 from kiwoom_cli.models import FillRow, OrderType, Side
-from tests.core.harness import T0, Driver, balance, fill, holding, open_order, settings
+from tests.kit.core import T0, Driver, balance, fill, holding, open_order, settings
 
 CODE = "005930"
 

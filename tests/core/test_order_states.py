@@ -12,7 +12,7 @@ import pytest
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.order_states import OPEN, TABLE, OrderEv, OrderState, loaded_state, next_state
 from kiwoom_cli.models import BalanceEvent, FillRow, OrderAction, OrderStatus, Side
-from tests.core.harness import (
+from tests.kit.core import (
     Driver,
     balance,
     entry,

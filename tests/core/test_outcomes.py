@@ -18,7 +18,7 @@ from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.core.workers import OrderWorker
 from kiwoom_cli.errors import ExitCode, KiwoomError, OutcomeUnknown
 from kiwoom_cli.kiwoom.codec import ProtocolError
-from tests.client.simkit import rest_client, running_sim
+from tests.kit.sim import rest_client, running_sim
 
 FAILED, UNKNOWN = "failed", "unknown"
 

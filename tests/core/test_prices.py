@@ -10,16 +10,11 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core import risk
 from kiwoom_cli.market import price_limits
 from kiwoom_cli.models import BalanceEvent, FillRow, Side, Tick
-from tests.core.harness import Driver, balance, entry, fill, holding, quote, quotes, settings, tick
+from tests.kit.core import Driver, balance, entry, fill, holding, quote, quotes, settings, tick
 
 CODE = "005930"
 BASE = 100_000
 LIMITS = price_limits(BASE)  # 70,000 to 130,000
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "journal.sqlite3"
 
 
 def drops(d: Driver) -> list[dict]:

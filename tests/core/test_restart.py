@@ -14,7 +14,7 @@ import pytest
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.journal import Journal, journal_path
 from kiwoom_cli.models import FillRow, Side
-from tests.core.harness import (
+from tests.kit.core import (
     Driver,
     balance,
     entry,
@@ -28,11 +28,6 @@ from tests.core.harness import (
 )
 
 CODE = "005930"
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "journal.sqlite3"
 
 
 # ------------------------------------------------------------------ reconcile on start
@@ -203,7 +198,7 @@ def test_killed_process_loses_nothing_committed(path, tmp_path):
     script.write_text(
         "import os, sys\n"
         "sys.path.insert(0, os.getcwd())\n"
-        "from tests.core.harness import Driver, entry, quote, quotes\n"
+        "from tests.kit.core import Driver, entry, quote, quotes\n"
         "from kiwoom_cli.core import events as ev\n"
         "d = Driver(__import__('pathlib').Path(sys.argv[1]))\n"
         "d.feed(entry('005930'), ev.Idle(), quotes(quote('005930', 10_000)))\n"

@@ -9,14 +9,9 @@ import pytest
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.market import CostRates, net_return_pct
 from kiwoom_cli.models import OrderAction, OrderStatus, OrderType, Side
-from tests.core.harness import Driver, entry, fill, oe, settings, tick
+from tests.kit.core import Driver, entry, fill, oe, settings, tick
 
 CODE = "005930"
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "journal.sqlite3"
 
 
 def held(path, price=10_000, **kw) -> Driver:
@@ -120,7 +115,7 @@ def test_unfilled_limit_orders_are_amended_once(path, side, price, target):
     d = Driver(path, settings(buy_order="limit", sell_order="limit", amend_after_s=10))
     if side is Side.BUY:
         d.feed(entry(CODE), ev.Idle())
-        from tests.core.harness import quote, quotes
+        from tests.kit.core import quote, quotes
 
         d.feed(quotes(quote(CODE, price)))
     else:

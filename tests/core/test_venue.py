@@ -12,16 +12,11 @@ from kiwoom_cli.core import venue
 from kiwoom_cli.errors import BadInput, ConfigError
 from kiwoom_cli.market import add_ticks, round_down_to_tick
 from kiwoom_cli.models import OrderType, Side
-from tests.core.harness import Driver, entry, quote, quotes, settings, tick
+from tests.kit.core import Driver, entry, quote, quotes, settings, tick
 
 
 def at(hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, 11, 25, hour, minute, tzinfo=KST)
-
-
-@pytest.fixture
-def path(tmp_path):
-    return tmp_path / "journal.sqlite3"
 
 
 def entry_order(d: Driver, code: str = "005930", price: int = 97_500) -> ev.PlaceOrder:
@@ -76,7 +71,7 @@ def test_amend_and_cancel_venue_is_where_the_order_was_placed():
 def test_a_run_warns_of_open_orders_on_another_venue(path):
     from dataclasses import replace
 
-    from tests.core.harness import open_order
+    from tests.kit.core import open_order
 
     on_nxt = replace(open_order("0000007", "005930", Side.BUY, 1, 90_000), exchange="NXT")
     on_krx = replace(open_order("0000008", "000660", Side.BUY, 1, 500_000), exchange="KRX")

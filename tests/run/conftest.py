@@ -1,18 +1,11 @@
-"""A static simulator (prices move only when told), limits off, for the scripted `kiwoom run` sessions."""
+"""Start scripted `kiwoom run` sessions on the kit's static simulator (prices move only when told)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kiwoom_cli.sim.domain import SimConfig
-from kiwoom_cli.sim.server import SimServer
-from tests.run.runkit import Run, mock_env
-
-
-@pytest.fixture
-def sim():
-    with SimServer(SimConfig(rate_limit=None, static=True, seed=7)) as server:
-        yield server
+from tests.kit.cli import mock_env
+from tests.kit.run import Run
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from kiwoom_cli.core.journal.legacy_ahead import ahead_path
 from kiwoom_cli.core.journal.check import marker_path
 from kiwoom_cli.core.records import Position
 from kiwoom_cli.core.journal import Journal, journal_path
-from tests.core.harness import T0
+from tests.kit.core import T0
 from tests.core.legacy_ahead import record
 
 INTENT = ("INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import signal
 
-from tests.client.simkit import api_ids, arm
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, orders_for, subscribed
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import api_ids, arm
+from tests.kit.sim import orders_for, subscribed
 
 HELD, ENTRY = "005930", "000660"
 NO_HOLDINGS = json.dumps({"return_code": 0, "return_msg": "조회가 완료되었습니다"})

@@ -7,8 +7,9 @@ catch-up either way. The gap itself is made deterministic in tests/core/test_cat
 
 from __future__ import annotations
 
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, orders_for, subscribed
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import orders_for, subscribed
 
 CODE, OTHER = "005930", "000660"
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import signal
 
 from kiwoom_cli.market import round_down_to_tick
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, orders_for, subscribed
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import orders_for, subscribed
 
 CODE = "005930"
 

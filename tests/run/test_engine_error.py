@@ -8,8 +8,10 @@ from kiwoom_cli.cli.main import invoke
 from kiwoom_cli.core.kernel import Kernel
 from kiwoom_cli.models import ConditionEvent
 from kiwoom_cli.paths import state_dir
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, mock_env, subscribed
+from tests.kit.cli import mock_env
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import subscribed
 
 
 def test_engine_bug_exits_70_with_one_line(sim, monkeypatch, capsys):

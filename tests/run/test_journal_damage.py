@@ -15,10 +15,12 @@ from kiwoom_cli.core.journal.legacy_ahead import ahead_path
 from kiwoom_cli.core.journal.check import marker_path
 from kiwoom_cli.core.records import Position
 from kiwoom_cli.core.journal import Journal, journal_path
-from tests.cli.conftest import kiwoom
-from tests.core.harness import T0
+from tests.kit.cli import kiwoom
+from tests.kit.cli import kiwoom_exe
+from tests.kit.cli import mock_env
+from tests.kit.core import T0
+from tests.kit.run import ANY_HOUR
 from tests.run.journal_damage import AHEAD_DAMAGE, DAMAGE, seeded, truncated
-from tests.run.runkit import ANY_HOUR, kiwoom_exe, mock_env
 
 RUN = ("run", "--headless", "--buy-cond", "1", *ANY_HOUR)
 

@@ -10,9 +10,11 @@ from kiwoom_cli.core.records import FillApplied
 from kiwoom_cli.core.journal import Journal, journal_path
 from kiwoom_cli.market import round_down_to_tick
 from kiwoom_cli.models import Side
-from tests.cli.conftest import kiwoom
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, mock_env, orders_for, subscribed
+from tests.kit.cli import kiwoom
+from tests.kit.helpers import wait_until
+from tests.kit.cli import mock_env
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import orders_for, subscribed
 
 CODE = "005930"
 

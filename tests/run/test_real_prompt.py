@@ -14,8 +14,9 @@ import uuid
 
 import pytest
 
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, APP_KEY, SECRET
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import APP_KEY, SECRET
 
 
 class Terminal:

@@ -6,16 +6,10 @@ import signal
 
 from kiwoom_cli.core import lock
 from kiwoom_cli.market import round_down_to_tick
-from tests.helpers import wait_until
-from tests.run.runkit import (
-    ANY_HOUR,
-    APP_KEY,
-    SECRET,
-    Run,
-    mock_env,
-    orders_for,
-    subscribed,
-)
+from tests.kit.cli import mock_env
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR, Run
+from tests.kit.sim import APP_KEY, SECRET, orders_for, subscribed
 
 HELD, RESTING = "005930", "000660"
 

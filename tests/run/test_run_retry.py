@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import signal
 
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, orders_for, subscribed
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import orders_for, subscribed
 
 CODE = "005930"
 

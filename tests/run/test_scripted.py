@@ -9,8 +9,9 @@ from __future__ import annotations
 import signal
 
 from kiwoom_cli.market import round_down_to_tick
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, orders_for, subscribed
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import instrument, orders_for, subscribed
 
 CODE = "005930"
 
@@ -46,10 +47,6 @@ def test_entry_buys_then_trailing_stop_arms_and_sells_on_the_drop(sim, start_run
     assert summary["exit_reason"] == "terminated"
     assert (summary["buys"], summary["sells"], summary["open_positions"]) == (1, 1, [])
     assert [o["api_id"] for o in sim.order_log] == ["kt10000", "kt10001"]
-
-
-def instrument(sim, code: str):
-    return sim.call(lambda: sim.ctx.exchange.instrument(code))
 
 
 def test_stop_loss_sells_the_whole_position(sim, start_run):
@@ -155,7 +152,7 @@ def test_another_login_with_the_same_key_ends_the_run_with_exit_6(sim, start_run
     from kiwoom_cli.kiwoom.rest import RestClient
     from kiwoom_cli.kiwoom.socket import SocketClient
     from kiwoom_cli.kiwoom.tokens import TokenStore
-    from tests.run.runkit import APP_KEY, SECRET
+    from tests.kit.sim import APP_KEY, SECRET
 
     run = start_run("--buy-cond", "1", *ANY_HOUR)
     wait_until(lambda: subscribed(sim, seq="1"), timeout=15, message="run subscribed")

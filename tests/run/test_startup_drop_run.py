@@ -3,9 +3,10 @@ run reconnects, lists the conditions again and trades, instead of exiting 4."""
 
 from __future__ import annotations
 
-from tests.client.simkit import arm
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, subscribed
+from tests.kit.sim import arm
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR
+from tests.kit.sim import subscribed
 
 ENTRY = "000660"
 

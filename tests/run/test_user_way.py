@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from kiwoom_cli.core.journal import Journal, journal_path
 from kiwoom_cli.sim.embedded import paper_path, sim_json_path
-from tests.helpers import wait_until
-from tests.run.runkit import Run, kiwoom_exe
+from tests.kit.cli import kiwoom_exe
+from tests.kit.helpers import wait_until
+from tests.kit.run import Run
 
 BUY, SELL = "급등주 포착", "단기 과열(매도)"  # seq 0 and 2 of the simulator's saved conditions
 
@@ -30,6 +33,7 @@ def journal_intents() -> list[dict]:
         journal.close()
 
 
+@pytest.mark.slow  # real time on the lively market
 def test_headless_run_on_the_embedded_simulator_ends_at_until_with_every_order_journaled(tmp_path):
     seeded(tmp_path, 3)
     run = Run("--headless", "--until", "+20s", "--buy-cond", BUY, "--sell-cond", SELL)
@@ -69,6 +73,7 @@ def test_headless_run_on_the_embedded_simulator_ends_at_until_with_every_order_j
     assert summary["orders"]["placed"] == len([o for o in received if o["kind"] == "new"])
 
 
+@pytest.mark.slow  # real time on the lively market
 def test_a_minute_on_the_default_market_makes_two_buys_and_an_exit(tmp_path):
     # docs/decisions.md §4, at the default tick rate and default [run] settings: the promise as a user sees it
     seeded(tmp_path, 1)

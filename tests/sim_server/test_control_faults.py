@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from kiwoom_cli.sim.context import FAULT_KINDS
-from tests.helpers import wait_until
-from tests.sim_server.conftest import instrument
+from tests.kit.helpers import wait_until
+from tests.kit.sim import instrument
 
 
 def test_health(sim, api):

@@ -17,7 +17,7 @@ from kiwoom_cli.errors import AccountBusy
 from kiwoom_cli.sim import embedded
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.helpers import wait_until
+from tests.kit.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from tests.helpers import fixture
-from tests.sim_server.conftest import instrument
+from tests.kit.helpers import fixture
+from tests.kit.sim import instrument
 
 # Keys we send that the example lacks (in the spec's field list but absent from the example row).
 OPTIONAL = {"ka10075": {"stop_pric"}, "ka10076": {"stop_pric"}}

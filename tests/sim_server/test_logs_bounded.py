@@ -7,7 +7,7 @@ from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.sim import rest
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.sim_server.conftest import Api
+from tests.kit.wire import Api
 
 
 def test_request_and_order_logs_stay_within_their_bounds():

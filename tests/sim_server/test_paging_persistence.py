@@ -7,8 +7,9 @@ import os
 
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.helpers import wait_until
-from tests.sim_server.conftest import Api, instrument
+from tests.kit.helpers import wait_until
+from tests.kit.sim import instrument
+from tests.kit.wire import Api
 
 CODES = ["005930", "000660", "035420", "035720", "005380"]
 

@@ -8,7 +8,8 @@ from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.ratelimit import RateLimiter
 from kiwoom_cli.sim.server import SimServer
-from tests.sim_server.conftest import APPKEY, SECRET, Api
+from tests.kit.sim import APP_KEY, SECRET
+from tests.kit.wire import Api
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_orders_are_limited_too_and_429_places_nothing(limited, clock):
     r = api.call("kt10000", {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "ord_uv": "",
                              "trde_tp": "3", "cond_uv": ""})
     assert r.status_code == 429 and "API ID=kt10000" in r.json()["return_msg"]
-    orders = limited.call(lambda: limited.ctx.exchange.orders(APPKEY))
+    orders = limited.call(lambda: limited.ctx.exchange.orders(APP_KEY))
     assert len(orders) == 2
 
 
@@ -50,7 +51,7 @@ def test_token_issuance_is_limited(limited, clock):
     api.login()
     api.login()
     r = api.http.post(limited.rest_url + "/oauth2/token",
-                      json={"grant_type": "client_credentials", "appkey": APPKEY, "secretkey": SECRET})
+                      json={"grant_type": "client_credentials", "appkey": APP_KEY, "secretkey": SECRET})
     assert r.status_code == 429 and r.json()["return_code"] == 5 and "API ID=au10001" in r.json()["return_msg"]
     clock.advance(2.0)
     assert api.login()

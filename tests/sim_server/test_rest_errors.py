@@ -6,7 +6,8 @@ import pytest
 
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.sim_server.conftest import Api, instrument
+from tests.kit.sim import instrument
+from tests.kit.wire import Api
 
 ORDER = {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "ord_uv": "", "trde_tp": "3",
          "cond_uv": ""}

@@ -6,13 +6,14 @@ import datetime as dt
 import re
 
 from kiwoom_cli.clock import KST
-from tests.sim_server.conftest import APPKEY, SECRET, Api, instrument
+from tests.kit.sim import APP_KEY, SECRET, instrument
+from tests.kit.wire import Api
 
 
 def test_token_issue_shape_and_expiry(sim, clock):
     api = Api(sim)
     r = api.http.post(sim.rest_url + "/oauth2/token",
-                      json={"grant_type": "client_credentials", "appkey": APPKEY, "secretkey": SECRET})
+                      json={"grant_type": "client_credentials", "appkey": APP_KEY, "secretkey": SECRET})
     assert r.status_code == 200
     body = r.json()
     assert body["return_code"] == 0 and body["token_type"] == "bearer" and body["token"]
@@ -23,7 +24,7 @@ def test_token_issue_shape_and_expiry(sim, clock):
 
 def test_token_revoke_then_token_is_refused(api):
     r = api.http.post(api.sim.rest_url + "/oauth2/revoke",
-                      json={"appkey": APPKEY, "secretkey": SECRET, "token": api.token})
+                      json={"appkey": APP_KEY, "secretkey": SECRET, "token": api.token})
     assert r.status_code == 200 and r.json() == {"return_code": 0, "return_msg": "정상적으로 처리되었습니다"}
     r = api.call("kt00001", {"qry_tp": "3"})
     assert r.status_code == 200

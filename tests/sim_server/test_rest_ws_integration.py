@@ -6,7 +6,7 @@ import json
 
 import websocket
 
-from tests.helpers import wait_until
+from tests.kit.helpers import wait_until
 
 
 def test_rest_order_is_pushed_on_the_socket(sim, api):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.scenario import parse_scenario
 from kiwoom_cli.sim.server import SimServer
-from tests.sim_server.conftest import Api
+from tests.kit.wire import Api
 
 
 def test_scenario_steps_run_in_order(clock, tmp_path):

@@ -21,7 +21,7 @@ from kiwoom_cli.sim.domain import (
     PositionUpdate,
     TradePrint,
 )
-from tests.helpers import fixture
+from tests.kit.helpers import fixture
 from tests.sim_ws.shapes import OPTIONAL_0B, assert_same_shape
 
 T = dt.datetime(2026, 11, 25, 9, 40, 22, tzinfo=KST)

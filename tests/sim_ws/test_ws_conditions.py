@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kiwoom_cli import market
-from tests.helpers import fixture
-from tests.sim_ws.conftest import APPKEY, SECRET, WsClient, instrument, make_server
+from tests.kit.helpers import fixture
+from tests.kit.sim import APP_KEY, SECRET, instrument
+from tests.kit.wire import WsClient, make_server
 
 
 def codes_in_market(sim) -> list[str]:
@@ -23,7 +24,7 @@ def test_cnsrlst_lists_every_condition_as_pairs(sim, client):
 
 def test_cnsrreq_search_pages_with_cont_yn_and_next_key(clock):
     with make_server(clock, cnsr_page_size=2) as sim:
-        token = sim.call(sim.ctx.exchange.issue_token, APPKEY, SECRET)[0]
+        token = sim.call(sim.ctx.exchange.issue_token, APP_KEY, SECRET)[0]
         codes = codes_in_market(sim)
         for code in codes:
             sim.push_condition("1", code, "I")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import requests
 
 from kiwoom_cli import market
-from tests.helpers import fixture
-from tests.sim_ws.conftest import instrument
+from tests.kit.helpers import fixture
+from tests.kit.sim import instrument
 from tests.sim_ws.shapes import OPTIONAL_0B, assert_same_shape
 
 

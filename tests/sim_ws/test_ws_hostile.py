@@ -7,7 +7,8 @@ import base64
 import requests
 import websocket
 
-from tests.sim_ws.conftest import APPKEY, SECRET, WsClient, make_server
+from tests.kit.sim import APP_KEY, SECRET
+from tests.kit.wire import WsClient, make_server
 
 
 def _raw_frames(c: WsClient, count: int, timeout: float = 5.0) -> list[bytes]:
@@ -24,7 +25,7 @@ def _raw_frames(c: WsClient, count: int, timeout: float = 5.0) -> list[bytes]:
 
 def test_bare_ping_fault_sends_bare_text_and_takes_its_echo(clock):
     with make_server(clock, ping_interval_s=0.05, ping_misses=2) as sim:
-        token = sim.call(sim.ctx.exchange.issue_token, APPKEY, SECRET)[0]
+        token = sim.call(sim.ctx.exchange.issue_token, APP_KEY, SECRET)[0]
         c = WsClient(sim.ws_url)
         try:
             assert c.login(token)["return_code"] == 0
@@ -44,7 +45,7 @@ def test_bare_ping_fault_sends_bare_text_and_takes_its_echo(clock):
 
 def test_unanswered_bare_pings_close_the_socket(clock):
     with make_server(clock, ping_interval_s=0.05, ping_misses=2) as sim:
-        token = sim.call(sim.ctx.exchange.issue_token, APPKEY, SECRET)[0]
+        token = sim.call(sim.ctx.exchange.issue_token, APP_KEY, SECRET)[0]
         c = WsClient(sim.ws_url, echo_ping=False)
         try:
             assert c.login(token)["return_code"] == 0
@@ -83,7 +84,7 @@ def test_sim_frame_refuses_bad_input(sim):
 
 def test_cnsrreq_before_the_cnsrlst_answer_is_counted(clock):
     with make_server(clock, cnsrlst_delay_s=0.3) as sim:
-        token = sim.call(sim.ctx.exchange.issue_token, APPKEY, SECRET)[0]
+        token = sim.call(sim.ctx.exchange.issue_token, APP_KEY, SECRET)[0]
         c = WsClient(sim.ws_url)
         try:
             assert c.login(token)["return_code"] == 0

@@ -6,8 +6,9 @@ import requests
 
 from kiwoom_cli import market
 from kiwoom_cli.sim.domain import SimConfig
-from tests.helpers import fixture
-from tests.sim_ws.conftest import APPKEY, SECRET, WsClient, instrument, make_server
+from tests.kit.helpers import fixture
+from tests.kit.sim import APP_KEY, SECRET, instrument
+from tests.kit.wire import WsClient, make_server
 
 
 def entries(frame: dict, rt: str | None = None) -> list[dict]:
@@ -41,7 +42,7 @@ def test_reg_without_item_for_a_quote_type_is_rejected(client):
 
 def test_registration_cap_rejects_with_the_overflow_frame(clock):
     with make_server(clock, reg_limit=2) as sim:
-        token = sim.call(sim.ctx.exchange.issue_token, APPKEY, SECRET)[0]
+        token = sim.call(sim.ctx.exchange.issue_token, APP_KEY, SECRET)[0]
         c = WsClient(sim.ws_url)
         try:
             assert c.login(token)["return_code"] == 0
@@ -131,8 +132,8 @@ def test_limit_order_cancel_gives_accept_then_confirm(sim, client):
     assert client.reg(["00"], [""])["return_code"] == 0
     ex = sim.ctx.exchange
     low = market.add_ticks(instrument(sim).price, -5)
-    placed = sim.call(ex.place_order, APPKEY, "buy", "005930", 3, low, "0")
-    cancel = sim.call(ex.cancel_order, APPKEY, placed.order_no, "005930", 0)
+    placed = sim.call(ex.place_order, APP_KEY, "buy", "005930", 3, low, "0")
+    cancel = sim.call(ex.cancel_order, APP_KEY, placed.order_no, "005930", 0)
     steps = [e["values"] for e in next_entries(client, "00", 3)]
     assert [(s["913"], s["905"]) for s in steps] == [
         ("접수", "+매수"), ("접수", "매수취소"), ("확인", "매수취소")]
@@ -143,8 +144,8 @@ def test_limit_order_amend_gives_accept_then_confirm_under_a_new_number(sim, cli
     assert client.reg(["00"], [""])["return_code"] == 0
     ex = sim.ctx.exchange
     low = market.add_ticks(instrument(sim).price, -5)
-    placed = sim.call(ex.place_order, APPKEY, "buy", "005930", 2, low, "0")
-    amended = sim.call(ex.amend_order, APPKEY, placed.order_no, "005930", 0,
+    placed = sim.call(ex.place_order, APP_KEY, "buy", "005930", 2, low, "0")
+    amended = sim.call(ex.amend_order, APP_KEY, placed.order_no, "005930", 0,
                        market.add_ticks(low, -1))
     steps = [e["values"] for e in next_entries(client, "00", 3)]
     assert [(s["913"], s["905"], s["9203"]) for s in steps] == [
@@ -160,7 +161,7 @@ def test_order_events_go_only_to_the_owning_app_key(sim, client, clients):
     assert other.reg(["00", "0B"], ["005930"])["return_code"] == 0
     assert client.reg(["00"], [""])["return_code"] == 0
     low = market.add_ticks(instrument(sim).price, -5)
-    sim.call(sim.ctx.exchange.place_order, APPKEY, "buy", "005930", 1, low, "0")
+    sim.call(sim.ctx.exchange.place_order, APP_KEY, "buy", "005930", 1, low, "0")
     assert next_entries(client, "00")[0]["values"]["913"] == "접수"
     sim.set_price("005930", up_ticks(sim, "005930"))  # marker for the other connection
     frame = other.real()
@@ -170,7 +171,7 @@ def test_order_events_go_only_to_the_owning_app_key(sim, client, clients):
 def test_unregistered_account_types_get_nothing(sim, client):
     assert client.reg(["0B"], ["005930"])["return_code"] == 0
     low = market.add_ticks(instrument(sim).price, -5)
-    sim.call(sim.ctx.exchange.place_order, APPKEY, "buy", "005930", 1, low, "0")
+    sim.call(sim.ctx.exchange.place_order, APP_KEY, "buy", "005930", 1, low, "0")
     sim.set_price("005930", up_ticks(sim, "005930"))
     assert {e["type"] for e in client.real()["data"]} == {"0B"}
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kiwoom_cli import market
-from tests.helpers import fixture, wait_until
-from tests.sim_ws.conftest import APPKEY, SECRET, WsClient, make_server
+from tests.kit.helpers import fixture, wait_until
+from tests.kit.sim import APP_KEY, SECRET
+from tests.kit.wire import WsClient, make_server
 
 
 def test_login_ok_reply_is_the_captured_one(clients, token):
@@ -50,7 +51,7 @@ def test_no_login_within_deadline_gets_r10004_and_close(clock):
 
 def test_ping_echoed_keeps_the_socket_and_silence_closes_it(clock):
     with make_server(clock, ping_interval_s=0.1, ping_misses=3) as sim:
-        token = sim.call(sim.ctx.exchange.issue_token, APPKEY, SECRET)[0]
+        token = sim.call(sim.ctx.exchange.issue_token, APP_KEY, SECRET)[0]
         c = WsClient(sim.ws_url, echo_ping=True)
         try:
             assert c.login(token)["return_code"] == 0
@@ -113,7 +114,7 @@ def test_drop_socket_fault_cuts_every_connection(sim, clients, token):
 def test_server_stop_closes_sockets_with_going_away(clock):
     sim = make_server(clock)
     sim.start()
-    token = sim.call(sim.ctx.exchange.issue_token, APPKEY, SECRET)[0]
+    token = sim.call(sim.ctx.exchange.issue_token, APP_KEY, SECRET)[0]
     c = WsClient(sim.ws_url)
     try:
         assert c.login(token)["return_code"] == 0
@@ -131,7 +132,7 @@ def test_a_reader_too_far_behind_is_cut_off_and_others_keep_going(clock):
         ex = sim.ctx.exchange
         slow, fast = WsClient(sim.ws_url), WsClient(sim.ws_url)
         try:
-            assert slow.login(sim.call(ex.issue_token, APPKEY, SECRET)[0])["return_code"] == 0
+            assert slow.login(sim.call(ex.issue_token, APP_KEY, SECRET)[0])["return_code"] == 0
             assert fast.login(sim.call(ex.issue_token, "another-key", SECRET)[0])["return_code"] == 0
             code = sim.call(ex.instruments)[0].code
             assert slow.reg(["0B"], [code])["return_code"] == 0

@@ -18,9 +18,6 @@ from kiwoom_cli.sim import certs
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
 
-APP_KEY = "tls-test-app-key-0123456789"
-SECRET = "tls-test-secret-key-0123456789"
-
 
 @pytest.fixture
 def tls_sim(tmp_path):
@@ -36,12 +33,6 @@ def other_ca(tmp_path) -> str:
     path = tmp_path / "other-ca.pem"
     trustme.CA().cert_pem.write_to_path(str(path))
     return str(path)
-
-
-def mock_env(sim, **extra: str) -> dict[str, str]:
-    """Mock mode at the TLS simulator, fake keys from the environment."""
-    return {"KIWOOM_MODE": "mock", "KIWOOM_REST_URL": sim.rest_url, "KIWOOM_WS_URL": sim.ws_url,
-            "KIWOOM_APPKEY": APP_KEY, "KIWOOM_SECRETKEY": SECRET, **extra}
 
 
 def sim_orders(sim) -> list[dict]:

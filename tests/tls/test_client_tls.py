@@ -17,7 +17,7 @@ from kiwoom_cli.kiwoom.tokens import TokenStore
 from kiwoom_cli.sim import certs
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
-from tests.tls.conftest import APP_KEY, SECRET
+from tests.kit.sim import APP_KEY, SECRET
 
 
 def rest(sim, tmp_path, ca_file: str) -> RestClient:

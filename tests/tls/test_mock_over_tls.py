@@ -6,8 +6,9 @@ import pytest
 
 from kiwoom_cli.config import load_config
 from kiwoom_cli.errors import ConfigError
-from tests.cli.conftest import kiwoom
-from tests.tls.conftest import mock_env, sim_orders
+from tests.kit.cli import kiwoom
+from tests.kit.cli import mock_env
+from tests.tls.conftest import sim_orders
 
 
 def use(monkeypatch, env: dict[str, str]) -> None:

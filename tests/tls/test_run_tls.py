@@ -7,9 +7,11 @@ import signal
 
 import pytest
 
-from tests.helpers import wait_until
-from tests.run.runkit import ANY_HOUR, Run, subscribed
-from tests.tls.conftest import mock_env, sim_orders
+from tests.kit.cli import mock_env
+from tests.kit.helpers import wait_until
+from tests.kit.run import ANY_HOUR, Run
+from tests.kit.sim import subscribed
+from tests.tls.conftest import sim_orders
 
 CODE = "005930"
 

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from kiwoom_cli.sim import embedded
-from tests.cli.conftest import kiwoom, kiwoom_exe
-from tests.helpers import wait_until
+from tests.kit.cli import kiwoom, kiwoom_exe
+from tests.kit.helpers import wait_until
 
 
 def https_orders(rest_url: str, ca_file: str) -> list[dict]:

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import queue
 import threading
+import time
 
 import pytest
 from rich.console import Console
@@ -13,22 +14,30 @@ from rich.console import Console
 from kiwoom_cli.clock import SystemClock
 from kiwoom_cli.core.engine import Engine
 from kiwoom_cli.ui.dashboard import Dashboard
-from tests.client.simkit import running_sim
-from tests.engine_rig import engine_on
+from tests.kit.engine import engine_on
+from tests.kit.sim import running_sim
 from tests.ui.samples import info
 
 
 class CountingQueue(queue.SimpleQueue):
-    """The engine's queue, counting the engine's blocking gets: one per turn of its loop."""
+    """The engine's queue, counting the engine's blocking gets: the engine comes back to one after
+    each turn of its loop (docs/architecture.md), so `turns` counts the turns it finished."""
 
     def __init__(self) -> None:
         super().__init__()
         self.turns = 0
+        self._turned = threading.Condition()
 
     def get(self, block=True, timeout=None):
-        item = super().get(block, timeout)
-        self.turns += 1
-        return item
+        with self._turned:
+            self.turns += 1
+            self._turned.notify_all()
+        return super().get(block, timeout)
+
+    def wait_turns(self, n: int, timeout: float = 10.0) -> None:
+        """Block (on the queue's condition, not polling) until the engine has come back for its n-th get."""
+        with self._turned:
+            assert self._turned.wait_for(lambda: self.turns >= n, timeout), f"engine turn {n}: at {self.turns}"
 
 
 class BoardThread:
@@ -39,12 +48,17 @@ class BoardThread:
         console = Console(file=self.out, width=width, height=height, force_terminal=True,
                           color_system="truecolor")
         self.paints: list[tuple[str, str]] = []
+        self.full_at: list[float] = []  # time.monotonic() of each full paint, for the floor between two
         self.dash = Dashboard(engine, info(mode="sim", settings=engine.kernel.settings), console=console,
-                              on_render=lambda kind, frame: self.paints.append((kind, frame.plain)),
-                              read_keys=False, clock_beat=clock_beat)
+                              on_render=self._painted, read_keys=False, clock_beat=clock_beat)
         self.result: list = []
         self.thread = threading.Thread(target=lambda: self.result.append(self.dash.run()), daemon=True)
         self.thread.start()
+
+    def _painted(self, kind: str, frame) -> None:
+        if kind == "full":
+            self.full_at.append(time.monotonic())
+        self.paints.append((kind, frame.plain))
 
     @property
     def full(self) -> list[str]:

@@ -12,7 +12,7 @@ from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.models import SocketStatus
 from kiwoom_cli.ui.board import BoardView, render_board
-from tests.core.harness import SELL_COND, Driver, entry, quote, quotes, settings, tick
+from tests.kit.core import SELL_COND, Driver, entry, quote, quotes, settings, tick
 from tests.ui.samples import NAMES, info
 
 CODE = "005930"

@@ -3,7 +3,7 @@ buying, says so in the log, shows PAUSED, and the next entry is not bought."""
 
 from __future__ import annotations
 
-from tests.helpers import wait_until
+from tests.kit.helpers import wait_until
 from tests.ui.conftest import BoardThread
 from tests.ui.test_dashboard import buy_one
 

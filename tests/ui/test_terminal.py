@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.simkit import running_sim
-from tests.helpers import wait_until
+from tests.kit.helpers import wait_until
+from tests.kit.sim import running_sim
 
 BUY_COND, SELL_COND = "거래량 급증", "단기 과열(매도)"  # the simulator's conditions 1 and 2
 PROMPT = "READY> "

@@ -1,4 +1,4 @@
-"""Shared set-up for the client's tests against the simulator (real sockets on 127.0.0.1)."""
+"""Shared set-up for the tests against the simulator (real sockets on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from kiwoom_cli.kiwoom.tokens import TokenStore
 from kiwoom_cli.sim.domain import SimConfig
 from kiwoom_cli.sim.server import SimServer
 
-APP_KEY = "TEST-APP-KEY-0123456789abcdefghijklmnopqrstu"
-SECRET = "TEST-SECRET-9876543210zyxwvutsrqponmlkjihgfed"
+# The one pair of fake keys of every folder: the simulator accepts any and opens one account per key,
+# so a test's own REST client and the `kiwoom` it starts share the account.
+APP_KEY = "test-app-key-0123456789"  # long: never a substring of an api-id or a message
+SECRET = "test-secret-key-0123456789"
 
 
 def credentials() -> Credentials:
@@ -25,11 +27,11 @@ def endpoint(sim: SimServer) -> Endpoint:
 
 
 @contextlib.contextmanager
-def running_sim(**config):
-    """A static, always-open simulator with rate limits off unless asked for."""
+def running_sim(clock=None, **config):
+    """A static, always-open simulator with rate limits off unless asked for (on `clock` if given)."""
     config.setdefault("rate_limit", None)
     config.setdefault("static", True)
-    with SimServer(SimConfig(**config)) as sim:
+    with SimServer(SimConfig(**config), clock=clock) as sim:
         yield sim
 
 
@@ -65,3 +67,22 @@ def arm(sim: SimServer, **fault) -> dict:
     if response.status != 200:
         raise AssertionError(f"/sim/fault {fault}: HTTP {response.status} {answer}")
     return answer
+
+
+def instrument(sim: SimServer, code: str = "005930"):
+    """The simulator's view of a stock (price and limits) for computing expectations."""
+    return sim.call(lambda: sim.ctx.exchange.instrument(code))
+
+
+def orders_for(sim: SimServer, code: str, api_id: str | None = None) -> list[dict]:
+    """The order requests the simulator received for one code (optionally of one api-id)."""
+    return [o for o in sim.order_log if o["body"].get("stk_cd") == code
+            and (api_id is None or o["api_id"] == api_id)]
+
+
+def subscribed(sim: SimServer, *, code: str | None = None, seq: str | None = None) -> bool:
+    """Tell whether some socket of the simulator has registered 0B for `code` / subscribed to `seq`."""
+    hub = sim._hub  # the test's own simulator: its subscription index is the event we wait on
+    if code is not None:
+        return sim.call(lambda: bool(hub.by_code.get(code)))
+    return sim.call(lambda: bool(hub.by_seq.get(seq)))

@@ -1,26 +1,27 @@
-"""Test helpers."""
+"""Test helpers, for every folder."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
 
-FIXTURES = Path(__file__).parent / "fixtures" / "kiwoom"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "kiwoom"
+POLL_S = 0.01  # between two looks of wait_until: short against any timeout a test gives
 
 
 def wait_until(predicate: Callable[[], T], timeout: float = 5.0, message: str = "") -> T:
-    """Wait until predicate() is truthy and return its value; fail after `timeout` seconds.
+    """Poll predicate() until it is truthy and return its value; fail after `timeout` seconds.
 
-    Waits on a condition with short timed waits (an event-less predicate has nothing to block on);
-    this bounds a test's wait, it never paces the code under test.
+    For what only polling can observe (the simulator's request and order logs, its subscriptions,
+    a child process's lines, a terminal's screen): it looks every POLL_S and bounds the test's wait;
+    it never paces the code under test. Where the code signals an event (engine.changed,
+    engine.done, a queue), wait on the event instead.
     """
     deadline = time.monotonic() + timeout
-    cond = threading.Condition()
     while True:
         value = predicate()
         if value:
@@ -28,8 +29,7 @@ def wait_until(predicate: Callable[[], T], timeout: float = 5.0, message: str = 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
-        with cond:
-            cond.wait(min(0.01, remaining))
+        time.sleep(min(POLL_S, remaining))
 
 
 def fixture(path: str) -> dict:

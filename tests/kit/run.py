@@ -6,27 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
-from tests.helpers import wait_until
+from tests.kit.cli import kiwoom_exe
+from tests.kit.helpers import wait_until
 
-APP_KEY = "run-test-app-key-0123456789"  # fake keys: the test simulator accepts any
-SECRET = "run-test-secret-key-0123456789"
 # Mock mode's defaults (window 09:00-15:20, liquidate_at 15:15) would make these tests depend on the hour.
 ANY_HOUR = ("--window", "false", "--liquidate-at", "false")
-
-
-def kiwoom_exe() -> str:
-    beside = Path(sys.executable).with_name("kiwoom")
-    return str(beside) if beside.exists() else "kiwoom"
-
-
-def mock_env(sim) -> dict[str, str]:
-    """Mock mode pointed at the test's simulator, the way a user would point it at a server."""
-    return {"KIWOOM_MODE": "mock", "KIWOOM_REST_URL": sim.rest_url, "KIWOOM_WS_URL": sim.ws_url,
-            "KIWOOM_APPKEY": APP_KEY, "KIWOOM_SECRETKEY": SECRET}
 
 
 class Run:
@@ -98,16 +84,3 @@ class Run:
         assert len(found) == 1, f"expected one summary line, got {len(found)}; stderr: {self.stderr[-2000:]}"
         return found[0]
 
-
-def subscribed(sim, *, code: str | None = None, seq: str | None = None) -> bool:
-    """Tell whether some socket of the simulator has registered 0B for `code` / subscribed to `seq`."""
-    hub = sim._hub  # the test's own simulator: its subscription index is the event we wait on
-    if code is not None:
-        return sim.call(lambda: bool(hub.by_code.get(code)))
-    return sim.call(lambda: bool(hub.by_seq.get(seq)))
-
-
-def orders_for(sim, code: str, api_id: str | None = None) -> list[dict]:
-    """The order requests the simulator received for one code (optionally of one api-id)."""
-    return [o for o in sim.order_log if o["body"].get("stk_cd") == code
-            and (api_id is None or o["api_id"] == api_id)]
