@@ -70,7 +70,7 @@ class Day:
         from kiwoom_cli.core.engine import Engine
         from kiwoom_cli.core.kernel import Kernel
         from kiwoom_cli.core.settings import RunSettings
-        from kiwoom_cli.core.store import Journal
+        from kiwoom_cli.core.journal import Journal
         from kiwoom_cli.ui.board import RunInfo
 
         os.environ["KIWOOM_HOME"] = str(tmp)  # the run log goes under the temporary state dir
@@ -99,7 +99,6 @@ class Day:
         now = self.clock.now()
         cash = Cash(10**11, 10**11, 10**11)
         self.engine._dispatch(self.kernel.start(Balance(AccountTotals(0, 0, 0, 0.0, 0), ()), [], cash, now))
-        self.engine._note(now)
         self.broker.drain()
         codes = tuple(prices)
         self.engine.put(ev.QuotesArrived(tuple(self.broker.quote(c) for c in codes), ()))  # today's limits
