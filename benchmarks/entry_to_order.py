@@ -40,13 +40,15 @@ from _report import wait
 
 
 def go_flat(rig: R.Rig, timeout: float = 30.0) -> None:
-    """Sell everything (again every 2 s: a buy still unfilled when SellAll arrived is not sellable yet)."""
+    """Sell everything (again every 2 s: a buy still unfilled when SellAll arrived is not sellable yet),
+    then resume buying, which SellAll pauses (the dashboard's `x`, then `p`)."""
     from kiwoom_cli.core import events as ev
 
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         rig.engine.put(ev.SellAll())
         if wait(lambda: not (s := rig.snapshot()).positions and not s.orders, 2, 0.1):
+            rig.engine.put(ev.Resume())
             return
     print("  warning: positions not flat", file=sys.stderr)
 
