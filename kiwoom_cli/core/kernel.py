@@ -185,7 +185,7 @@ class Kernel:
         for sink in self.sinks:
             try:
                 sink(turn)
-            except Exception:  # reporting only: the turn is committed and its orders must still leave
+            except Exception:  # reporting only: the turn is committed and its intents are queued
                 log.exception("a fact sink failed on a turn; the journal has it")
 
     def _outputs(self, outs: list, now: dt.datetime, facts: list) -> list:
