@@ -40,13 +40,15 @@ from _report import wait
 
 
 def go_flat(rig: R.Rig, timeout: float = 30.0) -> None:
-    """Sell everything (again every 2 s: a buy still unfilled when SellAll arrived is not sellable yet)."""
+    """Sell everything (again every 2 s: a buy still unfilled when SellAll arrived is not sellable yet),
+    then resume buying, which SellAll pauses (the dashboard's `x`, then `p`)."""
     from kiwoom_cli.core import events as ev
 
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         rig.engine.put(ev.SellAll())
         if wait(lambda: not (s := rig.snapshot()).positions and not s.orders, 2, 0.1):
+            rig.engine.put(ev.Resume())
             return
     print("  warning: positions not flat", file=sys.stderr)
 
@@ -56,17 +58,26 @@ PROFILES: dict[str, object] = {}  # --profile: cProfile of the engine's entry ha
 
 
 def install_breakdown() -> None:
-    """Stamp stage boundaries: wrap Kernel.handle (ends when the turn is committed), OrderWorker.handle,
+    """Stamp stage boundaries: wrap Kernel.handle (its stage ends when JournalWriter.write has committed
+    the turn: the intents are dispatched and the sinks called after that, inside handle), OrderWorker.handle,
     RestClient._post, Engine._dispatch."""
     from kiwoom_cli.core import events as ev
     from kiwoom_cli.core.engine import Engine
+    from kiwoom_cli.core.facts import JournalWriter
     from kiwoom_cli.core.kernel import Kernel
     from kiwoom_cli.core.workers import OrderWorker
     from kiwoom_cli.kiwoom.rest import RestClient
     from kiwoom_cli.models import ConditionEvent
 
     handle, work, post = Kernel.handle, OrderWorker.handle, RestClient._post
-    dispatch = Engine._dispatch
+    dispatch, write = Engine._dispatch, JournalWriter.write
+    committed = [0.0]  # when the engine's last turn was committed
+
+    def j_write(self, turn):
+        write(self, turn)
+        committed[0] = time.monotonic()
+
+    JournalWriter.write = j_write
 
     def e_dispatch(self, intents, *a, **kw):
         if not any(isinstance(i, ev.Register) for i in intents):
@@ -89,7 +100,7 @@ def install_breakdown() -> None:
         out = handle(self, event, now, *a, **kw)
         if prof is not None:
             prof.disable()
-        STAGES["kernel"].append((event.code, t0, time.monotonic()))
+        STAGES["kernel"].append((event.code, t0, committed[0]))
         return out
 
     def w_handle(self, api, job):
@@ -188,6 +199,10 @@ def one_mode(sim: R.SimProcess, tap: R.WireTap, dashboard: bool, args) -> dict:
         rig.close()
     how += R.dashboard_note(rig)
     how += "; orders: sent by the order worker; run feed and log " + args.feed
+    if args.feed == "on":
+        from kiwoom_cli.cli import runfeed
+
+        how += f" (its thread waits {runfeed.AFTER_TURN_S * 1000:g} ms after a turn wakes it)"
     result = analyse(sim, tap.writes[first_write:], events.conditions, pushes, how, skipped)
     result["dispatch_reg"] = STAGES["dispatch_reg"][n_reg:]
     return result
@@ -255,6 +270,9 @@ def main() -> None:
     ap.add_argument("--feed", choices=("on", "off"), default="on",
                     help="on: the run's JSON-lines feed and log on their writer thread, as kiwoom run wires "
                          "them (cli/runfeed.py); off: without them (what they cost the path)")
+    ap.add_argument("--feed-wait", type=float, default=None,
+                    help="ms the feed's thread waits after a turn wakes it (cli/runfeed.AFTER_TURN_S; "
+                         "default: the run's)")
     ap.add_argument("--no-pin", action="store_true",
                     help="let this process and the simulator share every CPU (see _engine_rig.split_cpus)")
     args = ap.parse_args()
@@ -265,6 +283,10 @@ def main() -> None:
 
         PROFILES.update({"kernel.handle(ConditionEvent)": cProfile.Profile(), "OrderWorker.handle": cProfile.Profile()})
     sys.setswitchinterval(args.switch_interval / 1000)
+    if args.feed_wait is not None:
+        from kiwoom_cli.cli import runfeed
+
+        runfeed.AFTER_TURN_S = args.feed_wait / 1000
     print(R.machine_line())
     print("simulator: separate process, static market, rate limits OFF; entries sequential, "
           f"gap {args.gap * 1000:g} ms; dashboard module: {R.dashboard_status()}")

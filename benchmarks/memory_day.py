@@ -99,7 +99,6 @@ class Day:
         now = self.clock.now()
         cash = Cash(10**11, 10**11, 10**11)
         self.engine._dispatch(self.kernel.start(Balance(AccountTotals(0, 0, 0, 0.0, 0), ()), [], cash, now))
-        self.engine._note(now)
         self.broker.drain()
         codes = tuple(prices)
         self.engine.put(ev.QuotesArrived(tuple(self.broker.quote(c) for c in codes), ()))  # today's limits

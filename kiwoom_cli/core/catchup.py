@@ -144,11 +144,3 @@ def outage_note(status: SocketStatus, view, now: dt.datetime) -> list:
     if status.state != "connected" or status.detail != "reconnected" or outage is None or outage[1] != now:
         return []
     return [ev.Decision("socket", None, "info", f"outage of {view.members.outage_s:.1f}s since {outage[0]:%H:%M:%S}")]
-
-
-def as_condition_events(r: Relisted | None) -> list[ConditionEvent]:
-    """The entries and exits a listing after a gap revealed, as the pushes that were lost (for the dashboard)."""
-    if r is None:
-        return []
-    entered = [ConditionEvent(r.seq, c, True, "") for c in r.entered]
-    return entered + [ConditionEvent(r.seq, c, False, "") for c in r.left]

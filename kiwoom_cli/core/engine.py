@@ -6,9 +6,11 @@ batch it sends an Idle (the moment to price a burst of entries in one quote requ
 dashboard asked for one, publishes a fresh snapshot and sets `changed`. A request made with
 `if_changed=True` (the dashboard's) is answered only once the state has changed since the last
 published snapshot (`version`), so an idle session publishes nothing and wakes nobody.
-Each event: `intents = kernel.handle(event, now)`, which has journaled and committed the turn when
-it returns, then the intents go on the workers' queues; the engine thread does no network I/O (an
-order leaves from the order worker: docs/architecture.md §3).
+Each event: `kernel.handle(event, now)` journals and commits the turn, then puts its intents on the
+workers' queues (`Kernel.dispatch` is this engine's `_dispatch`), then hands the Turn to the
+dashboard's bookkeeping (`Recent.consume`) and the other sinks (the run's feed): docs/architecture.md,
+"The fact stream". The engine thread does no network I/O (an order leaves from the order worker:
+docs/architecture.md §3).
 Shutdown: STOP (or StopRun) on the engine queue -> STOP to every worker -> join.
 """
 
@@ -79,6 +81,8 @@ class Engine:
         # the log, condition rows (with the broker's names), socket state and hop latency the
         # snapshots carry (core/recent.py); engine thread only
         self.recent = Recent(condition_names)
+        kernel.dispatch = self._dispatch  # each turn's intents, right after its commit
+        kernel.sinks = (self.recent.consume, *kernel.sinks)  # then the Turn: our bookkeeping, then the feed
         self.log = self.recent.log  # recent (time, Decision)
         self.conditions = self.recent.conditions  # recent ConditionRow
         self.exit_reason = ""
@@ -103,7 +107,6 @@ class Engine:
             # registrations at start are made here, acked, before the condition subscriptions
             intents = self.kernel.start(balance, open_orders, cash, now, fills, recheck=self._balance_later, bad=bad)
             self._dispatch(intents, socket_inline=True)
-            self._note(now)
             s = self.kernel.settings
             for seq in dict.fromkeys(x for x in (s.buy_cond, s.sell_cond) if x is not None):
                 # stocks already in the condition entered before the run: members, not entries (only
@@ -203,12 +206,9 @@ class Engine:
         received = getattr(event, "received", 0.0)
         if received:
             self.recent.received(self.clock.monotonic() - received)
-        intents = self.kernel.handle(event, now)  # journaled and committed when it returns
-        if intents:
-            # no network I/O here: the workers' queues. Before anything that wakes another thread
-            # (the run feed's writer): woken first, it delays the order worker ~0.5 ms (README, Benchmarks)
-            self._dispatch(intents)
-        self._note(now, event)
+        # committed, its intents on the workers' queues (no network I/O here), then the sinks: the
+        # feed's writer thread is woken only once the order is queued (README, Benchmarks)
+        self.kernel.handle(event, now)
         self.version += 1
         return True
 
@@ -219,7 +219,6 @@ class Engine:
         if isinstance(event, SocketStatus) and event.state == "kicked":
             # another login took the app key (R10001); fighting it back would kick forever (docs/decisions.md §2)
             self.kernel.handle(event, now)
-            self._note(now, event)
             return f"kicked: {event.detail}"
         if isinstance(event, ev.TimerFired):
             if self.until is not None and now >= self.until:
@@ -245,11 +244,6 @@ class Engine:
                     self._socket_worker.handle(intent)
                 else:
                     self._socket_jobs.put(intent)
-
-    def _note(self, now: dt.datetime, event: object = None) -> None:
-        """The one place a turn's decisions and condition events reach the dashboard's bookkeeping."""
-        self.recent.turn(event, self.kernel.decisions, now, self.kernel.state)
-        self.kernel.decisions = []
 
     def _publish(self, force: bool = False) -> None:
         if not force and not self._want_snapshot.is_set():

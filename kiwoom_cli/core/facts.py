@@ -2,9 +2,11 @@
 
 `Kernel.handle(event, now)` (and `Kernel.start`) collects the turn's facts in the order they
 happened and hands them, as one `Turn`, to its consumers: first the journal (`JournalWriter`, one
-transaction, before handle() returns and before any intent reaches a worker), then each sink given
-to the Kernel (the run's JSON-lines feed, `cli/runfeed.Feed.consume`), in order. No consumer sees
-another's work; a sink only reads the Turn (docs/architecture.md, "The fact stream").
+transaction, before any intent reaches a worker); then the turn's intents go to the workers'
+queues (`Kernel.dispatch`, set by the Engine); then each sink, in order: the dashboard's
+bookkeeping (`core/recent.Recent.consume`, added by the Engine) and the run's JSON-lines feed
+(`cli/runfeed.Feed.consume`). No consumer sees another's work; a sink only reads the Turn
+(docs/architecture.md, "The fact stream").
 
 A fact is either a frozen type the core already has, when it is the fact itself:
 - `events.PlaceOrder` / `AmendOrder` / `CancelOrder`: an intent, and its first request, sent;
@@ -13,7 +15,8 @@ A fact is either a frozen type the core already has, when it is the fact itself:
   (a give-up after rate limits is an `OrderFailed`);
 - `records.FillApplied`, `records.OrderClosed`, `records.OrderSettled` (an unknown order found
   under a number);
-- `events.Decision`, `events.SetFlag` (a once-a-day flag);
+- `events.Decision`, `events.SetFlag` (a once-a-day flag), `events.AwaitQuote` (an entry waits
+  for a quote: its decision comes with the quote);
 - `models.ConditionEvent`, `models.SocketStatus` (inbound, as they arrived);
 or one of the types below, where a fact needs more than the event (the intent an order event
 belongs to) or a frozen copy of a live record (an order's progress, a position's saved values).
@@ -168,7 +171,8 @@ class JournalWriter:
             OrderSettled: self._settled,
             ev.Decision: lambda f, now: j.record_decision(f, now),
             ev.SetFlag: lambda f, now: j.set_flag(now.date(), f.name, f.reason),
-        }  # condition events, socket states, outages and catch-ups: the journal has their decisions
+        }  # condition events, socket states, outages, catch-ups, entries awaiting a quote: the journal
+        # has their decisions
 
     def write(self, turn: Turn) -> None:
         """Journal the turn in one transaction (committed when this returns)."""

@@ -1,10 +1,11 @@
 """The single-threaded trading core: state + strategy + journal, one event at a time.
 
 `handle(event, now)` applies the event, asks the strategy and records its outputs in the state;
-what the turn established is one ordered tuple of facts (core/facts.py), journaled in one commit
-and then handed to the sinks (the run's feed), before handle() returns the intents for the
-workers: every intent is durable before its order can leave (docs/decisions.md §7). The engine
-(threads, queues, deadlines) wraps this; tests drive it directly with a ManualClock.
+what the turn established is one ordered tuple of facts (core/facts.py), journaled in one commit;
+then the turn's intents go to `dispatch` (the engine's: the workers' queues) and the Turn to each
+sink (the dashboard's bookkeeping, the run's feed), before handle() returns the intents: every
+intent is durable before its order can leave (docs/decisions.md §7), and queued before any report
+of it. The engine (threads, queues, deadlines) wraps this; tests drive it directly with a ManualClock.
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ _FOR_WORKERS = (
     ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.RetryOrder, ev.GiveUp, ev.Register, ev.Unregister, ev.NeedQuotes,
     ev.QueryOrders, ev.RefreshCash,
 )
-_OUTPUT_FACTS = frozenset((ev.Decision, ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.RetryOrder, ev.SetFlag))
+_OUTPUT_FACTS = frozenset((ev.Decision, ev.PlaceOrder, ev.AmendOrder, ev.CancelOrder, ev.RetryOrder, ev.SetFlag,
+                           ev.AwaitQuote))
 _NOTE_FACTS = frozenset((FillApplied, OrderClosed, OrderSettled))
 _ANSWERS = frozenset((ev.OrderAcked, ev.OrderFailed, ev.OrderUnknown, ev.OrderRefused))
 _SAVES_ALL_ORDERS = (ev.OrderAcked, ev.OrderUnknown, ev.OrdersQueried)
 
 Sink = Callable[[Turn], None]
+Dispatch = Callable[[list], None]
 
 
 class Kernel:
@@ -63,16 +66,21 @@ class Kernel:
         self.settings = settings
         self.journal = journal
         self.writer = JournalWriter(journal)  # the first consumer of every turn's facts
-        self.sinks = tuple(sinks)  # then these, in order (core/facts.py)
+        # after the commit, the turn's intents to `dispatch` (the Engine sets it: the workers' queues;
+        # its errors are the turn's), then the Turn to each sink in order (core/facts.py)
+        self.dispatch: Dispatch | None = None
+        self.sinks = tuple(sinks)
         self.state = State(settings.costs)
         self.strategy = strategy or Strategy(settings, id_prefix)
-        self.decisions: list[ev.Decision] = []  # the latest turn's, for the dashboard's log
         self.day: dt.date | None = None
         self.halts = halt.Halts(self.state)  # buying halted by malformed broker answers
 
     def start(self, balance: Balance | None, open_orders: list[OpenOrder], cash: Cash | None,
               now: dt.datetime, fills=(), recheck=None, bad=None) -> list:
         """Load the journal, reconcile with the broker, return the first intents (registrations).
+
+        They are not handed to `dispatch`: the engine makes the registrations itself, acked,
+        before its threads start.
 
         fills: today's ka10076 rows (the run's own fills the journal missed are applied from them, and
         manual orders' fills journaled: core/manualfills.py);
@@ -113,10 +121,11 @@ class Kernel:
             self._finish(now, facts)
 
     def handle(self, event: object, now: dt.datetime) -> list:
-        """Process one event; return the intents to hand to workers (already journaled).
+        """Process one event; return the intents for the workers (journaled, and dispatched if set).
 
-        The turn's facts are journaled (one commit) and handed to the sinks before this returns,
-        also when the turn fails half-way (what it did is kept, its error raised).
+        The turn's facts are journaled (one commit), its intents dispatched and the Turn handed to
+        the sinks before this returns; a turn that fails half-way is journaled and handed to the
+        sinks (what it did is kept), its intents are not dispatched and its error is raised.
         """
         if now.date() != self.day:  # a run across midnight (the sim is always open): a new trading day
             self.day = now.date()
@@ -129,15 +138,19 @@ class Kernel:
             if not outs:
                 return []
             facts: list = []
+            intents: list = []  # stays empty if the turn fails: nothing of it is dispatched
             try:
-                return self._outputs(outs, now, facts)
+                intents = self._outputs(outs, now, facts)
             finally:
-                self._finish(now, facts)
+                self._finish(now, facts, intents)
+            return intents
         facts = [event] if type(event) in (ConditionEvent, SocketStatus) else []
+        intents = []
         try:
-            return self._turn(event, now, facts)
+            intents = self._turn(event, now, facts)
         finally:
-            self._finish(now, facts)
+            self._finish(now, facts, intents)
+        return intents
 
     def next_deadline(self, now: dt.datetime) -> dt.datetime | None:
         """When the engine should deliver the next TimerFired."""
@@ -161,18 +174,21 @@ class Kernel:
             self._outage_facts(event, now, facts)
         return intents
 
-    def _finish(self, now: dt.datetime, facts: list) -> None:
-        """Journal the turn's facts (one commit), then hand them to each sink; a sink's error is logged."""
+    def _finish(self, now: dt.datetime, facts: list, intents: list = ()) -> None:
+        """Journal the turn's facts (one commit), dispatch its intents, then hand the Turn to each
+        sink; a sink's error is logged, dispatch's is raised."""
         if not facts:
-            self.decisions = []
+            if intents and self.dispatch is not None:  # quotes, registrations, queries: nothing to journal
+                self.dispatch(intents)
             return
         turn = Turn(now, tuple(facts), any(o.order_no is None for o in self.state.orders.values()))
         self.writer.write(turn)  # committed: from here the intents may leave
-        self.decisions = [f for f in turn.facts if type(f) is ev.Decision]
+        if intents and self.dispatch is not None:
+            self.dispatch(intents)  # on the workers' queues before any sink wakes another thread
         for sink in self.sinks:
             try:
                 sink(turn)
-            except Exception:  # reporting only: the turn is committed and its orders must still leave
+            except Exception:  # reporting only: the turn is committed and its intents are queued
                 log.exception("a fact sink failed on a turn; the journal has it")
 
     def _outputs(self, outs: list, now: dt.datetime, facts: list) -> list:

@@ -1,10 +1,12 @@
 """What the engine thread keeps for the dashboard besides the State: recent decisions, recent
 condition events (each with the decision it caused), the socket's state and the hop latency.
 
-Fed in one place, `Recent.turn`, with each turn's event and decisions; the engine copies it into
+A consumer of the fact stream (core/facts.py): `Recent.consume` is a sink of the Kernel, which the
+Engine adds before the run's feed; it reads only the Turn, and the engine copies what it keeps into
 every Snapshot it publishes (docs/architecture.md, the dashboard). A condition entry's decision is
-the one the strategy made for that entry: in the same turn, or, when the entry waited for a quote,
-the buy_cond decision of the turn that priced it. Never matched by code across events.
+the one the strategy made for that entry: in the same turn, or, when the entry waited for a quote
+(an `AwaitQuote` fact), the buy_cond decision of the turn that priced it. Never matched by code
+across events.
 """
 
 from __future__ import annotations
@@ -12,17 +14,16 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kiwoom_cli.core import events as ev
-from kiwoom_cli.core.catchup import as_condition_events
-from kiwoom_cli.models import ConditionEvent, ConditionListed, SocketStatus
+from kiwoom_cli.core.facts import CatchUp, Turn
+from kiwoom_cli.models import ConditionEvent, SocketStatus
 
 LOG_SIZE = 200  # recent decisions kept
 CONDITIONS_SIZE = 50  # recent condition events kept
 ENTRY_RULES = ("buy_cond", "sell_cond", "catch_up")  # the rules that decide about a condition entry
-_WATCHED = (ConditionEvent, ConditionListed, SocketStatus)
 SOCKET_STATES = {"connected": True, "disconnected": False, "kicked": "kicked", "login_failed": "login failed"}
 
 
@@ -62,35 +63,34 @@ class Recent:
             self._lat_peak = -1.0
         return self.latency
 
-    def turn(self, event: object, decisions: Iterable[ev.Decision], now: dt.datetime, state) -> None:
-        """Record one kernel turn: its decisions, its condition events, the socket's state."""
-        if not decisions and not self._waiting and type(event) not in _WATCHED:
-            return  # the tick path: nothing to keep
-        decisions = list(decisions)
-        self.log.extend((now, d) for d in decisions)
-        if isinstance(event, SocketStatus):
-            self.socket = SOCKET_STATES.get(event.state, event.state)
-        rows = self._rows(event, now, state)
-        for row in rows:
-            self._add(row, decisions, state)
-        if self._waiting:
-            self._answered(decisions, {r.event.code for r in rows})
+    def consume(self, turn: Turn) -> None:
+        """The kernel's sink (engine thread): keep the turn's decisions, condition events, socket state."""
+        decisions: list[ev.Decision] = []
+        events: list[ConditionEvent] = []
+        waits: set[tuple[str, str]] = set()  # (code, seq) of the entries that wait for a quote
+        for f in turn.facts:
+            kind = type(f)
+            if kind is ev.Decision:
+                decisions.append(f)
+            elif kind is ConditionEvent:
+                events.append(f)
+            elif kind is CatchUp:  # what the gap hid, shown with the pushes
+                events += _hidden(f)
+            elif kind is ev.AwaitQuote:
+                waits.add((f.code, f.seq))
+            elif kind is SocketStatus:
+                self.socket = SOCKET_STATES.get(f.state, f.state)
+        self.log.extend((turn.now, d) for d in decisions)
+        for c in events:
+            self._add(ConditionRow(turn.now, c, self.names.get(c.seq, "")), decisions, waits)
+        if self._waiting and decisions:
+            self._answered(decisions, {c.code for c in events})
 
-    def _rows(self, event: object, now: dt.datetime, state) -> list[ConditionRow]:
-        if type(event) is ConditionEvent:
-            events = [event]
-        elif type(event) is ConditionListed:  # what the gap hid, shown with the pushes
-            events = as_condition_events(state.members.last)
-        else:
-            return []
-        return [ConditionRow(now, c, self.names.get(c.seq, "")) for c in events]
-
-    def _add(self, row: ConditionRow, decisions: list[ev.Decision], state) -> None:
+    def _add(self, row: ConditionRow, decisions: list[ev.Decision], waits: set[tuple[str, str]]) -> None:
         c = row.event
         if c.entered:
             decision = _verdict(decisions, c.code)
-            waiting = state.awaiting.get(c.code)
-            pending = decision is None and waiting is not None and waiting.seq == c.seq
+            pending = decision is None and (c.code, c.seq) in waits
             row = dataclasses.replace(row, decision=decision, pending=pending)
             if pending:
                 self._waiting[c.code] = row
@@ -117,3 +117,9 @@ def _verdict(decisions: list[ev.Decision], code: str) -> ev.Decision | None:
     (buy, sell, deny, skip ...), not an info note such as "buying on a fresh quote"."""
     mine = [d for d in decisions if d.code == code and d.rule in ENTRY_RULES]
     return next((d for d in mine if d.action != "info"), None)
+
+
+def _hidden(c: CatchUp) -> list[ConditionEvent]:
+    """The entries and exits a listing after a gap revealed, as the pushes that were lost."""
+    return ([ConditionEvent(c.seq, code, True, "") for code in c.entered]
+            + [ConditionEvent(c.seq, code, False, "") for code in c.left])

@@ -11,6 +11,7 @@ import threading
 from kiwoom_cli.cli.runfeed import Feed
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.facts import OrderEventSeen, PositionSaved, Turn
+from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.core.records import FillApplied, OrderClosed
 from kiwoom_cli.models import ConditionEvent, Side
 from tests.kit.core import Driver, entry, fill, quote, quotes, tick
@@ -39,10 +40,36 @@ def test_a_condition_entry_is_one_turn_condition_decision_intent(tmp_path):
         assert [type(f) for f in turn.facts] == [ConditionEvent, ev.Decision, ev.PlaceOrder]
         assert turn.facts[1].action == "buy" and turn.facts[2] is order
         assert turn.awaiting_numbers  # the order has no number yet
-        assert d.kernel.decisions == [turn.facts[1]]  # the dashboard's log reads the turn's decisions
+        recent = Recent()
+        recent.consume(turn)
+        assert [x for _, x in recent.log] == [turn.facts[1]]  # the dashboard's log reads the turn's decisions
         # the intent and its request were committed when the turn's intents were returned
         (row,) = d.journal.orders_for(order.intent_id)["requests"]
         assert (row["kind"], row["outcome"]) == ("place", "sent")
+    finally:
+        d.close()
+
+
+def test_a_turns_intents_are_dispatched_after_its_commit_and_before_any_sink(tmp_path):
+    calls: list = []
+    d = priced(tmp_path, lambda turn: calls.append(("sink", [type(f) for f in turn.facts])))
+
+    def dispatch(intents) -> None:  # the Engine's _dispatch: what another connection sees by then
+        with sqlite3.connect(tmp_path / "j.sqlite3") as db:
+            committed = db.execute("SELECT count(*) FROM intents").fetchone()[0]
+        calls.append(("dispatch", [type(i) for i in intents], committed))
+
+    d.kernel.dispatch = dispatch
+    try:
+        (order, _register) = d.feed(entry("005930"))
+        assert calls == [("dispatch", [ev.PlaceOrder, ev.Register], 1),
+                         ("sink", [ConditionEvent, ev.Decision, ev.PlaceOrder])]
+        calls.clear()
+        d.feed(entry("000660"))  # no price: the entry waits for a quote (a fact), then Idle asks for it
+        assert calls == [("sink", [ConditionEvent, ev.AwaitQuote])]
+        calls.clear()
+        d.feed(ev.Idle())  # a turn with an intent and no fact: dispatched, nothing journaled or reported
+        assert calls == [("dispatch", [ev.NeedQuotes], 1)]
     finally:
         d.close()
 

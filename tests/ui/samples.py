@@ -8,6 +8,7 @@ import datetime as dt
 
 from kiwoom_cli.clock import KST
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.facts import Turn
 from kiwoom_cli.core.order_states import OrderState
 from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.core.records import Mark, Order, Position
@@ -63,8 +64,8 @@ def recent(st: State) -> Recent:
     r = Recent(NAMES)
     t = NOW - dt.timedelta(seconds=31)
     buy = log()[0][1]
-    r.turn(ConditionEvent("1", "051910", True, "102944"), [buy], t, st)
-    r.turn(ConditionEvent("1", "068270", False, "102945"), [], t + dt.timedelta(seconds=1), st)
+    r.consume(Turn(t, (ConditionEvent("1", "051910", True, "102944"), buy)))
+    r.consume(Turn(t + dt.timedelta(seconds=1), (ConditionEvent("1", "068270", False, "102945"),)))
     r.log.clear()
     r.log.extend(log())
     r.socket, r.latency = True, (0.12, 0.93)

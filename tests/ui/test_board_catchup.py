@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kiwoom_cli.core import catchup
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.facts import CatchUp, Turn
 from kiwoom_cli.core.recent import Recent
-from kiwoom_cli.models import ConditionListed
 from tests.ui.samples import NAMES, NOW, state, view
 from tests.ui.test_board import draw, section
 
@@ -19,7 +19,9 @@ def test_a_missed_entry_and_the_outage_are_on_the_board():
     st = state()
     st.members.last = listing  # what State.apply makes of the listing after the gap
     recent = Recent(NAMES)
-    recent.turn(ConditionListed("1", ("051910",)), [d for _, d in log], NOW, st)  # the engine's turn
+    # the turn of the listing after the gap: its decisions, then what the gap hid (Kernel._outage_facts)
+    hidden = CatchUp("1", listing.gap_s, listing.entered, (), listing.entered, listing.left)
+    recent.consume(Turn(NOW, (*[d for _, d in log], hidden)))
     lines = draw(view(st, recent=recent), 160)
     events = section(lines, "Condition events")
     entry = next(line for line in events if "051910" in line)

@@ -1,6 +1,6 @@
 """Each condition row shows the decision made for that event, never one matched by code (core/recent.py).
 
-A kernel on a ManualClock, its turns recorded as Engine._note records them, the board rendered
+A kernel on a ManualClock with a Recent as its sink, as the Engine wires it, the board rendered
 from the snapshot alone.
 """
 
@@ -26,11 +26,9 @@ def d(tmp_path):
 
 
 def drive(d: Driver, recent: Recent, *events) -> None:
-    """Feed events one turn each and record the turn as the engine does (Engine._note)."""
-    for e in events:
-        d.feed(e)
-        recent.turn(e, d.kernel.decisions, d.clock.now(), d.state)
-        d.kernel.decisions = []
+    """Feed events one turn each, each turn's facts to `recent` (the sink the Engine adds)."""
+    d.kernel.sinks = (recent.consume,)
+    d.feed(*events)
 
 
 def rows(d: Driver, recent: Recent) -> list[str]:

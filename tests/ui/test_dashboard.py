@@ -10,6 +10,7 @@ import time
 from rich.console import Console
 
 from kiwoom_cli.core import events as ev
+from kiwoom_cli.core.facts import Turn
 from kiwoom_cli.core.recent import Recent
 from kiwoom_cli.models import Tick
 from tests.kit.helpers import wait_until
@@ -189,7 +190,7 @@ def test_the_dashboard_draws_from_the_published_snapshot_alone(tmp_path):
     d.buy("005930", 71_200)
     d.feed(tick("005930", 74_000))  # armed: the stop shown is the trailing trigger
     recent = Recent(NAMES)
-    recent.turn(entry("000660"), [ev.Decision("buy_cond", "000660", "deny", "max positions")], d.clock.now(), d.state)
+    recent.consume(Turn(d.clock.now(), (entry("000660"), ev.Decision("buy_cond", "000660", "deny", "max positions"))))
     snap = d.state.snapshot(d.settings, recent)
     publisher = Published(snap, d.clock)
     run_info = info(settings=d.settings)
