@@ -150,8 +150,9 @@ class Strategy:
             return out
         if s.max_daily_loss is not None and "max_loss" not in view.flags:
             out += self._check_max_loss(view, now)
-            if out:
+            if out and s.liquidate_on_max_loss:  # its sells are out (this code's included)
                 return out
+            # the halt stops buying only: this tick's stop and trailing checks still run
         # no rule sell possible now: evaluate nothing rather than journal a denial on every tick
         # (the trailing high keeps following the price outside the window)
         can_sell = pos.sell_intent is None and pos.sellable > 0 and s.in_window(now)

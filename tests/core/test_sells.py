@@ -186,6 +186,17 @@ def test_max_daily_loss_halts_buying(path, liquidate):
     assert d.decisions()[-1]["reason"] == "max daily loss reached: buying halted"
 
 
+def test_the_tick_that_reaches_max_daily_loss_still_fires_the_stop_loss(path):
+    # one tick both crosses the day's loss (about -17,000) and the stop (about -1.7% after costs):
+    # halting buying must not cost the stop its sell (a sell is never blocked by the day's loss)
+    d = held(path, max_daily_loss=15_000, liquidate_on_max_loss=False, stop_loss_pct=-1.5,
+             trail_arm_pct=None)
+    d.feed(tick(CODE, 9_850))
+    assert "max_loss" in d.state.flags
+    (s,) = sells(d)
+    assert (s.qty, s.rule) == (100, "stop_loss")
+
+
 def test_rule_sell_cancels_the_rest_of_a_partly_filled_buy(path):
     d = Driver(path, settings())
     order = d.buy(CODE, 10_000, qty_filled=False)
