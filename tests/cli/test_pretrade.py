@@ -92,3 +92,12 @@ def test_a_sell_is_not_held_back_by_the_days_loss(mock_env, sim, tmp_path):
     ran = kiwoom("order", "sell", "005930", "1", "--market", "--wait", "0")
     assert ran.code == 0, ran.err
     assert [o["api_id"] for o in sim.order_log] == ["kt10000", "kt10001"]
+
+
+def test_a_managed_position_the_quotes_leave_out_refuses_a_buy(mock_env, sim, tmp_path):
+    """The day's loss counts a managed position at its live price; when ka10095 answers without a
+    price for it (the simulator leaves out a code it does not list) that P&L is unknown, not zero:
+    the buy is refused (exit 4) and nothing is sent, as for any malformed answer."""
+    config(tmp_path, max_daily_loss=100_000)
+    journaled(position=Position("999990", "", 10, 10, 50_000))
+    fails(sim, (*BUY, "005930", "1", "--market"), 4, "999990", "day's P&L")
