@@ -94,6 +94,14 @@ def test_every_statement_of_a_turn_the_journal_writes_passes_the_ahead_check(tmp
     ([["INSERT INTO decisions(ts, rule) VALUES(?,?)", ["t"]]], "do not fit"),
     ([["INSERT INTO decisions(ts) VALUES(?)", [["nested"]]]], "do not fit"),
     ([[1, []]], "never writes"),
+    # the shape of one of ours, but not one of ours: each could write off an order that may fill
+    ([["UPDATE intents SET status='failed', reason=?, updated=? WHERE intent_id=? OR 1=1", ["x", "t", "x1"]]],
+     "never writes"),
+    ([["UPDATE positions SET qty=0 WHERE 1", []]], "never writes"),
+    ([["INSERT OR REPLACE INTO intents(intent_id, ts, day, kind, status) VALUES(?,?,?,?,?)",
+       ["p4", "t", "d", "place", "failed"]]], "never writes"),
+    ([["INSERT INTO decisions(ts, rule, code, action, reason) SELECT ts, ?, code, ?, reason FROM intents",
+       ["r", "a"]]], "never writes"),
     ([["INSERT INTO decisions(ts) VALUES(?)", ["t"], "extra"]], "not a list"),
     ({"sql": "x"}, "not a list"),
 ])
@@ -154,7 +162,9 @@ def test_a_record_whose_statement_sqlite_refuses_is_moved_aside_with_nothing_of_
     Journal(path).close()
     leave(path, record(["x1"], [["INSERT INTO decisions(ts, rule, code, action, reason) VALUES(?,?,?,?,?)",
                                  ["t", "buy_cond", "005930", "buy", "first"]],
-                                ["INSERT INTO intents(intent_id) VALUES(?)", ["x1"]]]))  # NOT NULL ts
+                                ["INSERT INTO intents(intent_id, ts, day, kind, target_id, code, qty, price, status,"
+                                 " order_no, updated) VALUES(?,?,?,?,?,?,?,?,'pending',?,?)",
+                                 ["x1", None, "d", "cancel", "t1", "005930", 0, None, "1", "t"]]]))  # NOT NULL ts
     j = Journal(path)
     try:
         assert j.ahead_recovered is False and "SQLite refused" in j.ahead_set_aside
