@@ -173,3 +173,21 @@ def test_a_record_whose_statement_sqlite_refuses_is_moved_aside_with_nothing_of_
         assert len([p for p in tmp_path.iterdir() if ".damaged-" in p.name]) == 1
     finally:
         j.close()
+
+
+def test_a_record_whose_ids_are_not_the_intents_it_inserts_is_damage_and_never_committed_twice(tmp_path):
+    """import_left skips a record whose intents SQLite already has: that is how a second process,
+    reading the file after the first one's commit and before its unlink, commits it once. A record
+    naming an intent it does not insert would pass that test every time: its fill counted twice."""
+    fill = ["INSERT INTO fills(ts, day, intent_id, order_no, code, side, qty, price, realised) VALUES(?,?,?,?,?,?,?,?,?)",
+            [T0.isoformat(), T0.date().isoformat(), "k9", "0000009", "005930", "sell", 10, 60_000, -100_000.0]]
+    data = record(["k9"], [fill])
+    with pytest.raises(DamagedRecord, match="intent ids"):
+        checked_turn(data)
+    path = tmp_path / "j.sqlite3"
+    Journal(path).close()
+    for _ in range(2):  # the second open reads the file as the first one left it (its unlink raced)
+        leave(path, data)
+        Journal(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT COUNT(*) FROM fills").fetchone()[0] == 0

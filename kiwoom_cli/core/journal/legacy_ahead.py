@@ -54,12 +54,14 @@ _STATEMENT = re.compile(r"INSERT(?: OR (?:IGNORE|REPLACE))? INTO (\w+)\([^;]*|UP
 # ...and of those shapes only these texts, verbatim: a checksum is no signature, and a statement of
 # the right shape with a wider WHERE (or an OR REPLACE, or a SELECT) could write off an order that
 # may still fill. Arguments are bound, never read as SQL.
-_WRITTEN = frozenset({
+_INTENTS = frozenset({  # record_intent's: a record's ids are the intents these insert (first argument)
     "INSERT INTO intents(intent_id, ts, day, kind, origin, rule, side, code, name, qty, price, order_type,"
     " ref_price, upper, lower, reserve, status, remaining, updated)"
     " VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,?,?,?,'pending',?,?)",
     "INSERT INTO intents(intent_id, ts, day, kind, target_id, code, qty, price, status, order_no, updated)"
     " VALUES(?,?,?,?,?,?,?,?,'pending',?,?)",
+})
+_WRITTEN = _INTENTS | frozenset({
     "INSERT OR IGNORE INTO intents(intent_id, ts, day, kind, origin, rule, side, code, name, qty, price,"
     " order_type, reserve, status, remaining, updated) VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,'acked',?,?)",
     "UPDATE intents SET amended=1, updated=? WHERE intent_id=?",
@@ -155,6 +157,9 @@ def checked_turn(data: bytes, tables: frozenset[str] = TABLES) -> Turn | None:
             raise DamagedRecord(f"arguments that do not fit their statement {sql[:40]!r}")
         if sql not in _WRITTEN:
             raise DamagedRecord(f"a statement the journal never writes: {sql[:40]!r}")
+    # import_left skips a turn whose intents are present (committed once, by whichever process is first)
+    if {args[0] for sql, args in turn.sql if sql in _INTENTS} != set(turn.ids):
+        raise DamagedRecord("its intent ids are not the intents it inserts")
     return turn
 
 
