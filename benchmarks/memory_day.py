@@ -70,7 +70,7 @@ class Day:
         from kiwoom_cli.core.engine import Engine
         from kiwoom_cli.core.kernel import Kernel
         from kiwoom_cli.core.settings import RunSettings
-        from kiwoom_cli.core.store import Journal
+        from kiwoom_cli.core.journal import Journal
         from kiwoom_cli.ui.board import RunInfo
 
         os.environ["KIWOOM_HOME"] = str(tmp)  # the run log goes under the temporary state dir

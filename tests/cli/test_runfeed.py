@@ -10,7 +10,7 @@ import sqlite3
 from kiwoom_cli.cli.runfeed import Feed
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import Cash, OrderStatus, OrderType, Side
 from tests.core.harness import T0, balance, entry, oe, quote, quotes, settings
 

@@ -11,7 +11,7 @@ from kiwoom_cli.cli.runfeed import Feed
 from kiwoom_cli.clock import ManualClock
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.kernel import Kernel
-from kiwoom_cli.core.store import Journal
+from kiwoom_cli.core.journal import Journal
 from kiwoom_cli.models import Cash, ConditionListed, SocketStatus
 from tests.core.harness import T0, Driver, balance, entry, quote, quotes, settings
 

@@ -147,20 +147,24 @@ def checked_turn(data: bytes, tables: frozenset[str] = TABLES) -> Turn | None:
     if not turn.ids or not all(isinstance(i, str) for i in turn.ids):
         raise DamagedRecord("its intent ids are not a list of text")
     for sql, args in turn.sql:
-        found = _STATEMENT.fullmatch(sql) if isinstance(sql, str) else None
-        if found is None:
-            raise DamagedRecord(f"a statement the journal never writes: {str(sql)[:40]!r}")
-        table = next(name for name in found.groups() if name)
-        if table not in tables:
-            raise DamagedRecord(f"a statement on the unknown table {table[:40]!r}")
-        if sql.count("?") != len(args) or not all(a is None or isinstance(a, (str, int, float)) for a in args):
-            raise DamagedRecord(f"arguments that do not fit their statement {sql[:40]!r}")
-        if sql not in _WRITTEN:
-            raise DamagedRecord(f"a statement the journal never writes: {sql[:40]!r}")
+        _check_statement(sql, args, tables)
     # import_left skips a turn whose intents are present (committed once, by whichever process is first)
     if {args[0] for sql, args in turn.sql if sql in _INTENTS} != set(turn.ids):
         raise DamagedRecord("its intent ids are not the intents it inserts")
     return turn
+
+
+def _check_statement(sql: object, args: tuple, tables: frozenset[str]) -> None:
+    found = _STATEMENT.fullmatch(sql) if isinstance(sql, str) else None
+    if found is None:
+        raise DamagedRecord(f"a statement the journal never writes: {str(sql)[:40]!r}")
+    table = next(name for name in found.groups() if name)
+    if table not in tables:
+        raise DamagedRecord(f"a statement on the unknown table {table[:40]!r}")
+    if sql.count("?") != len(args) or not all(a is None or isinstance(a, (str, int, float)) for a in args):
+        raise DamagedRecord(f"arguments that do not fit their statement {sql[:40]!r}")
+    if sql not in _WRITTEN:
+        raise DamagedRecord(f"a statement the journal never writes: {sql[:40]!r}")
 
 
 def damage(journal: Path) -> str | None:
