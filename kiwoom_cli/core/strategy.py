@@ -362,7 +362,7 @@ class Strategy:
             out += self._liquidate(view, now, "liquidate_at", f"liquidate_at {s.liquidate_at:%H:%M}")
         for order, due in self._amend_deadlines(view):
             if due <= now:
-                price = order.upper if order.side is Side.BUY else order.lower
+                price = risk.amend_price(order, s)
                 out.append(ev.AmendOrder(self.new_id(), order.intent_id, order.order_no, order.code,
                                          order.remaining, price))
                 why = f"unfilled after {s.amend_after_s}s: {order.remaining} re-priced to {price:,}"
@@ -379,8 +379,8 @@ class Strategy:
             if (o.order_no and not o.amended and not o.cancel_sent and o.remaining > 0
                     and o.order_type is OrderType.LIMIT):
                 # market orders are never amended: kt10002 has no trde_tp, repricing one is unverified
-                target = o.upper if o.side is Side.BUY else o.lower
-                if target > 0 and target != o.price:
+                target = risk.amend_price(o, self.s)
+                if target > 0 and (target > o.price if o.side is Side.BUY else target < o.price):
                     yield o, o.created + dt.timedelta(seconds=after)
 
     @staticmethod

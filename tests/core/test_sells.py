@@ -142,6 +142,24 @@ def test_unfilled_limit_orders_are_amended_once(path, side, price, target):
     assert len(d.journal.orders_for(order.intent_id)["children"]) == 1
 
 
+@pytest.mark.parametrize("cap, target", [(1_100_000, 11_000), (1_000_000, None), (None, 13_000)])
+def test_a_buys_amend_stays_within_max_order_value(path, cap, target):
+    """A run's buy re-priced to the upper limit is a new order value: 100 x 13,000 above a cap of
+    1,100,000 goes at the highest price the cap allows, and not at all when that is no higher."""
+    d = Driver(path, settings(buy_order="limit", amend_after_s=10, max_order_value=cap))
+    d.feed(entry(CODE), ev.Idle())
+    from tests.core.harness import quote, quotes
+
+    d.feed(quotes(quote(CODE, 10_000)))
+    (order,) = d.orders(side=Side.BUY)
+    d.feed(ev.OrderAcked(order.intent_id, "O1"))
+    amends = [o for o in d.advance(10) if isinstance(o, ev.AmendOrder)]
+    assert [(a.price, a.qty) for a in amends] == ([(target, order.qty)] if target else [])
+    assert all(a.price * a.qty <= (cap or 2 * d.kernel.settings.buy_amount) for a in amends)
+    if target is None:
+        assert d.kernel.next_deadline(d.clock.now()) is None  # no timer left for an amend that cannot be
+
+
 def test_market_orders_are_not_amended(path):
     d = Driver(path)
     d.buy(CODE, 10_000, qty_filled=False)
