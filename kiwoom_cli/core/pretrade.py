@@ -37,8 +37,13 @@ class ManualChecks:
 
     def buy(self, qty: int, price: int | None, quote: Quote, reserve: int) -> None:
         """A new buy's checks, in a run's order: the day's loss, the cap, the orderable cash."""
-        if self._max_loss is not None and self._journal is not None:
-            _refuse(risk.check_day_loss(self.day_pnl(), self._max_loss), LOSS_HINT)
+        if self._journal is not None:
+            stored = self._journal.load(self._clock.now().date())
+            if "max_loss" in stored.flags:  # a run reached it today: buying stops for the day
+                _refuse(risk.Denial(f"max daily loss reached today, buying stopped for the day "
+                                    f"({stored.flags['max_loss']})"), LOSS_HINT)
+            if self._max_loss is not None:
+                _refuse(risk.check_day_loss(self.day_pnl(stored), self._max_loss), LOSS_HINT)
         self.value(qty, price, quote)
         if self._check_cash:
             _refuse(risk.check_cash(reserve, self._rest.cash().orderable), "a smaller quantity or a lower price")
@@ -58,9 +63,9 @@ class ManualChecks:
         if more > 0:
             _refuse(risk.check_cash(more, self._rest.cash().orderable), "a lower price")
 
-    def day_pnl(self) -> float:
-        """The day's P&L as a run and its dashboard count it (core/daypnl.py)."""
-        stored = self._journal.load(self._clock.now().date())
+    def day_pnl(self, stored=None) -> float:
+        """The day's P&L as a run and its dashboard count it (core/daypnl.py); `stored`: today's journal."""
+        stored = stored or self._journal.load(self._clock.now().date())
         codes = [p.code for p in stored.positions if p.qty > 0]
         quotes = self._rest.quotes(codes) if codes else []
         priced = {q.code for q in quotes if daypnl.price_counts(q.price, q.lower_limit, q.upper_limit)}
