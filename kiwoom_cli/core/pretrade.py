@@ -13,11 +13,11 @@ from __future__ import annotations
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import daypnl, risk
 from kiwoom_cli.errors import BadInput
-from kiwoom_cli.kiwoom import protocol
 from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.market import CostRates
 from kiwoom_cli.models import Quote
 
+_QUOTES = "ka10095"  # the quotes a manual buy values managed positions at (RestClient.quotes)
 LOSS_HINT = "the day's P&L counts today's fills a run journaled and the positions kiwoom manages"
 
 
@@ -71,8 +71,8 @@ class ManualChecks:
         priced = {q.code for q in quotes if daypnl.price_counts(q.price, q.lower_limit, q.upper_limit)}
         missing = [c for c in codes if c not in priced]
         if missing:  # a position's P&L unknown is not a P&L of 0 (docs/decisions.md §7)
-            raise ProtocolError(f"{protocol.QUOTES}: no price inside the day's limits for {', '.join(missing)}, "
-                                "held by kiwoom: the day's P&L is unknown; not sent", api_id=protocol.QUOTES)
+            raise ProtocolError(f"{_QUOTES}: no price inside the day's limits for {', '.join(missing)}, "
+                                "held by kiwoom: the day's P&L is unknown; not sent", api_id=_QUOTES)
         return daypnl.from_journal(stored.realised, stored.positions, quotes, self.costs)
 
 
