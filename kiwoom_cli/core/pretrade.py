@@ -1,11 +1,13 @@
 """A manual order's pre-trade checks: core/risk.py's rules, the ones a run's buy passes, over what
 the broker and the journal say now (docs/decisions.md §7).
 
-A buy is refused, before anything is journaled or sent, when the day's P&L is at -max_daily_loss
-(core/daypnl.py, from the journal and a quote per managed position), when its value is above
-max_order_value, or when its reservation (risk.reservation) is above the broker's orderable cash
-(kt00001). A refusal is BadInput: exit 2 with the reason. While a run holds the account, the
-broker's orderable cash does not yet hold the run's own pending buys.
+A buy is refused, before anything is journaled or sent, when a run journaled its max_loss halt
+today, when the day's P&L is at -max_daily_loss (core/daypnl.py, from the journal and a quote per
+managed position), when its value is above max_order_value, or when its reservation
+(risk.reservation) is above the broker's orderable cash (kt00001). A refusal is BadInput: exit 2
+with the reason. A P&L that cannot be known (a managed position without a counting price) is a
+ProtocolError: exit 4, never a P&L of 0. While a run holds the account, the broker's orderable
+cash does not yet hold the run's own pending buys.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class ManualChecks:
 
     def day_pnl(self, stored=None) -> float:
         """The day's P&L as a run and its dashboard count it (core/daypnl.py); `stored`: today's journal."""
-        stored = stored or self._journal.load(self._clock.now().date())
+        stored = stored if stored is not None else self._journal.load(self._clock.now().date())
         codes = [p.code for p in stored.positions if p.qty > 0]
         quotes = self._rest.quotes(codes) if codes else []
         priced = {q.code for q in quotes if daypnl.price_counts(q.price, q.lower_limit, q.upper_limit)}
