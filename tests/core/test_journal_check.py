@@ -179,7 +179,8 @@ def test_a_record_whose_ids_are_not_the_intents_it_inserts_is_damage_and_never_c
     """import_left skips a record whose intents SQLite already has: that is how a second process,
     reading the file after the first one's commit and before its unlink, commits it once. A record
     naming an intent it does not insert would pass that test every time: its fill counted twice."""
-    fill = ["INSERT INTO fills(ts, day, intent_id, order_no, code, side, qty, price, realised) VALUES(?,?,?,?,?,?,?,?,?)",
+    fill = ["INSERT INTO fills(ts, day, intent_id, order_no, code, side, qty, price, realised)"
+            " VALUES(?,?,?,?,?,?,?,?,?)",
             [T0.isoformat(), T0.date().isoformat(), "k9", "0000009", "005930", "sell", 10, 60_000, -100_000.0]]
     data = record(["k9"], [fill])
     with pytest.raises(DamagedRecord, match="intent ids"):
