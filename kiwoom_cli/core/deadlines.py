@@ -9,22 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from kiwoom_cli.core import retry
+from kiwoom_cli.core import retry, risk
 from kiwoom_cli.core.settings import RunSettings
 from kiwoom_cli.core.settle import CONFIRM_S, SETTLE_GRACE_S
 from kiwoom_cli.models import OrderType, Side
 
 
-def amend_deadlines(view, after: float | None) -> Iterable:
-    """Yield (order, due) for every resting limit order `after` seconds old would re-price."""
+def amend_deadlines(view, s: RunSettings) -> Iterable:
+    """Yield (order, due) for every resting limit order `amend_after_s` old would re-price higher
+    (a buy) or lower (a sell), within the limits and `max_order_value` (risk.amend_price)."""
+    after = s.amend_after_s
     if after is None:
         return
     for o in view.orders.values():
         if (o.order_no and not o.amended and not o.cancel_sent and o.remaining > 0
                 and o.order_type is OrderType.LIMIT):
             # market orders are never amended: kt10002 has no trde_tp, repricing one is unverified
-            target = o.upper if o.side is Side.BUY else o.lower
-            if target > 0 and target != o.price:
+            target = risk.amend_price(o, s)
+            if target > 0 and (target > o.price if o.side is Side.BUY else target < o.price):
                 yield o, o.created + dt.timedelta(seconds=after)
 
 
@@ -40,7 +42,7 @@ def settle_deadlines(view) -> list[dt.datetime]:
 
 def next_deadline(view, s: RunSettings, now: dt.datetime) -> dt.datetime | None:
     """Return when the engine should send a TimerFired next (None: nothing scheduled)."""
-    times = [due for _, due in amend_deadlines(view, s.amend_after_s)]
+    times = [due for _, due in amend_deadlines(view, s)]
     if not view.query_in_flight:
         times += settle_deadlines(view)
     if s.liquidate_at is not None and "liquidated" not in view.flags:

@@ -28,6 +28,7 @@ from kiwoom_cli.core.facts import (
     Turn,
     copy_order,
 )
+from kiwoom_cli.core.order_flow import number_of
 from kiwoom_cli.core.reconcile import close_not_open, missing_tracked, reconcile
 from kiwoom_cli.core.records import (
     FillApplied,
@@ -160,14 +161,16 @@ class Kernel:
 
     def _turn(self, event: object, now: dt.datetime, facts: list) -> list:
         state = self.state
-        intent_id = state.by_no.get(event.order_no) if isinstance(event, OrderEvent) else None
+        # an order's number, open or closed lately: a fill that raced a cancel is the order's too
+        intent_id = number_of(state, event.order_no) if isinstance(event, OrderEvent) else None
+        late = intent_id is not None and intent_id not in state.orders
         notes = state.apply(event, now)
         if isinstance(event, OrderEvent):
-            facts.append(OrderEventSeen(event, intent_id or state.by_no.get(event.order_no)))
+            facts.append(OrderEventSeen(event, intent_id or number_of(state, event.order_no)))
         elif type(event) in _ANSWERS:
             facts.append(event)
         self._note_facts(notes, facts)
-        self._progress_facts(event, facts)
+        self._progress_facts(event, facts, late)
         outs = self.strategy.on_notes(notes, state, now) + self.strategy.decide(event, state, now)
         intents = self._outputs([*self.halts.on(event, now), *outs], now, facts)
         if isinstance(event, (SocketStatus, ConditionListed)):
@@ -218,12 +221,14 @@ class Kernel:
                 elif pos.managed:
                     facts.append(PositionSaved(n.code, n.reason, freeze(pos, PositionView)))
 
-    def _progress_facts(self, event: object, facts: list) -> None:
+    def _progress_facts(self, event: object, facts: list, late: bool = False) -> None:
         # order progress (numbers, cumulative fills, unknown) must survive a restart
         orders = self.state.orders
         if isinstance(event, OrderEvent):
-            intent_id = self.state.by_no.get(event.order_no)
+            intent_id = number_of(self.state, event.order_no)
             order = orders.get(intent_id) if intent_id else None
+            if order is None and late:  # a frame on an order closed before it (a fill that raced a cancel)
+                order = self.state.closed.get(intent_id)
             if order is not None:
                 facts.append(OrderProgress(copy_order(order)))
         elif isinstance(event, _SAVES_ALL_ORDERS):

@@ -198,8 +198,11 @@ def _replay(state, order_no: str) -> list:
 def order_event(state, e: OrderEvent) -> list:
     order = _order_of(state, e)
     if order is None:
-        if len(state.orphans) < _MAX_ORPHANS:
-            state.orphans.setdefault(e.order_no, []).append(e)
+        if e.order_no not in state.orphans and len(state.orphans) >= _MAX_ORPHANS:
+            # the oldest number goes, not this one: numbers never claimed (orders placed elsewhere on
+            # the account) pile up over a day, and this frame may be ours, ahead of its answer
+            del state.orphans[next(iter(state.orphans))]
+        state.orphans.setdefault(e.order_no, []).append(e)
         return []
     kind = order.numbers.get(e.order_no, "new")
     return _BY_STATUS.get(e.status, _done)(state, order, e, kind)

@@ -1,11 +1,13 @@
 """A manual order's pre-trade checks: core/risk.py's rules, the ones a run's buy passes, over what
 the broker and the journal say now (docs/decisions.md §7).
 
-A buy is refused, before anything is journaled or sent, when the day's P&L is at -max_daily_loss
-(core/daypnl.py, from the journal and a quote per managed position), when its value is above
-max_order_value, or when its reservation (risk.reservation) is above the broker's orderable cash
-(kt00001). A refusal is BadInput: exit 2 with the reason. While a run holds the account, the
-broker's orderable cash does not yet hold the run's own pending buys.
+A buy is refused, before anything is journaled or sent, when a run journaled its max_loss halt
+today, when the day's P&L is at -max_daily_loss (core/daypnl.py, from the journal and a quote per
+managed position), when its value is above max_order_value, or when its reservation
+(risk.reservation) is above the broker's orderable cash (kt00001). A refusal is BadInput: exit 2
+with the reason. A P&L that cannot be known (a managed position without a counting price) is a
+ProtocolError: exit 4, never a P&L of 0. While a run holds the account, the broker's orderable
+cash does not yet hold the run's own pending buys.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 from kiwoom_cli.clock import Clock
 from kiwoom_cli.core import daypnl, risk
 from kiwoom_cli.errors import BadInput
+from kiwoom_cli.kiwoom.codec import ProtocolError
 from kiwoom_cli.market import CostRates
 from kiwoom_cli.models import Quote
 
+_QUOTES = "ka10095"  # the quotes a manual buy values managed positions at (RestClient.quotes)
 LOSS_HINT = "the day's P&L counts today's fills kiwoom journaled (manual and a run's) and the positions it manages"
 
 
@@ -35,8 +39,13 @@ class ManualChecks:
 
     def buy(self, qty: int, price: int | None, quote: Quote, reserve: int) -> None:
         """A new buy's checks, in a run's order: the day's loss, the cap, the orderable cash."""
-        if self._max_loss is not None and self._journal is not None:
-            _refuse(risk.check_day_loss(self.day_pnl(), self._max_loss), LOSS_HINT)
+        if self._journal is not None:
+            stored = self._journal.load(self._clock.now().date())
+            if "max_loss" in stored.flags:  # a run reached it today: buying stops for the day
+                _refuse(risk.Denial(f"max daily loss reached today, buying stopped for the day "
+                                    f"({stored.flags['max_loss']})"), LOSS_HINT)
+            if self._max_loss is not None:
+                _refuse(risk.check_day_loss(self.day_pnl(stored), self._max_loss), LOSS_HINT)
         self.value(qty, price, quote)
         if self._check_cash:
             _refuse(risk.check_cash(reserve, self._rest.cash().orderable), "a smaller quantity or a lower price")
@@ -56,11 +65,16 @@ class ManualChecks:
         if more > 0:
             _refuse(risk.check_cash(more, self._rest.cash().orderable), "a lower price")
 
-    def day_pnl(self) -> float:
-        """The day's P&L as a run and its dashboard count it (core/daypnl.py)."""
-        stored = self._journal.load(self._clock.now().date())
+    def day_pnl(self, stored=None) -> float:
+        """The day's P&L as a run and its dashboard count it (core/daypnl.py); `stored`: today's journal."""
+        stored = stored if stored is not None else self._journal.load(self._clock.now().date())
         codes = [p.code for p in stored.positions if p.qty > 0]
         quotes = self._rest.quotes(codes) if codes else []
+        priced = {q.code for q in quotes if daypnl.price_counts(q.price, q.lower_limit, q.upper_limit)}
+        missing = [c for c in codes if c not in priced]
+        if missing:  # a position's P&L unknown is not a P&L of 0 (docs/decisions.md §7)
+            raise ProtocolError(f"{_QUOTES}: no price inside the day's limits for {', '.join(missing)}, "
+                                "held by kiwoom: the day's P&L is unknown; not sent", api_id=_QUOTES)
         return daypnl.from_journal(stored.realised, stored.positions, quotes, self.costs)
 
 

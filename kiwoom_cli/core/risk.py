@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kiwoom_cli.core.settings import RunSettings
-from kiwoom_cli.market import price_limits
+from kiwoom_cli.market import price_limits, round_down_to_tick
+from kiwoom_cli.models import Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,19 @@ def check_buy(view, s: RunSettings, code: str, qty: int, order_price: int | None
         return Denial(f"order value {value:,} above twice buy_amount (the run's cap while max_order_value is off)")
     cash = view.available_cash()
     return check_cash(reserve, None if cash is None else cash - planned.cash)
+
+
+def amend_price(order, s: RunSettings) -> int:
+    """Where an unfilled limit order is re-priced (amend_after_s): the day's limit; a buy no higher than
+    the cap on its value allows (max_order_value, or for the run's own twice buy_amount, as check_buy)."""
+    if order.side is Side.SELL:
+        return order.lower
+    cap = s.max_order_value
+    if cap is None and order.origin == "run":
+        cap = 2 * s.buy_amount
+    if cap is None or order.remaining <= 0:
+        return order.upper
+    return min(order.upper, round_down_to_tick(cap // order.remaining))
 
 
 def check_sell(view, s: RunSettings, code: str, now: dt.datetime, origin: str = "run",

@@ -148,8 +148,9 @@ class Strategy:
             return out
         if s.max_daily_loss is not None and "max_loss" not in view.flags:
             out += self._check_max_loss(view, now)
-            if out:
+            if out and s.liquidate_on_max_loss:  # its sells are out (this code's included)
                 return out
+            # the halt stops buying only: this tick's stop and trailing checks still run
         # no rule sell possible now: evaluate nothing rather than journal a denial on every tick
         # (the trailing high keeps following the price outside the window)
         can_sell = pos.sell_intent is None and pos.sellable > 0 and s.in_window(now)
@@ -357,9 +358,9 @@ class Strategy:
         out: list = []
         if s.liquidate_at is not None and "liquidated" not in view.flags and now.time() >= s.liquidate_at:
             out += self._liquidate(view, now, "liquidate_at", f"liquidate_at {s.liquidate_at:%H:%M}")
-        for order, due in deadlines.amend_deadlines(view, s.amend_after_s):
+        for order, due in deadlines.amend_deadlines(view, s):
             if due <= now:
-                price = order.upper if order.side is Side.BUY else order.lower
+                price = risk.amend_price(order, s)
                 out.append(ev.AmendOrder(self.new_id(), order.intent_id, order.order_no, order.code,
                                          order.remaining, price))
                 why = f"unfilled after {s.amend_after_s}s: {order.remaining} re-priced to {price:,}"

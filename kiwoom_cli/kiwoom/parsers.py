@@ -133,9 +133,13 @@ def parse_quotes(body: dict) -> list[Quote]:
 def parse_cash(body: dict) -> Cash:
     """Parse kt00001 예수금상세현황 (orderable = ord_alow_amt; which field the broker checks is unverified)."""
     api = "kt00001"
+    deposit = codec.int_or_zero(_field(body, "entr", api), "entr")
+    orderable = codec.int_or_none(_field(body, "ord_alow_amt", api), "ord_alow_amt")
+    if orderable is None:  # what every buy is checked against: empty is malformed, never 0 won
+        raise ProtocolError(f"{api}: ord_alow_amt is empty", api_id=api)
     return Cash(
-        deposit=codec.int_or_zero(_field(body, "entr", api), "entr"),
-        orderable=codec.int_or_zero(_field(body, "ord_alow_amt", api), "ord_alow_amt"),
+        deposit=deposit,
+        orderable=orderable,
         d2_deposit=codec.int_or_zero(body.get("d2_entra"), "d2_entra"),
     )
 

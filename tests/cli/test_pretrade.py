@@ -93,3 +93,26 @@ def test_a_sell_is_not_held_back_by_the_days_loss(mock_env, sim, tmp_path):
     ran = kiwoom("order", "sell", "005930", "1", "--market", "--wait", "0")
     assert ran.code == 0, ran.err
     assert [o["api_id"] for o in sim.order_log] == ["kt10000", "kt10001"]
+
+
+def test_a_managed_position_the_quotes_leave_out_refuses_a_buy(mock_env, sim, tmp_path):
+    """The day's loss counts a managed position at its live price; when ka10095 answers without a
+    price for it (the simulator leaves out a code it does not list) that P&L is unknown, not zero:
+    the buy is refused (exit 4) and nothing is sent, as for any malformed answer."""
+    config(tmp_path, max_daily_loss=100_000)
+    journaled(position=Position("999990", "", 10, 10, 50_000))
+    fails(sim, (*BUY, "005930", "1", "--market"), 4, "999990", "day's P&L")
+
+
+def test_once_a_run_reached_the_days_loss_a_manual_buy_waits_for_tomorrow(mock_env, sim, tmp_path):
+    """A run that reached max_daily_loss stops buying for the day (its `max_loss` flag, journaled);
+    a manual buy is one of those buys, even once the positions' prices have come back up."""
+    config(tmp_path, max_daily_loss=100_000)
+    journal = Journal.open_for("mock", "default")
+    try:
+        journal.set_flag(SystemClock().now().date(), "max_loss", "day P&L -120,000 <= -100,000")
+    finally:
+        journal.close()
+    fails(sim, (*BUY, "005930", "1", "--market"), 2, "max daily loss", "for the day")
+    ran = kiwoom("order", "sell", "005930", "1", "--market", "--wait", "0")  # a sell is never held back
+    assert "max daily loss" not in ran.err

@@ -96,12 +96,11 @@ def test_cancel_is_confirmed_over_rest_while_a_run_holds_the_socket(mock_env, si
 def _killed_run_turn():
     """A journal whose ahead file holds one order turn, as a killed run of the previous release left it."""
     from kiwoom_cli.core.journal import journal_path
-    from tests.core.legacy_ahead import leave, record
+    from tests.core.legacy_ahead import killed_runs_turn, leave
 
     path = journal_path("sim", "paper")
     Journal(path).close()
-    leave(path, record(["k1"], [["INSERT INTO intents(intent_id, ts, day, kind, code, status) VALUES(?,?,?,?,?,?)",
-                                 ["k1", "2026-11-25T10:00:00+09:00", "2026-11-25", "place", "005930", "pending"]]]))
+    leave(path, killed_runs_turn())  # that release's own record (intent k1), verbatim
     return path
 
 

@@ -80,6 +80,15 @@ def test_cash_without_its_figures_is_an_error(field):
         parsers.parse_cash({k: v for k, v in body.items() if k != field})
 
 
+@pytest.mark.parametrize("value", ["", None, "   "])
+def test_orderable_cash_left_empty_is_an_error_not_zero(value):
+    """What a buy is checked against: an empty figure is a malformed answer (exit 4, a run halts
+    buying), never 0 won read as a figure (a refusal for the wrong reason, or a quiet run)."""
+    body = {**OK, "entr": "100", "ord_alow_amt": value}
+    with pytest.raises(ProtocolError, match="kt00001"):
+        parsers.parse_cash(body)
+
+
 # ------------------------------------------------------------------ property tests
 
 JSON = st.recursive(

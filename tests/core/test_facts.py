@@ -180,3 +180,35 @@ def test_a_feed_whose_reader_stalls_never_holds_up_the_journal(tmp_path):
         out.gate.set()
         feed.close()
         d.close()
+
+
+def test_a_fill_frame_after_the_cancel_names_its_intent_in_the_journal_and_the_feed(tmp_path):
+    """A fill that raced a cancel comes on a closed order's number: its 00 frame is the order's,
+    in `kiwoom journal` (orders_for) and on the run's JSON line, like every frame before it."""
+    from kiwoom_cli.models import OrderAction, OrderStatus
+    from tests.core.harness import oe
+
+    out = io.StringIO()
+    feed = Feed(out)
+    d = driver(tmp_path, feed.consume)
+    feed.start()
+    try:
+        order = d.buy("005930", 10_000, qty_filled=False, order_no="B1")
+        d.feed(fill("B1", "005930", Side.BUY, 30, 30, 10_000, order.qty), tick("005930", 10_000))
+        d.feed(entry("005930", "2"))  # the sell condition: sell the 30, cancel the rest
+        (cancel,) = d.orders(kind=ev.CancelOrder)
+        d.feed(ev.OrderAcked(cancel.intent_id, "C1"),
+               oe("C1", "005930", Side.BUY, OrderStatus.CONFIRMED, order.qty - 30, 0, 0, action=OrderAction.CANCEL,
+                  orig="B1"))
+        assert order.intent_id not in d.state.orders  # closed: cancelled
+        d.feed(fill("B1", "005930", Side.BUY, 20, 50, 10_000, order.qty))  # filled before the cancel took effect
+        events = d.journal.orders_for(order.intent_id)["events"]
+        assert [(e["order_no"], e["filled_qty"]) for e in events if e["order_no"] == "B1"][-1] == ("B1", 50)
+        assert d.journal.intents("cancelled")[0]["filled"] == 50  # its progress saved after the close too
+        assert feed.drain()
+        lines = [json.loads(x) for x in out.getvalue().splitlines()]
+        late = [x for x in lines if x["kind"] == "order_event" and x["order_no"] == "B1"][-1]
+        assert (late["filled_qty"], late["intent_id"]) == (50, order.intent_id)
+    finally:
+        feed.close()
+        d.close()

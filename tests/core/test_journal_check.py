@@ -95,6 +95,14 @@ def test_every_statement_of_a_turn_the_journal_writes_passes_the_ahead_check(tmp
     ([["INSERT INTO decisions(ts, rule) VALUES(?,?)", ["t"]]], "do not fit"),
     ([["INSERT INTO decisions(ts) VALUES(?)", [["nested"]]]], "do not fit"),
     ([[1, []]], "never writes"),
+    # the shape of one of ours, but not one of ours: each could write off an order that may fill
+    ([["UPDATE intents SET status='failed', reason=?, updated=? WHERE intent_id=? OR 1=1", ["x", "t", "x1"]]],
+     "never writes"),
+    ([["UPDATE positions SET qty=0 WHERE 1", []]], "never writes"),
+    ([["INSERT OR REPLACE INTO intents(intent_id, ts, day, kind, status) VALUES(?,?,?,?,?)",
+       ["p4", "t", "d", "place", "failed"]]], "never writes"),
+    ([["INSERT INTO decisions(ts, rule, code, action, reason) SELECT ts, ?, code, ?, reason FROM intents",
+       ["r", "a"]]], "never writes"),
     ([["INSERT INTO decisions(ts) VALUES(?)", ["t"], "extra"]], "not a list"),
     ({"sql": "x"}, "not a list"),
 ])
@@ -155,7 +163,9 @@ def test_a_record_whose_statement_sqlite_refuses_is_moved_aside_with_nothing_of_
     Journal(path).close()
     leave(path, record(["x1"], [["INSERT INTO decisions(ts, rule, code, action, reason) VALUES(?,?,?,?,?)",
                                  ["t", "buy_cond", "005930", "buy", "first"]],
-                                ["INSERT INTO intents(intent_id) VALUES(?)", ["x1"]]]))  # NOT NULL ts
+                                ["INSERT INTO intents(intent_id, ts, day, kind, target_id, code, qty, price, status,"
+                                 " order_no, updated) VALUES(?,?,?,?,?,?,?,?,'pending',?,?)",
+                                 ["x1", None, "d", "cancel", "t1", "005930", 0, None, "1", "t"]]]))  # NOT NULL ts
     j = Journal(path)
     try:
         assert j.ahead_recovered is False and "SQLite refused" in j.ahead_set_aside
@@ -164,3 +174,22 @@ def test_a_record_whose_statement_sqlite_refuses_is_moved_aside_with_nothing_of_
         assert len([p for p in tmp_path.iterdir() if ".damaged-" in p.name]) == 1
     finally:
         j.close()
+
+
+def test_a_record_whose_ids_are_not_the_intents_it_inserts_is_damage_and_never_committed_twice(tmp_path):
+    """import_left skips a record whose intents SQLite already has: that is how a second process,
+    reading the file after the first one's commit and before its unlink, commits it once. A record
+    naming an intent it does not insert would pass that test every time: its fill counted twice."""
+    fill = ["INSERT INTO fills(ts, day, intent_id, order_no, code, side, qty, price, realised)"
+            " VALUES(?,?,?,?,?,?,?,?,?)",
+            [T0.isoformat(), T0.date().isoformat(), "k9", "0000009", "005930", "sell", 10, 60_000, -100_000.0]]
+    data = record(["k9"], [fill])
+    with pytest.raises(DamagedRecord, match="intent ids"):
+        checked_turn(data)
+    path = tmp_path / "j.sqlite3"
+    Journal(path).close()
+    for _ in range(2):  # the second open reads the file as the first one left it (its unlink raced)
+        leave(path, data)
+        Journal(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT COUNT(*) FROM fills").fetchone()[0] == 0

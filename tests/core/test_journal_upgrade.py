@@ -136,3 +136,19 @@ def test_a_migration_step_that_fails_leaves_the_journal_at_its_version(tmp_path,
         assert_reads_as_written(j, with_k1=False)
     finally:
         j.close()
+
+
+def test_a_hostile_record_in_the_shape_of_ours_is_set_aside_and_writes_nothing_off(tmp_path):
+    """A checksum is no signature: a record that writes every order off with one of our statements'
+    shapes (p4's outcome is unknown: it may still fill) is moved aside, not executed."""
+    from tests.core.legacy_ahead import record
+
+    path = journal_v1(tmp_path / "sim-paper.sqlite3")
+    leave(path, record(["h1"], [["UPDATE intents SET status='failed', reason=?, updated=? WHERE intent_id=? OR 1=1",
+                                 ["x", "2026-11-25T10:00:00+09:00", "h1"]]]))
+    j = Journal(path)
+    try:
+        assert j.ahead_recovered is False and j.ahead_set_aside is not None
+        assert_reads_as_written(j, with_k1=False)
+    finally:
+        j.close()

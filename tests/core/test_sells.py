@@ -137,6 +137,24 @@ def test_unfilled_limit_orders_are_amended_once(path, side, price, target):
     assert len(d.journal.orders_for(order.intent_id)["children"]) == 1
 
 
+@pytest.mark.parametrize("cap, target", [(1_100_000, 11_000), (1_000_000, None), (None, 13_000)])
+def test_a_buys_amend_stays_within_max_order_value(path, cap, target):
+    """A run's buy re-priced to the upper limit is a new order value: 100 x 13,000 above a cap of
+    1,100,000 goes at the highest price the cap allows, and not at all when that is no higher."""
+    d = Driver(path, settings(buy_order="limit", amend_after_s=10, max_order_value=cap))
+    d.feed(entry(CODE), ev.Idle())
+    from tests.core.harness import quote, quotes
+
+    d.feed(quotes(quote(CODE, 10_000)))
+    (order,) = d.orders(side=Side.BUY)
+    d.feed(ev.OrderAcked(order.intent_id, "O1"))
+    amends = [o for o in d.advance(10) if isinstance(o, ev.AmendOrder)]
+    assert [(a.price, a.qty) for a in amends] == ([(target, order.qty)] if target else [])
+    assert all(a.price * a.qty <= (cap or 2 * d.kernel.settings.buy_amount) for a in amends)
+    if target is None:
+        assert d.kernel.next_deadline(d.clock.now()) is None  # no timer left for an amend that cannot be
+
+
 def test_market_orders_are_not_amended(path):
     d = Driver(path)
     d.buy(CODE, 10_000, qty_filled=False)
@@ -179,6 +197,17 @@ def test_max_daily_loss_halts_buying(path, liquidate):
     assert len(sells(d)) == int(liquidate)
     d.feed(entry("000660"))
     assert d.decisions()[-1]["reason"] == "max daily loss reached: buying halted"
+
+
+def test_the_tick_that_reaches_max_daily_loss_still_fires_the_stop_loss(path):
+    # one tick both crosses the day's loss (about -17,000) and the stop (about -1.7% after costs):
+    # halting buying must not cost the stop its sell (a sell is never blocked by the day's loss)
+    d = held(path, max_daily_loss=15_000, liquidate_on_max_loss=False, stop_loss_pct=-1.5,
+             trail_arm_pct=None)
+    d.feed(tick(CODE, 9_850))
+    assert "max_loss" in d.state.flags
+    (s,) = sells(d)
+    assert (s.qty, s.rule) == (100, "stop_loss")
 
 
 def test_rule_sell_cancels_the_rest_of_a_partly_filled_buy(path):

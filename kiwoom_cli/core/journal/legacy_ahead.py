@@ -51,6 +51,47 @@ TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA_V1))  
 _STATEMENT = re.compile(r"INSERT(?: OR (?:IGNORE|REPLACE))? INTO (\w+)\([^;]*|UPDATE (\w+) SET [^;]+ WHERE [^;]*"
                         r"|DELETE FROM (positions) WHERE code=\?")
 
+# ...and of those shapes only these texts, verbatim: a checksum is no signature, and a statement of
+# the right shape with a wider WHERE (or an OR REPLACE, or a SELECT) could write off an order that
+# may still fill. Arguments are bound, never read as SQL.
+_INTENTS = frozenset({  # record_intent's: a record's ids are the intents these insert (first argument)
+    "INSERT INTO intents(intent_id, ts, day, kind, origin, rule, side, code, name, qty, price, order_type,"
+    " ref_price, upper, lower, reserve, status, remaining, updated)"
+    " VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,?,?,?,'pending',?,?)",
+    "INSERT INTO intents(intent_id, ts, day, kind, target_id, code, qty, price, status, order_no, updated)"
+    " VALUES(?,?,?,?,?,?,?,?,'pending',?,?)",
+})
+_WRITTEN = _INTENTS | frozenset({
+    "INSERT OR IGNORE INTO intents(intent_id, ts, day, kind, origin, rule, side, code, name, qty, price,"
+    " order_type, reserve, status, remaining, updated) VALUES(?,?,?,'place',?,?,?,?,?,?,?,?,?,'acked',?,?)",
+    "UPDATE intents SET amended=1, updated=? WHERE intent_id=?",
+    "UPDATE intents SET cancel_sent=1, updated=? WHERE intent_id=?",
+    "UPDATE intents SET price=?, ref_price=?, upper=?, lower=?, reserve=?, updated=? WHERE intent_id=?",
+    "UPDATE intents SET status='acked', order_no=?, unknown_since=NULL, updated=? WHERE intent_id=?",
+    "UPDATE intents SET status='failed', reason=?, updated=? WHERE intent_id=?",
+    "UPDATE intents SET status='unknown', unknown_since=?, reason=?, updated=? WHERE intent_id=?"
+    " AND status='pending'",
+    "UPDATE intents SET status=?, order_no=?, numbers=?, filled_by_no=?, filled=?, remaining=?, amended=?,"
+    " cancel_sent=?, price=?, unknown_since=?, updated=? WHERE intent_id=?",
+    "UPDATE intents SET status=?, reason=?, remaining=CASE WHEN ?='filled' THEN 0 ELSE remaining END,"
+    " updated=? WHERE intent_id=?",
+    "UPDATE order_events SET intent_id=? WHERE order_no=? AND intent_id IS NULL",
+    "UPDATE fills SET intent_id=? WHERE order_no=? AND intent_id IS NULL",
+    "INSERT INTO order_requests(ts, intent_id, kind, outcome, detail) VALUES(?,?,?,?,?)",
+    "INSERT INTO order_events(ts, intent_id, order_no, orig_order_no, code, side, status, action, order_qty,"
+    " order_price, remaining, filled_qty, fill_price, fill_qty, reject_reason, time)"
+    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO fills(ts, day, intent_id, order_no, code, side, qty, price, realised) VALUES(?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO positions(code, name, qty, sellable, avg_price, armed, high, updated) VALUES(?,?,?,?,?,?,?,?)"
+    " ON CONFLICT(code) DO UPDATE SET name=excluded.name, qty=excluded.qty, sellable=excluded.sellable,"
+    " avg_price=excluded.avg_price, armed=excluded.armed, high=excluded.high, updated=excluded.updated",
+    "DELETE FROM positions WHERE code=?",
+    "INSERT INTO position_changes(ts, code, qty, sellable, avg_price, armed, high, reason)"
+    " VALUES(?,?,?,?,?,?,?,?)",
+    "INSERT INTO decisions(ts, rule, code, action, reason) VALUES(?,?,?,?,?)",
+    "INSERT OR REPLACE INTO flags(day, name, reason) VALUES(?,?,?)",
+})
+
 
 class DamagedRecord(ValueError):
     """A record with a valid checksum whose content the journal would not have written."""
@@ -106,15 +147,24 @@ def checked_turn(data: bytes, tables: frozenset[str] = TABLES) -> Turn | None:
     if not turn.ids or not all(isinstance(i, str) for i in turn.ids):
         raise DamagedRecord("its intent ids are not a list of text")
     for sql, args in turn.sql:
-        found = _STATEMENT.fullmatch(sql) if isinstance(sql, str) else None
-        if found is None:
-            raise DamagedRecord(f"a statement the journal never writes: {str(sql)[:40]!r}")
-        table = next(name for name in found.groups() if name)
-        if table not in tables:
-            raise DamagedRecord(f"a statement on the unknown table {table[:40]!r}")
-        if sql.count("?") != len(args) or not all(a is None or isinstance(a, (str, int, float)) for a in args):
-            raise DamagedRecord(f"arguments that do not fit their statement {sql[:40]!r}")
+        _check_statement(sql, args, tables)
+    # import_left skips a turn whose intents are present (committed once, by whichever process is first)
+    if {args[0] for sql, args in turn.sql if sql in _INTENTS} != set(turn.ids):
+        raise DamagedRecord("its intent ids are not the intents it inserts")
     return turn
+
+
+def _check_statement(sql: object, args: tuple, tables: frozenset[str]) -> None:
+    found = _STATEMENT.fullmatch(sql) if isinstance(sql, str) else None
+    if found is None:
+        raise DamagedRecord(f"a statement the journal never writes: {str(sql)[:40]!r}")
+    table = next(name for name in found.groups() if name)
+    if table not in tables:
+        raise DamagedRecord(f"a statement on the unknown table {table[:40]!r}")
+    if sql.count("?") != len(args) or not all(a is None or isinstance(a, (str, int, float)) for a in args):
+        raise DamagedRecord(f"arguments that do not fit their statement {sql[:40]!r}")
+    if sql not in _WRITTEN:
+        raise DamagedRecord(f"a statement the journal never writes: {sql[:40]!r}")
 
 
 def damage(journal: Path) -> str | None:
