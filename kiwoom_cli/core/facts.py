@@ -4,7 +4,7 @@
 happened and hands them, as one `Turn`, to its consumers: first the journal (`JournalWriter`, one
 transaction, before handle() returns and before any intent reaches a worker), then each sink given
 to the Kernel (the run's JSON-lines feed, `cli/runfeed.Feed.consume`), in order. No consumer sees
-another's work; a sink only reads the Turn (docs/architecture.md, "The fact stream").
+another's work; a sink only reads the Turn (docs/architecture.md §4, The fact stream).
 
 A fact is either a frozen type the core already has, when it is the fact itself:
 - `events.PlaceOrder` / `AmendOrder` / `CancelOrder`: an intent, and its first request, sent;

@@ -2,7 +2,7 @@
 condition events (each with the decision it caused), the socket's state and the hop latency.
 
 Fed in one place, `Recent.turn`, with each turn's event and decisions; the engine copies it into
-every Snapshot it publishes (docs/architecture.md, the dashboard). A condition entry's decision is
+every Snapshot it publishes (docs/architecture.md §2, The snapshot). A condition entry's decision is
 the one the strategy made for that entry: in the same turn, or, when the entry waited for a quote,
 the buy_cond decision of the turn that priced it. Never matched by code across events.
 """
