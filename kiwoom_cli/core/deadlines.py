@@ -1,5 +1,5 @@
 """The run's timed rules: when an unfilled order is re-priced, when unknown orders are asked
-about again, and the earliest of these the engine waits for (docs/architecture.md, engine).
+about again, and the earliest of these the engine waits for (docs/architecture.md §2, Deadlines).
 
 Pure: read from the state view and the run's settings, never written.
 """

@@ -1,6 +1,6 @@
 """The engine: one thread owns the Kernel and consumes one SimpleQueue; workers do the I/O.
 
-Threads (docs/decisions.md §9): the socket reader (inside the SocketClient) and the two workers put events
+Threads (docs/decisions.md §9): the socket reader (inside the SocketClient) and the workers put events
 on `events`; the engine blocks in `events.get(timeout=<next deadline>)`, never polls. After each
 batch it sends an Idle (the moment to price a burst of entries in one quote request) and, when the
 dashboard asked for one, publishes a fresh snapshot and sets `changed`. A request made with

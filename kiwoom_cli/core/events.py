@@ -117,7 +117,7 @@ class BadAnswer:
 
 @dataclass(frozen=True, slots=True)
 class TimerFired:
-    """A deadline of the engine's heap passed (amend, liquidate_at, settle-unknown ...)."""
+    """The earliest deadline the engine waited for passed (amend, liquidate_at, settle-unknown ...)."""
 
 
 @dataclass(frozen=True, slots=True)

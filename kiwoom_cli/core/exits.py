@@ -1,4 +1,4 @@
-"""The prices at which a position's exit rules fire, on the KRX tick grid (docs/architecture.md).
+"""The prices at which a position's exit rules fire, on the KRX tick grid (docs/architecture.md §2, The snapshot).
 
 One reading for the strategy's tick path and the dashboard's "Stop at": the stop-loss fires at or
 below the highest grid price whose return after round-trip costs is at most stop_loss_pct; an armed

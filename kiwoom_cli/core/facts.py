@@ -6,7 +6,7 @@ transaction, before any intent reaches a worker); then the turn's intents go to 
 queues (`Kernel.dispatch`, set by the Engine); then each sink, in order: the dashboard's
 bookkeeping (`core/recent.Recent.consume`, added by the Engine) and the run's JSON-lines feed
 (`cli/runfeed.Feed.consume`). No consumer sees another's work; a sink only reads the Turn
-(docs/architecture.md, "The fact stream").
+(docs/architecture.md §4).
 
 A fact is either a frozen type the core already has, when it is the fact itself:
 - `events.PlaceOrder` / `AmendOrder` / `CancelOrder`: an intent, and its first request, sent;

@@ -4,7 +4,7 @@ Every change of an order's state goes through `move()`, which reads order_states
 event sets the next state (and closes the order when it leaves the open states); an unexpected one
 is logged, counted in `State.unexpected`, leaves the state as it was and asks for a query of the
 broker's open orders and fills (an `OrderRecheck` note, which the strategy answers with
-ev.QueryOrders; docs/architecture.md, "Order states").
+ev.QueryOrders; docs/architecture.md §10, Order states).
 
 Closed orders stay reachable by their numbers (`State.closed`/`closed_by_no`, the latest CLOSED_KEPT) so that a
 fill arriving after the close (a cancel confirmed, then the fill of the part that filled before it)

@@ -21,7 +21,7 @@ filled. A fill always reaches the position, whatever the state (order_flow.py): 
 
 A pair the table does not list is unexpected: it is logged, counted (`State.unexpected`), leaves
 the state as it was, and is answered with a query of the broker's open orders and fills
-(order_flow.py, settle.py); docs/architecture.md, "Order states".
+(order_flow.py, settle.py); docs/architecture.md §10, Order states.
 
 Not states: `Order.amended` and `Order.cancel_sent` record that an amend or a cancel request was
 sent. The order stays acked while one is in flight (it can still fill, and the broker can refuse the

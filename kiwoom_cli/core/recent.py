@@ -3,7 +3,7 @@ condition events (each with the decision it caused), the socket's state and the 
 
 A consumer of the fact stream (core/facts.py): `Recent.consume` is a sink of the Kernel, which the
 Engine adds before the run's feed; it reads only the Turn, and the engine copies what it keeps into
-every Snapshot it publishes (docs/architecture.md, the dashboard). A condition entry's decision is
+every Snapshot it publishes (docs/architecture.md §2, The snapshot). A condition entry's decision is
 the one the strategy made for that entry: in the same turn, or, when the entry waited for a quote
 (an `AwaitQuote` fact), the buy_cond decision of the turn that priced it. Never matched by code
 across events.

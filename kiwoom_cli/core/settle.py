@@ -1,7 +1,7 @@
 """Settle orders against a ka10075/ka10076 answer: unknown outcomes, missed fills, vanished orders.
 
 An order whose answer never came stays "unknown" (pending, cash reserved, code blocked) until a
-query finds it, or until two queries CONFIRM_S apart both miss it (docs/decisions.md §7, docs/architecture.md §5):
+query finds it, or until two queries CONFIRM_S apart both miss it (docs/decisions.md §7, docs/architecture.md §6):
 one empty answer a few seconds after a timed-out request is not proof, since the request may still
 be queued at the broker, and writing it off would free its cash and let a second order for the same
 code go out while the first may still land.

@@ -1,4 +1,5 @@
-"""The Snapshot: a frozen copy of the State plus everything the dashboard shows (docs/architecture.md).
+"""The Snapshot: a frozen copy of the State plus everything the dashboard shows
+(docs/architecture.md §2, The snapshot).
 
 Built on the engine thread (`State.snapshot`, called by `Engine._publish`), read by any thread. It
 carries the figures the dashboard shows as the core computes them: the P&L (the same realised and

@@ -1,4 +1,4 @@
-"""What a SocketClient wants registered: restored on every new connection (docs/architecture.md §6)."""
+"""What a SocketClient wants registered: restored on every new connection (docs/architecture.md §7)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The spec asks for CNSRLST on a connection before any CNSRREQ. A query cut off by a dropped
 connection is asked once more after the reader reconnected (and restored its subscriptions), so a
-network drop during a run's start-up does not end the session (docs/architecture.md §6).
+network drop during a run's start-up does not end the session (docs/architecture.md §7).
 """
 
 from __future__ import annotations

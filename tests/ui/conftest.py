@@ -21,7 +21,7 @@ from tests.ui.samples import info
 
 class CountingQueue(queue.SimpleQueue):
     """The engine's queue, counting the engine's blocking gets: the engine comes back to one after
-    each turn of its loop (docs/architecture.md), so `turns` counts the turns it finished."""
+    each turn of its loop (docs/architecture.md §2, Turns), so `turns` counts the turns it finished."""
 
     def __init__(self) -> None:
         super().__init__()

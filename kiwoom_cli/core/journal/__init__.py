@@ -7,7 +7,7 @@
 - check.py: the checks when a journal opens (JournalError), set_aside() for `kiwoom journal reset`;
 - checkpoint.py: the WAL checkpointer thread;
 - legacy_ahead.py: the previous release's ahead file, committed or moved aside once, on open.
-See docs/architecture.md §4.
+See docs/architecture.md §5.
 """
 
 from kiwoom_cli.core.journal.check import JournalError

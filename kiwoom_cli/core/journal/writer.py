@@ -1,4 +1,5 @@
-"""The journal's writer: SQLite (stdlib), WAL, synchronous=NORMAL, write-through (docs/decisions.md §7).
+"""The journal's writer: SQLite (stdlib), WAL, synchronous=NORMAL, write-through (docs/decisions.md §7,
+docs/architecture.md §5).
 
 Every intent, order request, order event, fill, position change and rule decision is written as it
 happens. An engine turn is one transaction (batch()), committed before the caller hands its
