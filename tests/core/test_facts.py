@@ -186,7 +186,7 @@ def test_a_fill_frame_after_the_cancel_names_its_intent_in_the_journal_and_the_f
     """A fill that raced a cancel comes on a closed order's number: its 00 frame is the order's,
     in `kiwoom journal` (orders_for) and on the run's JSON line, like every frame before it."""
     from kiwoom_cli.models import OrderAction, OrderStatus
-    from tests.core.harness import oe
+    from tests.kit.core import oe
 
     out = io.StringIO()
     feed = Feed(out)

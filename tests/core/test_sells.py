@@ -143,7 +143,7 @@ def test_a_buys_amend_stays_within_max_order_value(path, cap, target):
     1,100,000 goes at the highest price the cap allows, and not at all when that is no higher."""
     d = Driver(path, settings(buy_order="limit", amend_after_s=10, max_order_value=cap))
     d.feed(entry(CODE), ev.Idle())
-    from tests.core.harness import quote, quotes
+    from tests.kit.core import quote, quotes
 
     d.feed(quotes(quote(CODE, 10_000)))
     (order,) = d.orders(side=Side.BUY)
