@@ -25,7 +25,7 @@ belongs to) or a frozen copy of a live record (an order's progress, a position's
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from kiwoom_cli.core import events as ev
 from kiwoom_cli.core.records import (
@@ -33,11 +33,11 @@ from kiwoom_cli.core.records import (
     Order,
     OrderClosed,
     OrderSettled,
+    OrderView,
     PositionView,
-    reserved_for,
+    freeze,
 )
-from kiwoom_cli.core.order_states import OrderState
-from kiwoom_cli.models import OrderEvent, OrderType, Side
+from kiwoom_cli.models import OrderEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,64 +61,23 @@ class OrderEventSeen:
     intent_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class OrderCopy:
-    """A frozen copy of an `records.Order` (numbers and filled_by_no are the copy's own dicts)."""
-
-    intent_id: str
-    side: Side
-    code: str
-    qty: int
-    price: int | None
-    order_type: OrderType
-    rule: str
-    origin: str
-    created: dt.datetime
-    name: str
-    upper: int
-    lower: int
-    reserve: int
-    order_no: str | None
-    numbers: dict[str, str]
-    filled_by_no: dict[str, int]
-    remaining: int
-    filled: int
-    amended: bool
-    cancel_sent: bool
-    state: OrderState
-    unknown_since: dt.datetime | None
-    missing_since: dt.datetime | None
-
-    @property
-    def unknown(self) -> bool:
-        return self.state is OrderState.UNKNOWN
-
-    @property
-    def reserved_now(self) -> int:
-        return reserved_for(self)
-
-
-_ORDER_FIELDS = tuple(f.name for f in fields(OrderCopy))
-
-
-def copy_order(order: Order) -> OrderCopy:
-    values = {name: getattr(order, name) for name in _ORDER_FIELDS}
-    values["numbers"], values["filled_by_no"] = dict(order.numbers), dict(order.filled_by_no)
-    return OrderCopy(**values)
+def copy_order(order: Order) -> OrderView:
+    """A frozen copy of an order for a fact (records.OrderView, the snapshot's type)."""
+    return freeze(order, OrderView)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderProgress:
     """An open order's progress (numbers, fills, flags), as saved so a restart resumes it."""
 
-    order: OrderCopy
+    order: OrderView
 
 
 @dataclass(frozen=True, slots=True)
 class OrderAdopted:
     """An order found at the broker that no intent of ours described, now tracked."""
 
-    order: OrderCopy
+    order: OrderView
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,8 @@ class OrderView:
     lower: int
     reserve: int
     order_no: str | None
+    numbers: dict[str, str]  # the view's own copies (freeze): never the live order's dicts
+    filled_by_no: dict[str, int]
     remaining: int
     filled: int
     amended: bool
@@ -158,8 +160,10 @@ class AwaitingView:
 
 
 def freeze(obj, view_cls):
-    """Copy the fields view_cls names from a mutable record into the frozen view."""
-    return view_cls(*(getattr(obj, f.name) for f in fields(view_cls)))
+    """Copy the fields view_cls names from a mutable record into the frozen view (dicts copied, so
+    the view never changes with the record: snapshots and facts cross threads)."""
+    values = (getattr(obj, f.name) for f in fields(view_cls))
+    return view_cls(*(dict(v) if type(v) is dict else v for v in values))
 
 
 # ---------------------------------------------------------------- change notes (for the journal)
