@@ -57,7 +57,9 @@ class Strategy:
             return self._on_tick(event, view, now)
         if isinstance(event, ConditionEvent):
             return self._on_condition(event, view, now)
-        if isinstance(event, (ev.QuotesArrived, ev.QuotesFailed)):
+        if isinstance(event, ev.QuotesArrived):
+            return self._on_priced(event, view, now) + self._exits_on_quotes(event, view, now)
+        if isinstance(event, ev.QuotesFailed):
             return self._on_priced(event, view, now)
         if isinstance(event, ev.Idle):
             return self._request_quotes(view)
@@ -157,6 +159,16 @@ class Strategy:
         if pos.sell_intent is not None:
             return out
         return out + self._exit_checks(t, pos, view, now, can_sell)
+
+    def _exits_on_quotes(self, event: ev.QuotesArrived, view, now: dt.datetime) -> list:
+        """A quote's price that counted is a tick for a held stock's exit rules: after a restart the
+        first tick may come before the day's limits (and not count), and a still market sends no other."""
+        out: list = []
+        for q in event.quotes:
+            mark = view.marks.get(q.code)
+            if q.code in view.positions and mark is not None and mark.at == now and 0 < mark.price == q.price:
+                out += self._on_tick(Tick(q.code, q.price, 0, 0.0, 0, 0, ""), view, now)
+        return out
 
     def _exit_checks(self, t: Tick, pos, view, now: dt.datetime, can_sell: bool) -> list:
         """The stop-loss, then the trailing stop: each fires at or below its price from core/exits.py,

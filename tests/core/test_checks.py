@@ -59,16 +59,17 @@ def test_yesterdays_loss_does_not_count_today(path):
     assert len(buys(d)) == 1
 
 
-def test_a_loss_seen_in_a_quote_halts_the_next_entry(path):
-    """No tick of the holding came, only a quote: the entry itself checks the day's P&L."""
+def test_a_loss_seen_in_a_quote_halts_buying_before_the_next_entry(path):
+    """No tick of the holding came, only a quote: its price counts as a tick for the held stock
+    (Strategy._exits_on_quotes), so the day's loss is checked there; the entry is denied."""
     d = Driver(path, settings(max_daily_loss=15_000, stop_loss_pct=None, trail_arm_pct=None))
     d.buy(CODE, 10_000)  # 100 shares
-    d.feed(quotes(quote(CODE, 9_800, base=10_000)))  # about -23,000 after costs: no tick, no check yet
-    assert "max_loss" not in d.state.flags
-    d.feed(entry("000660"))
+    d.feed(quotes(quote(CODE, 9_800, base=10_000)))  # about -23,000 after costs
     assert "max_loss" in d.state.flags
+    assert d.decisions()[-1]["reason"] == "day P&L -22,257 <= -15,000"  # the halt, as on a tick
+    d.feed(entry("000660"))
     assert [o.code for o in buys(d)] == [CODE]
-    assert d.decisions()[-1]["reason"] == "max daily loss reached: buying halted"
+    assert "buying halted" in d.decisions()[-1]["reason"]
     assert d.state.snapshot().day_pnl() == d.state.day_pnl() <= -15_000  # the dashboard's figure
 
 

@@ -244,3 +244,28 @@ def test_stop_loss_fires_when_the_window_opens(path):
     d.clock.advance(1)
     d.feed(tick(CODE, 9_000))
     assert [s.rule for s in sells(d)] == ["stop_loss"]
+
+
+def test_a_held_positions_stop_loss_fires_on_the_quote_that_gives_its_limits(tmp_path):
+    """Found by CI (tests/run/test_crash_windows.py, now and then): after a restart the first tick
+    of a held stock can come before the quote that gives the day's limits. That tick does not count
+    (core/prices.py); the quote then priced the position at -5 %, but nothing sold until another
+    tick, and in a still market none came."""
+    from tests.kit.core import balance, holding, quote, quotes
+
+    d = Driver(tmp_path / "j.sqlite3", settings(adopt_holdings=True, stop_loss_pct=-2.0, trail_arm_pct=None),
+               holdings=balance(holding("005930", 10, 100_000, 100_000)))
+    d.feed(tick("005930", 95_000, 100_000))  # before any quote: dropped, a quote asked for
+    assert d.orders(side=Side.SELL) == []
+    d.feed(quotes(quote("005930", 95_000, 100_000), requested=("005930",)))
+    [sell] = d.orders(side=Side.SELL)
+    assert (sell.rule, sell.qty) == ("stop_loss", 10)
+
+
+def test_a_quote_inside_the_stop_sells_nothing(tmp_path):
+    from tests.kit.core import balance, holding, quote, quotes
+
+    d = Driver(tmp_path / "j.sqlite3", settings(adopt_holdings=True, stop_loss_pct=-2.0, trail_arm_pct=None),
+               holdings=balance(holding("005930", 10, 100_000, 100_000)))
+    d.feed(quotes(quote("005930", 99_900, 100_000), requested=("005930",)))
+    assert d.orders(side=Side.SELL) == []

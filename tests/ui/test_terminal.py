@@ -124,7 +124,7 @@ def test_kiwoom_run_dashboard_in_tmux(tmux_bin, tmp_path, width, height):
 
 def _drive(term: Tmux, sim) -> None:
     command = [sys.executable, "-m", "kiwoom_cli", "run", "--buy-cond", BUY_COND, "--sell-cond", SELL_COND,
-               "--window", "false"]
+               "--window", "false", "--liquidate-at", "false"]  # mock mode liquidates at 15:15 KST
     term.type(" ".join(shlex.quote(part) for part in command))
     term.press("Enter")
 
